@@ -1,0 +1,115 @@
+//! Session state: the access token and the cluster's cookies.
+
+use crate::error::ConfigError;
+use crate::secret::AccessToken;
+use cookie_store::CookieStore;
+use http::HeaderMap;
+use http::header::{self, HeaderName, HeaderValue};
+use std::fmt;
+use url::Url;
+
+/// Headers whose values are credentials: never printed, marked sensitive.
+pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
+    name == header::AUTHORIZATION
+        || name == header::COOKIE
+        || name == header::SET_COOKIE
+        || name == header::PROXY_AUTHORIZATION
+        || name.as_str() == "x-auth-token"
+}
+
+/// The bearer token and its prebuilt `Authorization` value.
+#[derive(Clone)]
+pub(crate) struct Bearer {
+    token: AccessToken,
+    header: HeaderValue,
+}
+
+impl Bearer {
+    /// Validates a token once, so that every call only copies the prebuilt header.
+    pub(crate) fn new(token: AccessToken) -> Result<Self, ConfigError> {
+        if token.secret().trim().is_empty() {
+            return Err(ConfigError::new("the access token is empty"));
+        }
+        let mut header = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
+            ConfigError::new("the access token holds characters not allowed in an HTTP header")
+        })?;
+        header.set_sensitive(true);
+        Ok(Self { token, header })
+    }
+
+    pub(crate) fn token(&self) -> &AccessToken {
+        &self.token
+    }
+}
+
+/// What the client knows of its session: the access token and the cookie jar.
+#[derive(Default)]
+pub(crate) struct SessionState {
+    pub(crate) bearer: Option<Bearer>,
+    cookies: CookieStore,
+}
+
+impl SessionState {
+    pub(crate) fn new(bearer: Option<Bearer>) -> Self {
+        Self {
+            bearer,
+            cookies: CookieStore::default(),
+        }
+    }
+
+    /// Adds `Authorization` (when `send_token`) and `Cookie` for `url` to `headers`.
+    pub(crate) fn apply(&self, url: &Url, send_token: bool, headers: &mut HeaderMap) {
+        if let (true, Some(bearer)) = (send_token, &self.bearer) {
+            headers.insert(header::AUTHORIZATION, bearer.header.clone());
+        }
+        let mut cookie = String::new();
+        for (name, value) in self.cookies.get_request_values(url) {
+            if !cookie.is_empty() {
+                cookie.push_str("; ");
+            }
+            cookie.push_str(name);
+            cookie.push('=');
+            cookie.push_str(value);
+        }
+        if !cookie.is_empty() {
+            // A value the jar accepted from a Set-Cookie header is a valid header value;
+            // if it is not, the cookie is left out rather than the call failing.
+            if let Ok(mut value) = HeaderValue::try_from(cookie) {
+                value.set_sensitive(true);
+                headers.insert(header::COOKIE, value);
+            }
+        }
+    }
+
+    /// Stores the `Set-Cookie` headers of an answer from `url`. Cookies the jar refuses
+    /// (another domain, malformed) are dropped.
+    pub(crate) fn store_cookies(&mut self, url: &Url, headers: &HeaderMap) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            if let Ok(text) = value.to_str() {
+                let _ = self.cookies.parse(text, url);
+            }
+        }
+    }
+
+    pub(crate) fn cookie_names(&self) -> Vec<String> {
+        self.cookies
+            .iter_unexpired()
+            .map(|c| c.name().to_owned())
+            .collect()
+    }
+
+    /// Forgets the token and every cookie.
+    pub(crate) fn clear(&mut self) {
+        self.bearer = None;
+        self.cookies.clear();
+    }
+}
+
+impl fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionState")
+            .field("access_token", &self.bearer.as_ref().map(|_| "[redacted]"))
+            .field("cookies", &self.cookie_names())
+            .finish()
+    }
+}

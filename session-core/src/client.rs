@@ -1,0 +1,584 @@
+//! `SessionClient`: the Session API over any transport, and its builder.
+
+use crate::api::SessionApi;
+use crate::auth::{Bearer, SessionState, is_sensitive_header};
+use crate::endpoint::{self, Endpoint};
+use crate::error::{ConfigError, Error, InvalidRequest};
+use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
+use crate::retry::RetryPolicy;
+use crate::secret::AccessToken;
+use crate::time::{Clock, Sleep, SystemClock};
+use crate::transport::HttpTransport;
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use url::Url;
+
+/// The default whole-call timeout, as the original SDKs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// A client of one cluster's Session API, over the transport `T`.
+///
+/// Cheap to clone: clones share the transport, the access token and the cookie jar. It
+/// keeps the session cookies the cluster sets and sends them back on every later call; it
+/// sends the access token on the calls the specification secures (get session info, login,
+/// revoke token) and never on logout or get token.
+///
+/// ```
+/// # use bytes::Bytes;
+/// # use thoughtspot_session_core::{HttpTransport, TransportError};
+/// # #[derive(Debug)]
+/// # struct MyTransport;
+/// # #[async_trait::async_trait]
+/// # impl HttpTransport for MyTransport {
+/// #     async fn send(&self, r: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+/// #         Ok(http::Response::new(Bytes::from_static(br#"{"token":"t","tokenType":"Bearer"}"#)))
+/// #     }
+/// # }
+/// use std::time::Duration;
+/// use thoughtspot_session_core::{GetTokenRequest, RetryPolicy, SessionApi, SessionClient, TokioSleep};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = SessionClient::builder("https://example.thoughtspot.cloud/")
+///     .timeout(Duration::from_secs(30))
+///     .retry(RetryPolicy::default().max_attempts(4))
+///     .sleep(TokioSleep::new())
+///     .build(MyTransport)?;
+///
+/// let issued = client
+///     .get_token(&GetTokenRequest::with_secret_key("analyst@example.com", "secret-key"))
+///     .await?;
+/// client.use_token(&issued)?; // later calls send it as Authorization: Bearer
+/// assert!(client.has_access_token());
+/// # Ok(()) }
+/// ```
+pub struct SessionClient<T = Arc<dyn HttpTransport>> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for SessionClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+pub(crate) struct Inner<T> {
+    pub(crate) transport: T,
+    pub(crate) base_url: Url,
+    /// One `(Uri, Url)` per endpoint, in [`endpoint::ALL`] order, parsed once at build.
+    pub(crate) urls: Vec<(http::Uri, Url)>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) sleep: Option<Arc<dyn Sleep>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) state: Mutex<SessionState>,
+}
+
+impl<T> Inner<T> {
+    /// The session state. A panic elsewhere while holding the lock cannot leave it half
+    /// written (every update is a single assignment or call), so a poisoned lock is used
+    /// as it is.
+    pub(crate) fn state(&self) -> MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl SessionClient {
+    /// Starts building a client for the cluster at `base_url`, e.g.
+    /// `https://my-company.thoughtspot.cloud` or `https://host/thoughtspot/` for a cluster
+    /// served under a path.
+    pub fn builder(base_url: impl Into<String>) -> SessionClientBuilder {
+        SessionClientBuilder::new(base_url)
+    }
+}
+
+impl<T: HttpTransport> SessionClient<T> {
+    /// Makes later calls send `token` as `Authorization: Bearer` (on the operations that
+    /// send it). An empty token, or one that cannot be a header value, is refused.
+    pub fn set_access_token(&self, token: impl Into<AccessToken>) -> Result<(), Error> {
+        let bearer = Bearer::new(token.into())?;
+        self.inner.state().bearer = Some(bearer);
+        Ok(())
+    }
+
+    /// Switches the client to the token of a login or get token answer.
+    pub fn use_token(&self, response: &SessionLoginResponse) -> Result<(), Error> {
+        let token = response
+            .token()
+            .ok_or_else(|| InvalidRequest::new("the answer holds no token (a cookie session has none)"))?;
+        self.set_access_token(token.clone())
+    }
+
+    /// The access token the client sends, if any.
+    pub fn access_token(&self) -> Option<AccessToken> {
+        self.inner.state().bearer.as_ref().map(|b| b.token().clone())
+    }
+
+    /// `true` when the client holds an access token.
+    pub fn has_access_token(&self) -> bool {
+        self.inner.state().bearer.is_some()
+    }
+
+    /// Stops sending an access token.
+    pub fn clear_access_token(&self) {
+        self.inner.state().bearer = None;
+    }
+
+    /// Forgets the access token and every cookie, as logout and revoke token do.
+    pub fn clear_session(&self) {
+        self.inner.state().clear();
+    }
+
+    /// The names of the cookies the client holds for the cluster (never their values).
+    pub fn cookie_names(&self) -> Vec<String> {
+        self.inner.state().cookie_names()
+    }
+
+    /// The base URL, normalised (ending in `/`).
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url.as_str()
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.transport
+    }
+
+    fn encode<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
+        serde_json::to_vec(body)
+            .map(Bytes::from)
+            .map_err(|_| InvalidRequest::new("the request body could not be encoded as JSON").into())
+    }
+}
+
+/// Clears the session state when dropped: after logout or revoke token finishes, fails,
+/// times out or is cancelled.
+struct ClearOnDrop<'a, T>(&'a Inner<T>);
+
+impl<T> Drop for ClearOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.0.state().clear();
+    }
+}
+
+#[async_trait]
+impl<T: HttpTransport> SessionApi for SessionClient<T> {
+    async fn get_session_info(&self) -> Result<SessionInfo, Error> {
+        self.inner
+            .execute(&endpoint::GET_SESSION_INFO, None, endpoint::json)
+            .await
+    }
+
+    async fn login(&self, request: &LoginRequest) -> Result<SessionLoginResponse, Error> {
+        request.validate()?;
+        if request.is_bearer() && !self.has_access_token() {
+            return Err(InvalidRequest::new(
+                "login without a password needs an access token: call set_access_token or use_token first",
+            )
+            .into());
+        }
+        let body = Self::encode(request)?;
+        self.inner
+            .execute(&endpoint::LOGIN, Some(body), endpoint::json)
+            .await
+    }
+
+    async fn logout(&self) -> Result<bool, Error> {
+        let _clear = ClearOnDrop(&self.inner);
+        self.inner
+            .execute(&endpoint::LOGOUT, None, endpoint::boolean)
+            .await
+    }
+
+    async fn get_token(&self, request: &GetTokenRequest) -> Result<SessionLoginResponse, Error> {
+        request.validate()?;
+        let body = Self::encode(request)?;
+        self.inner
+            .execute(&endpoint::GET_TOKEN, Some(body), endpoint::json)
+            .await
+    }
+
+    async fn revoke_token(&self) -> Result<bool, Error> {
+        let _clear = ClearOnDrop(&self.inner);
+        self.inner
+            .execute(&endpoint::REVOKE_TOKEN, None, endpoint::boolean)
+            .await
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for SessionClient<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("SessionClient")
+            .field("base_url", &inner.base_url.as_str())
+            .field("transport", &inner.transport)
+            .field("session", &*inner.state())
+            .field("timeout", &inner.timeout)
+            .field("attempt_timeout", &inner.attempt_timeout)
+            .field("retry", &inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SessionClient`]; [`build`](Self::build) checks everything and never panics.
+///
+/// Defaults: a whole-call timeout of 60 s and [`RetryPolicy::default`] (3 attempts for
+/// GET). Both need a [`Sleep`]: set one (e.g. `TokioSleep` with the `rt-tokio` feature), or
+/// turn both off with [`no_timeout`](Self::no_timeout) and
+/// `retry(RetryPolicy::disabled())`; otherwise `build` says so.
+///
+/// ```
+/// use thoughtspot_session_core::{RetryPolicy, SessionClient};
+/// # #[derive(Debug)] struct T;
+/// # #[async_trait::async_trait] impl thoughtspot_session_core::HttpTransport for T {
+/// #   async fn send(&self, _: http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, thoughtspot_session_core::TransportError> { unimplemented!() } }
+///
+/// // Plain http is refused for a host other than loopback: passwords travel in bodies.
+/// let refused = SessionClient::builder("http://cluster.example.com").no_timeout()
+///     .retry(RetryPolicy::disabled()).build(T);
+/// assert!(refused.unwrap_err().to_string().contains("plain http"));
+///
+/// // No sleep for the default timeout: a clear error, not a silent lack of timeout.
+/// let no_sleep = SessionClient::builder("https://cluster.example.com").build(T);
+/// assert!(no_sleep.unwrap_err().to_string().contains("sleep"));
+/// ```
+pub struct SessionClientBuilder {
+    base_url: String,
+    access_token: Option<AccessToken>,
+    timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    sleep: Option<Arc<dyn Sleep>>,
+    clock: Arc<dyn Clock>,
+    accept_language: Option<String>,
+    default_headers: Vec<(String, String)>,
+    allow_insecure_http: bool,
+}
+
+impl SessionClientBuilder {
+    /// A builder for the cluster at `base_url`; same as [`SessionClient::builder`].
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            access_token: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            attempt_timeout: None,
+            retry: RetryPolicy::default(),
+            sleep: None,
+            clock: Arc::new(SystemClock),
+            accept_language: None,
+            default_headers: Vec::new(),
+            allow_insecure_http: false,
+        }
+    }
+
+    /// An access token to send as `Authorization: Bearer` from the first call.
+    #[must_use]
+    pub fn access_token(mut self, token: impl Into<AccessToken>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// The whole-call timeout, all attempts and waits included (default 60 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No whole-call timeout.
+    #[must_use]
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// A timeout for each attempt (none by default); an attempt that runs past it counts
+    /// as a timeout for the retry policy.
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The sleep that timeouts and retry waits use.
+    #[must_use]
+    pub fn sleep(mut self, sleep: impl Sleep + 'static) -> Self {
+        self.sleep = Some(Arc::new(sleep));
+        self
+    }
+
+    /// The sleep, shared with other users of it.
+    #[must_use]
+    pub fn shared_sleep(mut self, sleep: Arc<dyn Sleep>) -> Self {
+        self.sleep = Some(sleep);
+        self
+    }
+
+    /// The clock that reads `Retry-After` dates (default the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The clock, shared with other users of it.
+    #[must_use]
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sends `Accept-Language` with this value on every call (not sent by default).
+    #[must_use]
+    pub fn accept_language(mut self, language: impl Into<String>) -> Self {
+        self.accept_language = Some(language.into());
+        self
+    }
+
+    /// A header sent on every call. `Authorization`, `Cookie`, `Host`, `Content-Type`,
+    /// `Content-Length` and `Transfer-Encoding` are the client's own and are refused.
+    #[must_use]
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Allows plain `http` to a host other than loopback. Passwords, secret keys and tokens
+    /// then cross the network unencrypted: for test clusters only.
+    #[must_use]
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks the configuration and builds the client over `transport`.
+    pub fn build<T: HttpTransport>(self, transport: T) -> Result<SessionClient<T>, ConfigError> {
+        let base_url = parse_base_url(&self.base_url, self.allow_insecure_http)?;
+        let urls = endpoint::ALL
+            .iter()
+            .map(|e| endpoint_url(&base_url, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.timeout == Some(Duration::ZERO) || self.attempt_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::new("a timeout must be longer than zero"));
+        }
+        if self.retry.attempts() == 0 {
+            return Err(ConfigError::new("the retry policy needs at least 1 attempt"));
+        }
+        if self.sleep.is_none() {
+            let needs = if self.timeout.is_some() {
+                Some("a timeout is configured (60 s by default)")
+            } else if self.attempt_timeout.is_some() {
+                Some("an attempt timeout is configured")
+            } else if self.retry.attempts() > 1 {
+                Some("retries are configured (3 attempts by default)")
+            } else {
+                None
+            };
+            if let Some(why) = needs {
+                return Err(ConfigError::new(format!(
+                    "{why} but no sleep is set: call .sleep(TokioSleep::new()) (feature rt-tokio) or \
+                     another Sleep, or turn off both with .no_timeout() and .retry(RetryPolicy::disabled())"
+                )));
+            }
+        }
+        let headers = self.headers()?;
+        let bearer = self.access_token.map(Bearer::new).transpose()?;
+        Ok(SessionClient {
+            inner: Arc::new(Inner {
+                transport,
+                base_url,
+                urls,
+                headers,
+                timeout: self.timeout,
+                attempt_timeout: self.attempt_timeout,
+                retry: self.retry,
+                sleep: self.sleep,
+                clock: self.clock,
+                state: Mutex::new(SessionState::new(bearer)),
+            }),
+        })
+    }
+
+    fn headers(&self) -> Result<HeaderMap, ConfigError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        headers.insert(
+            HeaderName::from_static("x-requested-by"),
+            HeaderValue::from_static("ThoughtSpot"),
+        );
+        if let Some(language) = &self.accept_language {
+            let value = HeaderValue::try_from(language.as_str())
+                .map_err(|_| ConfigError::new("the Accept-Language value is not a valid header value"))?;
+            headers.insert(header::ACCEPT_LANGUAGE, value);
+        }
+        for (name, value) in &self.default_headers {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|_| ConfigError::new(format!("{name:?} is not a valid header name")))?;
+            let reserved = [
+                header::HOST,
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::TRANSFER_ENCODING,
+            ];
+            if is_sensitive_header(&name) || reserved.contains(&name) {
+                return Err(ConfigError::new(format!(
+                    "the {name} header is set by the client itself and cannot be a default header"
+                )));
+            }
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                ConfigError::new(format!(
+                    "the value of the {name} header is not a valid header value"
+                ))
+            })?;
+            headers.insert(name, value);
+        }
+        Ok(headers)
+    }
+}
+
+impl fmt::Debug for SessionClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("access_token", &self.access_token)
+            .field("timeout", &self.timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("retry", &self.retry)
+            .field("sleep", &self.sleep)
+            .field("clock", &self.clock)
+            .field("accept_language", &self.accept_language)
+            .field(
+                "default_headers",
+                &self.default_headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url, ConfigError> {
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(format!("the base URL is not a valid absolute URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                "plain http to a host other than loopback would send passwords and tokens \
+                 unencrypted: use https, or allow_insecure_http(true) for a test cluster",
+            ));
+        }
+        other => {
+            return Err(ConfigError::new(format!(
+                "the base URL must be http or https, not {other:?}"
+            )));
+        }
+    }
+    if url.host().is_none() {
+        return Err(ConfigError::new("the base URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::new(
+            "the base URL must not carry a user name or password: log in with LoginRequest",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "the base URL must not have a query or a fragment",
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn endpoint_url(base: &Url, endpoint: &Endpoint) -> Result<(http::Uri, Url), ConfigError> {
+    let url = base
+        .join(endpoint.path)
+        .map_err(|e| ConfigError::new(format!("cannot form the {} URL: {e}", endpoint.name)))?;
+    let uri = http::Uri::try_from(url.as_str())
+        .map_err(|e| ConfigError::new(format!("cannot form the {} URI: {e}", endpoint.name)))?;
+    Ok((uri, url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(raw: &str) -> Result<String, String> {
+        parse_base_url(raw, false)
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn base_urls_are_normalised_and_checked() {
+        assert_eq!(
+            url("https://ts.example.com"),
+            Ok("https://ts.example.com/".into())
+        );
+        assert_eq!(
+            url("https://ts.example.com/thoughtspot"),
+            Ok("https://ts.example.com/thoughtspot/".into())
+        );
+        assert_eq!(
+            url("https://ts.example.com/thoughtspot/"),
+            Ok("https://ts.example.com/thoughtspot/".into())
+        );
+        assert_eq!(url("http://127.0.0.1:8080"), Ok("http://127.0.0.1:8080/".into()));
+        assert_eq!(url("http://[::1]:8080"), Ok("http://[::1]:8080/".into()));
+        assert_eq!(url("http://localhost"), Ok("http://localhost/".into()));
+        assert!(url("http://ts.example.com").is_err());
+        assert!(parse_base_url("http://ts.example.com", true).is_ok());
+        assert!(url("ftp://ts.example.com").is_err());
+        assert!(url("ts.example.com").is_err());
+        assert!(url("https://ts.example.com/?x=1").is_err());
+        let e = url("https://admin:hunter2@ts.example.com").unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn endpoint_urls_keep_the_path_prefix() {
+        let base = parse_base_url("https://h/thoughtspot", false).expect("valid");
+        let (uri, _) = endpoint_url(&base, &endpoint::LOGIN).expect("valid");
+        assert_eq!(
+            uri.to_string(),
+            "https://h/thoughtspot/tspublic/rest/v2/session/login"
+        );
+        let (uri, _) = endpoint_url(&base, &endpoint::GET_SESSION_INFO).expect("valid");
+        assert_eq!(uri.path(), "/thoughtspot/tspublic/rest/v2/session");
+    }
+}

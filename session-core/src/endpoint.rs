@@ -1,0 +1,148 @@
+//! The five operations as rows of a table, and how each decodes its 2xx body.
+
+use http::Method;
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+
+/// One operation of the Session API: everything that differs between them is data.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    /// The operation's name in logs and errors.
+    pub(crate) name: &'static str,
+    pub(crate) method: Method,
+    /// The path below the base URL, without a leading slash.
+    pub(crate) path: &'static str,
+    /// Whether the `Authorization: Bearer` token is sent (the specification's security).
+    pub(crate) sends_token: bool,
+    /// Index into the client's prebuilt URLs.
+    pub(crate) index: usize,
+}
+
+pub(crate) const GET_SESSION_INFO: Endpoint = Endpoint {
+    name: "get session info",
+    method: Method::GET,
+    path: "tspublic/rest/v2/session",
+    sends_token: true,
+    index: 0,
+};
+pub(crate) const LOGIN: Endpoint = Endpoint {
+    name: "login",
+    method: Method::POST,
+    path: "tspublic/rest/v2/session/login",
+    sends_token: true,
+    index: 1,
+};
+pub(crate) const LOGOUT: Endpoint = Endpoint {
+    name: "logout",
+    method: Method::POST,
+    path: "tspublic/rest/v2/session/logout",
+    sends_token: false,
+    index: 2,
+};
+pub(crate) const GET_TOKEN: Endpoint = Endpoint {
+    name: "get token",
+    method: Method::POST,
+    path: "tspublic/rest/v2/session/gettoken",
+    sends_token: false,
+    index: 3,
+};
+pub(crate) const REVOKE_TOKEN: Endpoint = Endpoint {
+    name: "revoke token",
+    method: Method::POST,
+    path: "tspublic/rest/v2/session/revoketoken",
+    sends_token: true,
+    index: 4,
+};
+
+/// Every endpoint, in index order.
+pub(crate) const ALL: [&Endpoint; 5] = [&GET_SESSION_INFO, &LOGIN, &LOGOUT, &GET_TOKEN, &REVOKE_TOKEN];
+
+/// Why a 2xx body did not decode, in words that quote nothing from the body.
+#[derive(Debug)]
+pub(crate) struct DecodeProblem {
+    pub(crate) expected: &'static str,
+    pub(crate) problem: Cow<'static, str>,
+}
+
+/// Turns a 2xx body into an operation's result.
+pub(crate) type Decoder<O> = fn(&[u8]) -> Result<O, DecodeProblem>;
+
+/// Decodes a JSON body into `O`. serde's own message is not kept: it can quote values.
+pub(crate) fn json<O: DeserializeOwned>(body: &[u8]) -> Result<O, DecodeProblem> {
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        let what = match e.classify() {
+            Category::Eof if body.iter().all(u8::is_ascii_whitespace) => {
+                return DecodeProblem {
+                    expected: "a JSON object",
+                    problem: "the body is empty".into(),
+                };
+            }
+            Category::Eof => "the JSON ends early",
+            Category::Syntax | Category::Io => "malformed JSON",
+            Category::Data => "JSON of the wrong shape",
+        };
+        DecodeProblem {
+            expected: "a JSON object",
+            problem: format!("{what} at line {} column {}", e.line(), e.column()).into(),
+        }
+    })
+}
+
+/// Decodes `true` / `false`, also as the strings `"true"` / `"false"`.
+pub(crate) fn boolean(body: &[u8]) -> Result<bool, DecodeProblem> {
+    let problem = |p: &'static str| DecodeProblem {
+        expected: "a JSON boolean",
+        problem: p.into(),
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(problem("the body is empty"));
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Bool(b)) => Ok(b),
+        Ok(serde_json::Value::String(s)) if s == "true" => Ok(true),
+        Ok(serde_json::Value::String(s)) if s == "false" => Ok(false),
+        Ok(serde_json::Value::String(_)) => {
+            Err(problem("got a JSON string other than \"true\" or \"false\""))
+        }
+        Ok(serde_json::Value::Null) => Err(problem("got JSON null")),
+        Ok(serde_json::Value::Number(_)) => Err(problem("got a JSON number")),
+        Ok(serde_json::Value::Array(_)) => Err(problem("got a JSON array")),
+        Ok(serde_json::Value::Object(_)) => Err(problem("got a JSON object")),
+        Err(_) => Err(problem("malformed JSON")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_accept_json_and_string_forms_only() {
+        assert!(boolean(b"true").expect("decodes"));
+        assert!(!boolean(b" false\n").expect("decodes"));
+        assert!(boolean(br#""true""#).expect("decodes"));
+        assert!(!boolean(br#""false""#).expect("decodes"));
+        for bad in [
+            &b""[..],
+            b"  ",
+            b"1",
+            b"null",
+            b"\"yes\"",
+            b"{}",
+            b"tru",
+            b"<html>",
+        ] {
+            assert!(boolean(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn endpoint_rows_follow_the_specification() {
+        let sends: Vec<_> = ALL.iter().filter(|e| e.sends_token).map(|e| e.name).collect();
+        assert_eq!(sends, ["get session info", "login", "revoke token"]);
+        for (i, e) in ALL.iter().enumerate() {
+            assert_eq!(e.index, i);
+        }
+    }
+}

@@ -1,0 +1,757 @@
+//! Errors: what went wrong, in a form a caller can act on and safely print.
+//!
+//! No variant's `Debug` or `Display` holds a secret: response bodies are kept but shown
+//! only by length, header values are not shown, and decode errors describe the shape of the
+//! body instead of quoting it.
+
+use crate::model::ErrorEnvelope;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+/// Everything a session call can fail with.
+///
+/// ```
+/// use thoughtspot_session_core::Error;
+///
+/// fn explain(e: &Error) -> String {
+///     if e.is_unauthorized() {
+///         format!("sign in again ({e})")
+///     } else if let Some(incident) = e.incident_id() {
+///         format!("cluster failure, incident {incident}")
+///     } else {
+///         e.to_string()
+///     }
+/// }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The cluster answered with its error envelope (the documented HTTP 500).
+    Api(Box<ApiError>),
+    /// Any other non-2xx answer: a proxy page, a 401, a 404, an unfollowed redirect.
+    Status(Box<StatusError>),
+    /// A 2xx answer whose body did not decode into the operation's result.
+    Decode(Box<DecodeError>),
+    /// The transport failed to carry the request or the response.
+    Transport(TransportError),
+    /// The whole call did not finish within the configured timeout.
+    Timeout(TimeoutError),
+    /// The request was refused before sending: it could not succeed.
+    InvalidRequest(InvalidRequest),
+    /// The client's configuration is invalid.
+    Config(ConfigError),
+}
+
+impl Error {
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(e) => Some(e.status()),
+            Error::Status(e) => Some(e.status()),
+            Error::Decode(e) => Some(e.status()),
+            _ => None,
+        }
+    }
+
+    /// `true` for a 401, and for an error envelope whose upstream status is 401 (bad
+    /// credentials, an expired or revoked token, no session).
+    pub fn is_unauthorized(&self) -> bool {
+        match self {
+            Error::Api(e) => {
+                e.status() == StatusCode::UNAUTHORIZED || e.envelope().upstream_status() == Some(401)
+            }
+            Error::Status(e) => e.status() == StatusCode::UNAUTHORIZED,
+            _ => false,
+        }
+    }
+
+    /// `true` when trying again later may succeed: connect errors, timeouts, and the
+    /// statuses 408, 429, 502, 503 and 504. Whether the client retries by itself is set by
+    /// its [`RetryPolicy`](crate::RetryPolicy).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.is_connect() || e.is_timeout(),
+            Error::Timeout(_) => true,
+            Error::Status(e) => matches!(e.status().as_u16(), 408 | 429 | 502 | 503 | 504),
+            Error::Api(e) => matches!(e.status().as_u16(), 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// `true` for a transport timeout or the whole-call timeout.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.is_timeout(),
+            Error::Timeout(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The incident id of an error envelope, to quote to ThoughtSpot support.
+    pub fn incident_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.envelope().incident_id(),
+            _ => None,
+        }
+    }
+
+    /// The trace id of an error envelope.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.envelope().trace_id(),
+            _ => None,
+        }
+    }
+
+    /// The response headers, when there was an answer.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        match self {
+            Error::Api(e) => Some(e.headers()),
+            Error::Status(e) => Some(e.headers()),
+            Error::Decode(e) => Some(e.headers()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api(e) => e.fmt(f),
+            Error::Status(e) => e.fmt(f),
+            Error::Decode(e) => e.fmt(f),
+            Error::Transport(e) => e.fmt(f),
+            Error::Timeout(e) => e.fmt(f),
+            Error::InvalidRequest(e) => e.fmt(f),
+            Error::Config(e) => e.fmt(f),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Error::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+impl From<InvalidRequest> for Error {
+    fn from(e: InvalidRequest) -> Self {
+        Error::InvalidRequest(e)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+/// Status, headers and body of an answer, printed without header values or body bytes.
+#[derive(Clone)]
+struct Answer {
+    operation: &'static str,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn new(operation: &'static str, status: StatusCode, mut headers: HeaderMap, body: Bytes) -> Self {
+        for (name, value) in headers.iter_mut() {
+            if crate::auth::is_sensitive_header(name) {
+                value.set_sensitive(true);
+            }
+        }
+        Self {
+            operation,
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl fmt::Debug for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Answer")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("header_names", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// The cluster's error envelope with the answer that carried it.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    answer: Answer,
+    envelope: ErrorEnvelope,
+}
+
+impl ApiError {
+    pub(crate) fn new(
+        operation: &'static str,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        envelope: ErrorEnvelope,
+    ) -> Self {
+        Self {
+            answer: Answer::new(operation, status, headers, body),
+            envelope,
+        }
+    }
+
+    /// The HTTP status (500 for the documented failures).
+    pub fn status(&self) -> StatusCode {
+        self.answer.status
+    }
+
+    /// The parsed envelope.
+    pub fn envelope(&self) -> &ErrorEnvelope {
+        &self.envelope
+    }
+
+    /// The response headers (`Set-Cookie` and similar values are marked sensitive).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.answer.headers
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.answer.body
+    }
+
+    /// The operation that failed, e.g. `login`.
+    pub fn operation(&self) -> &'static str {
+        self.answer.operation
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.envelope;
+        write!(
+            f,
+            "{} failed: the cluster answered HTTP {}",
+            self.answer.operation,
+            self.answer.status.as_u16()
+        )?;
+        if let Some(s) = e.upstream_status() {
+            write!(f, " (upstream {s}")?;
+            if let Some(c) = e.upstream_code() {
+                write!(f, ", code {c}")?;
+            }
+            f.write_str(")")?;
+        } else if let Some(c) = e.code() {
+            write!(f, " ({c})")?;
+        }
+        match (e.debug_message(), e.message()) {
+            (Some(d), _) | (None, Some(d)) => write!(f, ": {d}")?,
+            (None, None) => {}
+        }
+        if let Some(i) = e.incident_id() {
+            write!(f, " [incident {i}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-2xx answer without the cluster's error envelope.
+#[derive(Clone, Debug)]
+pub struct StatusError {
+    answer: Answer,
+}
+
+impl StatusError {
+    pub(crate) fn new(operation: &'static str, status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        Self {
+            answer: Answer::new(operation, status, headers, body),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.answer.status
+    }
+
+    /// The response headers (`Set-Cookie` and similar values are marked sensitive).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.answer.headers
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.answer.body
+    }
+
+    /// The operation that failed.
+    pub fn operation(&self) -> &'static str {
+        self.answer.operation
+    }
+
+    /// `true` when the body is an HTML page (a proxy's error or maintenance page, a login
+    /// form), by `Content-Type` or by the body's first bytes.
+    pub fn is_html(&self) -> bool {
+        let by_type = self
+            .answer
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+        by_type || looks_like_html(&self.answer.body)
+    }
+
+    /// The `Location` of a redirect, which the client never follows.
+    pub fn location(&self) -> Option<&str> {
+        if !self.answer.status.is_redirection() {
+            return None;
+        }
+        self.answer.headers.get(http::header::LOCATION)?.to_str().ok()
+    }
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.answer.status;
+        write!(f, "{} failed: HTTP {}", self.answer.operation, status.as_u16())?;
+        if let Some(reason) = status.canonical_reason() {
+            write!(f, " {reason}")?;
+        }
+        if status.is_redirection() {
+            match self.location() {
+                // The query string is left out: it is the one part of a URL that may carry
+                // a token.
+                Some(loc) => write!(
+                    f,
+                    ", redirect to {} not followed",
+                    loc.split(['?', '#']).next().unwrap_or("")
+                )?,
+                None => f.write_str(", redirect not followed")?,
+            }
+        } else if self.answer.body.is_empty() {
+            f.write_str(" with an empty body")?;
+        } else if self.is_html() {
+            f.write_str(" with an HTML page (a proxy or load balancer may have answered)")?;
+        } else {
+            write!(f, " with a {}-byte body", self.answer.body.len())?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn looks_like_html(body: &[u8]) -> bool {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let head = &body[start..body.len().min(start + 15)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html")
+}
+
+/// A 2xx answer whose body is not what the operation returns.
+#[derive(Clone, Debug)]
+pub struct DecodeError {
+    answer: Answer,
+    expected: &'static str,
+    problem: Cow<'static, str>,
+    snippet: String,
+}
+
+impl DecodeError {
+    pub(crate) fn new(
+        operation: &'static str,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        expected: &'static str,
+        problem: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        let snippet = shape_snippet(&body);
+        Self {
+            answer: Answer::new(operation, status, headers, body),
+            expected,
+            problem: problem.into(),
+            snippet,
+        }
+    }
+
+    /// The HTTP status (a 2xx).
+    pub fn status(&self) -> StatusCode {
+        self.answer.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.answer.headers
+    }
+
+    /// The raw body. It may hold secrets (a token): print [`snippet`](Self::snippet)
+    /// instead.
+    pub fn body(&self) -> &Bytes {
+        &self.answer.body
+    }
+
+    /// What the operation expected, e.g. `a JSON boolean`.
+    pub fn expected(&self) -> &'static str {
+        self.expected
+    }
+
+    /// The shape of the body's start with every string value replaced by `"…"`, so it can
+    /// hold no secret: e.g. `{"token":"…","tokenType":"…"`.
+    pub fn snippet(&self) -> &str {
+        &self.snippet
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} answered HTTP {} but the body is not {}: {} (body starts {})",
+            self.answer.operation,
+            self.answer.status.as_u16(),
+            self.expected,
+            self.problem,
+            self.snippet
+        )
+    }
+}
+
+/// Describes a body without quoting any string value in it.
+///
+/// JSON object keys are kept (they name fields, not values); string values become `"…"`;
+/// numbers, punctuation and literals are kept; the result stops after 80 characters. A body
+/// that is not JSON is described, not quoted.
+pub(crate) fn shape_snippet(body: &[u8]) -> String {
+    const MAX: usize = 80;
+    if body.is_empty() {
+        return "<empty>".to_owned();
+    }
+    if looks_like_html(body) {
+        return format!("<HTML page, {} bytes>", body.len());
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if !matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    ) {
+        return format!("<{} bytes of non-JSON>", body.len());
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while i < body.len() && out.len() < MAX {
+        let b = body[i];
+        if b == b'"' {
+            // Find the end of the string literal.
+            let mut j = i + 1;
+            while j < body.len() && body[j] != b'"' {
+                j += if body[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = j.min(body.len());
+            let mut k = end + 1;
+            while k < body.len() && body[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            let is_key = k < body.len() && body[k] == b':';
+            let literal = &body[i + 1..end];
+            if is_key
+                && literal.len() <= 40
+                && literal
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+            {
+                out.push('"');
+                out.extend(literal.iter().map(|&c| c as char));
+                out.push('"');
+            } else {
+                out.push_str("\"…\"");
+            }
+            i = end + 1;
+        } else if b.is_ascii_whitespace() {
+            i += 1;
+        } else if b.is_ascii_graphic() {
+            out.push(b as char);
+            i += 1;
+        } else {
+            out.push('?');
+            i += 1;
+        }
+    }
+    if i < body.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// What kind of transport failure happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made: the request never reached the server.
+    Connect,
+    /// The transport's own timeout fired.
+    Timeout,
+    /// Reading or writing failed after the connection was made.
+    Io,
+    /// The response body was larger than the transport's cap.
+    BodyTooLarge,
+    /// Anything else.
+    Other,
+}
+
+/// A failure reported by an [`HttpTransport`](crate::HttpTransport).
+///
+/// Backends build one from their own error, keeping it as the [`source`](StdError::source);
+/// no backend's error type appears in core's API.
+///
+/// ```
+/// use thoughtspot_session_core::TransportError;
+///
+/// let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+/// let e = TransportError::connect(refused);
+/// assert!(e.is_connect());
+/// assert_eq!(e.to_string(), "could not connect to the cluster");
+/// assert!(std::error::Error::source(&e).is_some());
+/// ```
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: Option<Cow<'static, str>>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind` caused by `source`.
+    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            kind,
+            message: None,
+            source: Some(source.into()),
+        }
+    }
+
+    /// A transport error of `kind` described by `message` alone (which must hold no
+    /// secret).
+    pub fn msg(kind: TransportErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            kind,
+            message: Some(message.into()),
+            source: None,
+        }
+    }
+
+    /// No connection could be made.
+    pub fn connect(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Connect, source)
+    }
+
+    /// The transport's timeout fired.
+    pub fn timeout(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Timeout, source)
+    }
+
+    /// Reading or writing failed.
+    pub fn io(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Io, source)
+    }
+
+    /// The body went over `limit` bytes; reading stopped there.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::msg(
+            TransportErrorKind::BodyTooLarge,
+            format!("the response body is larger than the {limit}-byte limit"),
+        )
+    }
+
+    /// Any other failure.
+    pub fn other(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Other, source)
+    }
+
+    /// Adds a message shown by `Display` (it must hold no secret).
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// `true` when no connection could be made.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+
+    /// `true` when the transport's timeout fired.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+
+    /// `true` for a read or write failure.
+    pub fn is_io(&self) -> bool {
+        self.kind == TransportErrorKind::Io
+    }
+
+    /// `true` when the body went over the cap.
+    pub fn is_body_too_large(&self) -> bool {
+        self.kind == TransportErrorKind::BodyTooLarge
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(m) = &self.message {
+            return f.write_str(m);
+        }
+        f.write_str(match self.kind {
+            TransportErrorKind::Connect => "could not connect to the cluster",
+            TransportErrorKind::Timeout => "the transport timed out",
+            TransportErrorKind::Io => "the connection failed while sending or receiving",
+            TransportErrorKind::BodyTooLarge => "the response body is too large",
+            TransportErrorKind::Other => "the transport failed",
+        })
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// The whole call ran past its deadline.
+#[derive(Clone, Debug)]
+pub struct TimeoutError {
+    operation: &'static str,
+    timeout: Duration,
+    attempts: u32,
+}
+
+impl TimeoutError {
+    pub(crate) fn new(operation: &'static str, timeout: Duration, attempts: u32) -> Self {
+        Self {
+            operation,
+            timeout,
+            attempts,
+        }
+    }
+
+    /// The deadline that passed.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// How many attempts had started.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} did not finish within {:?} ({} attempt",
+            self.operation, self.timeout, self.attempts
+        )?;
+        f.write_str(if self.attempts == 1 { ")" } else { "s)" })
+    }
+}
+
+/// A request that could not succeed, refused before it was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidRequest {
+    message: Cow<'static, str>,
+}
+
+impl InvalidRequest {
+    /// A refusal with a message (which must hold no secret).
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for InvalidRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid request, not sent: {}", self.message)
+    }
+}
+
+impl StdError for InvalidRequest {}
+
+/// An invalid client configuration, reported by the builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    message: Cow<'static, str>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid client configuration: {}", self.message)
+    }
+}
+
+impl StdError for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_keeps_keys_and_hides_values() {
+        assert_eq!(
+            shape_snippet(br#"{"token": "eyJsecret", "tokenType": "Bearer", "n": 5, "ok": true}"#),
+            r#"{"token":"…","tokenType":"…","n":5,"ok":true}"#
+        );
+        assert_eq!(shape_snippet(br#""hunter2""#), r#""…""#);
+        assert_eq!(shape_snippet(br#"{"a\"b": "x\"y"}"#), r#"{"…":"…"}"#);
+        assert_eq!(shape_snippet(b""), "<empty>");
+        assert_eq!(
+            shape_snippet(b"  <!DOCTYPE html><p>down</p>"),
+            "<HTML page, 28 bytes>"
+        );
+        assert_eq!(shape_snippet(b"password=hunter2"), "<16 bytes of non-JSON>");
+        assert_eq!(shape_snippet(br#"{"unterminated: "#), r#"{"…""#);
+        let long = format!("[{}]", "1,".repeat(100));
+        assert!(shape_snippet(long.as_bytes()).ends_with('…'));
+    }
+}

@@ -1,0 +1,110 @@
+//! # thoughtspot-session-core
+//!
+//! A client for the Session endpoints of ThoughtSpot's REST API v2 — get session info,
+//! login, logout, get token and revoke token — that runs over any HTTP stack.
+//!
+//! This crate holds everything a user can observe: the wire models, the [`SessionApi`]
+//! trait, and [`SessionClient`], which builds each request, sends the access token where
+//! the specification says, keeps the cluster's session cookies, retries, enforces the
+//! timeout and turns every answer into a typed result or an [`Error`]. It knows no HTTP
+//! library: a backend implements [`HttpTransport`] (one method, bytes in, bytes out). The
+//! backends `thoughtspot-session-reqwest` and `thoughtspot-session-hyper` are ready-made;
+//! tests can use any closure-backed or scripted transport.
+//!
+//! ## Example
+//!
+//! ```
+//! use bytes::Bytes;
+//! use thoughtspot_session_core::{
+//!     GetTokenRequest, HttpTransport, LoginRequest, SessionApi, SessionClient, TokioSleep, TransportError,
+//! };
+//!
+//! /// A stand-in for a real backend: answers like a cluster would.
+//! #[derive(Debug)]
+//! struct Canned;
+//!
+//! #[async_trait::async_trait]
+//! impl HttpTransport for Canned {
+//!     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+//!         let body: &'static [u8] = match request.uri().path() {
+//!             "/tspublic/rest/v2/session/gettoken" => br#"{"userName":"analyst","token":"tok-123",
+//!                 "tokenCreatedTime":"1648051501240","tokenExpiryDuration":"300","tokenType":"Bearer"}"#,
+//!             "/tspublic/rest/v2/session/login" => br#"{"userName":"analyst","token":"","tokenType":"Cookie"}"#,
+//!             "/tspublic/rest/v2/session" => br#"{"userName":"analyst","privileges":["AUTHORING"]}"#,
+//!             _ => b"true",
+//!         };
+//!         Ok(http::Response::new(Bytes::from_static(body)))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), thoughtspot_session_core::Error> {
+//! let client = SessionClient::builder("https://example.thoughtspot.cloud")
+//!     .sleep(TokioSleep::new())
+//!     .build(Canned)?;
+//!
+//! // A trusted-authentication token for a user, then a session with it.
+//! let issued = client.get_token(&GetTokenRequest::with_secret_key("analyst", "secret-key")).await?;
+//! println!("token lives {:?}", issued.lifetime());
+//! client.use_token(&issued)?;
+//! client.login(&LoginRequest::bearer()).await?;
+//!
+//! let info = client.get_session_info().await?;
+//! assert_eq!(info.user_name(), Some("analyst"));
+//!
+//! assert!(client.revoke_token().await?);
+//! assert!(!client.has_access_token()); // revoke and logout forget the local session
+//! # Ok(()) }
+//! ```
+//!
+//! ## Behaviour
+//!
+//! | | |
+//! |---|---|
+//! | headers | `Accept: application/json` always; `Content-Type: application/json` with a body; `User-Agent: thoughtspot-session-core/<version>`; `X-Requested-By: ThoughtSpot`; `Accept-Language` when configured |
+//! | auth | `Authorization: Bearer` on get session info, login and revoke token; never on logout or get token; never with an empty token |
+//! | cookies | every `Set-Cookie` of the cluster is kept and sent back to it on later calls, logout included; logout and revoke token forget them (and the token), even when the call fails |
+//! | timeout | a whole-call timeout (default 60 s) and an optional per-attempt timeout, both on the injected [`Sleep`] |
+//! | retries | [`RetryPolicy`]: by default GET on 429/502/503/504, connect and timeout errors, 3 attempts; a POST only after a connect error |
+//! | errors | [`Error`]: the cluster's envelope, other statuses (HTML pages recognised, redirects never followed), undecodable bodies, transport failures, timeouts, invalid requests, configuration |
+//! | secrets | [`Password`], [`SecretKey`], [`AccessToken`] are zeroed on drop and print as `[redacted]`; no `Debug` or `Display` here prints a secret, a cookie or a body |
+//! | tracing | one `thoughtspot_session` span per call (operation, method, path, status, attempt, elapsed_ms), never a secret or a body |
+//!
+//! ## Features
+//!
+//! - `rt-tokio`: [`TokioSleep`], a [`Sleep`] over tokio's timer. Off by default: core
+//!   depends on no runtime.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod api;
+mod auth;
+mod client;
+mod endpoint;
+mod error;
+mod model;
+mod pipeline;
+mod retry;
+mod secret;
+mod time;
+mod transport;
+
+pub use api::SessionApi;
+pub use client::{DEFAULT_TIMEOUT, SessionClient, SessionClientBuilder};
+pub use error::{
+    ApiError, ConfigError, DecodeError, Error, InvalidRequest, StatusError, TimeoutError, TransportError,
+    TransportErrorKind,
+};
+pub use model::{
+    AccessLevel, ErrorEnvelope, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType,
+};
+pub use retry::RetryPolicy;
+pub use secret::{AccessToken, Password, SecretKey};
+#[cfg(feature = "rt-tokio")]
+pub use time::TokioSleep;
+pub use time::{Clock, Sleep, SleepFuture, SystemClock};
+pub use transport::HttpTransport;
+
+/// Re-exported so that backends and users name the same versions.
+pub use bytes;
+pub use http;

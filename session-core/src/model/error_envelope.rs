@@ -1,0 +1,239 @@
+//! The ThoughtSpot error envelope: `{"error": {...}}`.
+
+use serde_json::{Map, Value, json};
+
+/// The error body clusters answer failures with (HTTP 500 with `{"error": {...}}`).
+///
+/// The inner object is untyped in the specification; clusters nest a GraphQL-style error
+/// whose `extension` (or `extensions`) carries the upstream status and the upstream data
+/// (code, debug message, incident and trace ids). `errors` may be an object or an array
+/// (the first entry is read). Every field is optional.
+///
+/// ```
+/// use thoughtspot_session_core::ErrorEnvelope;
+///
+/// let body = br#"{"error": {"errors": {"message": "Request failed with status code 500",
+///   "extension": {"code": "UPSTREAM_FAILURE", "exception": {"upstreamResponse": {
+///     "status": 401, "data": {"code": 10000, "debug": "Bad credentials",
+///     "incident_id_guid": "inc-1", "trace_id_guid": "trace-1"}}}}}}}"#;
+/// let e = ErrorEnvelope::from_body(body).unwrap();
+/// assert_eq!(e.upstream_status(), Some(401));
+/// assert_eq!(e.code(), Some("UPSTREAM_FAILURE"));
+/// assert_eq!(e.incident_id(), Some("inc-1"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorEnvelope {
+    message: Option<String>,
+    code: Option<String>,
+    service: Option<String>,
+    upstream_status: Option<u16>,
+    upstream_code: Option<i64>,
+    debug: Option<String>,
+    incident_id: Option<String>,
+    trace_id: Option<String>,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn whole(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl ErrorEnvelope {
+    /// Reads an envelope from a response body; `None` when the body is not a JSON object
+    /// with an `error` member.
+    pub fn from_body(body: &[u8]) -> Option<Self> {
+        let value: Value = serde_json::from_slice(body).ok()?;
+        Self::from_value(&value)
+    }
+
+    /// Reads an envelope from decoded JSON; `None` when it is not an object with an
+    /// `error` member.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        let outer = value.as_object()?.get("error")?;
+        let inner = match outer {
+            Value::Object(map) => map,
+            Value::String(s) => {
+                return Some(Self {
+                    message: Some(s.clone()).filter(|s| !s.is_empty()),
+                    ..Self::default()
+                });
+            }
+            _ => return Some(Self::default()),
+        };
+        let error: &Map<String, Value> = match inner.get("errors") {
+            Some(Value::Object(e)) => e,
+            Some(Value::Array(list)) => list.iter().find_map(Value::as_object).unwrap_or(inner),
+            _ => inner,
+        };
+        let extension = error
+            .get("extension")
+            .or_else(|| error.get("extensions"))
+            .and_then(Value::as_object);
+        let exception = extension
+            .and_then(|e| e.get("exception"))
+            .and_then(Value::as_object);
+        let upstream = exception
+            .and_then(|e| e.get("upstreamResponse"))
+            .and_then(Value::as_object);
+        let data = upstream.and_then(|u| u.get("data")).and_then(Value::as_object);
+        Some(Self {
+            message: text(error.get("message")),
+            code: extension
+                .and_then(|e| text(e.get("code")))
+                .or_else(|| text(error.get("code"))),
+            service: extension.and_then(|e| text(e.get("service"))),
+            upstream_status: upstream
+                .and_then(|u| whole(u.get("status")))
+                .and_then(|s| u16::try_from(s).ok()),
+            upstream_code: data.and_then(|d| whole(d.get("code"))),
+            debug: data.and_then(|d| text(d.get("debug"))),
+            incident_id: data.and_then(|d| text(d.get("incident_id_guid"))),
+            trace_id: data.and_then(|d| text(d.get("trace_id_guid"))),
+        })
+    }
+
+    /// An envelope for an upstream failure, shaped as clusters send it (for servers and
+    /// fakes): message `Request failed with status code 500`, code `UPSTREAM_FAILURE`,
+    /// service `CALLOSUM`.
+    pub fn upstream(status: u16, code: i64, debug: impl Into<String>) -> Self {
+        Self {
+            message: Some("Request failed with status code 500".to_owned()),
+            code: Some("UPSTREAM_FAILURE".to_owned()),
+            service: Some("CALLOSUM".to_owned()),
+            upstream_status: Some(status),
+            upstream_code: Some(code),
+            debug: Some(debug.into()),
+            incident_id: None,
+            trace_id: None,
+        }
+    }
+
+    /// Sets the incident and trace ids.
+    #[must_use]
+    pub fn with_ids(mut self, incident_id: impl Into<String>, trace_id: impl Into<String>) -> Self {
+        self.incident_id = Some(incident_id.into());
+        self.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// The envelope as clusters send it, ready to serialise.
+    pub fn to_json(&self) -> Value {
+        let data = json!({
+            "code": self.upstream_code,
+            "incident_id_guid": self.incident_id,
+            "trace_id_guid": self.trace_id,
+            "debug": self.debug,
+        });
+        let upstream_status = self
+            .upstream_status
+            .map(|s| format!("Request failed with status code {s}"));
+        json!({"error": {"errors": {
+            "message": self.message,
+            "extension": {
+                "service": self.service,
+                "code": self.code,
+                "exception": {
+                    "service": self.service,
+                    "upstreamResponse": {"data": data, "status": self.upstream_status},
+                    "stacktrace": upstream_status.into_iter().collect::<Vec<_>>(),
+                }
+            }
+        }}})
+    }
+
+    /// The top-level message, e.g. `Request failed with status code 500`.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// The error code, e.g. `UPSTREAM_FAILURE`.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The failing service, e.g. `CALLOSUM`.
+    pub fn service(&self) -> Option<&str> {
+        self.service.as_deref()
+    }
+
+    /// The status the upstream service answered: 401 for bad credentials or no session,
+    /// 400 for bad parameters.
+    pub fn upstream_status(&self) -> Option<u16> {
+        self.upstream_status
+    }
+
+    /// The upstream's numeric error code, e.g. `10002`.
+    pub fn upstream_code(&self) -> Option<i64> {
+        self.upstream_code
+    }
+
+    /// The upstream's debug message, e.g. `Invalid parameter values userName`.
+    pub fn debug_message(&self) -> Option<&str> {
+        self.debug.as_deref()
+    }
+
+    /// The incident id to quote to ThoughtSpot support.
+    pub fn incident_id(&self) -> Option<&str> {
+        self.incident_id.as_deref()
+    }
+
+    /// The trace id of the failed call.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_documented_example_array_form_and_extensions() {
+        let doc = br#"{"error": {"errors": {"message": "Request failed with status code 500",
+          "path": ["restapiV2__login"],
+          "extension": {"service": "CALLOSUM", "code": "UPSTREAM_FAILURE",
+            "exception": {"upstreamResponse": {"status": 400, "data": {
+              "code": 10002, "incident_id_guid": "deb0bc49", "trace_id_guid": "deb0bc4a",
+              "debug": "Invalid parameter values userName"}}}}}}}"#;
+        let e = ErrorEnvelope::from_body(doc).expect("an envelope");
+        assert_eq!(e.message(), Some("Request failed with status code 500"));
+        assert_eq!(e.service(), Some("CALLOSUM"));
+        assert_eq!(e.upstream_status(), Some(400));
+        assert_eq!(e.upstream_code(), Some(10002));
+        assert_eq!(e.debug_message(), Some("Invalid parameter values userName"));
+        assert_eq!(e.trace_id(), Some("deb0bc4a"));
+
+        let array = br#"{"error": {"errors": [{"message": "m", "extensions": {"code": "C",
+            "exception": {"upstreamResponse": {"status": "401", "data": {"code": "10000"}}}}}]}}"#;
+        let e = ErrorEnvelope::from_body(array).expect("an envelope");
+        assert_eq!(
+            (e.message(), e.code(), e.upstream_status(), e.upstream_code()),
+            (Some("m"), Some("C"), Some(401), Some(10000))
+        );
+
+        assert_eq!(
+            ErrorEnvelope::from_body(br#"{"error": {}}"#),
+            Some(ErrorEnvelope::default())
+        );
+        assert_eq!(ErrorEnvelope::from_body(b"<html>"), None);
+        assert_eq!(ErrorEnvelope::from_body(br#"{"message": "x"}"#), None);
+    }
+
+    #[test]
+    fn to_json_reads_back() {
+        let e = ErrorEnvelope::upstream(401, 10000, "Bad credentials").with_ids("i", "t");
+        assert_eq!(ErrorEnvelope::from_value(&e.to_json()), Some(e));
+    }
+}

@@ -1,0 +1,135 @@
+//! The answer of get session info.
+
+use super::lenient::{instant_from_epoch, number_from_value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::time::SystemTime;
+
+/// The session object of `GET /tspublic/rest/v2/session`.
+///
+/// The specification types it as "any JSON object", so every field is kept; typed accessors
+/// read the ones clusters return, and [`get`](Self::get) reads any other.
+///
+/// ```
+/// use thoughtspot_session_core::SessionInfo;
+///
+/// let info: SessionInfo = serde_json::from_str(r#"{
+///     "userName": "analyst", "userGUID": "0f0e…", "userDisplayName": "An Analyst",
+///     "privileges": ["AUTHORING", "DATADOWNLOADING"], "releaseVersion": "8.4.1",
+///     "expirationTime": 1648052401240, "timezone": "UTC"
+/// }"#).unwrap();
+/// assert_eq!(info.user_name(), Some("analyst"));
+/// assert_eq!(info.privileges().collect::<Vec<_>>(), ["AUTHORING", "DATADOWNLOADING"]);
+/// assert!(info.has_privilege("AUTHORING"));
+/// assert_eq!(info.get("timezone").and_then(|v| v.as_str()), Some("UTC"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionInfo(Map<String, Value>);
+
+impl SessionInfo {
+    /// Wraps a JSON object (servers and fakes build one this way).
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// `userName`.
+    pub fn user_name(&self) -> Option<&str> {
+        self.str_field("userName")
+    }
+
+    /// `userGUID`.
+    pub fn user_guid(&self) -> Option<&str> {
+        self.str_field("userGUID")
+    }
+
+    /// `userDisplayName`.
+    pub fn user_display_name(&self) -> Option<&str> {
+        self.str_field("userDisplayName")
+    }
+
+    /// `userEmail`.
+    pub fn user_email(&self) -> Option<&str> {
+        self.str_field("userEmail")
+    }
+
+    /// `releaseVersion`, the cluster's software version.
+    pub fn release_version(&self) -> Option<&str> {
+        self.str_field("releaseVersion")
+    }
+
+    /// `currentOrgId` where orgs are enabled (a number or a string on the wire).
+    pub fn current_org_id(&self) -> Option<String> {
+        match self.0.get("currentOrgId")? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// `privileges`: the names in the array, skipping anything that is not a string.
+    pub fn privileges(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .get("privileges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+
+    /// `true` when `privileges` names `privilege`.
+    pub fn has_privilege(&self, privilege: &str) -> bool {
+        self.privileges().any(|p| p == privilege)
+    }
+
+    /// `expirationTime`: when the session expires (epoch milliseconds, or seconds for a
+    /// value below 10^11; a number or a string on the wire).
+    pub fn expiration_time(&self) -> Option<SystemTime> {
+        self.0
+            .get("expirationTime")
+            .and_then(number_from_value)
+            .and_then(instant_from_epoch)
+    }
+
+    /// Any field by its wire name.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    /// The whole object.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// Takes the whole object.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn accessors_skip_wrong_types_and_read_times_leniently() {
+        let info: SessionInfo = serde_json::from_str(
+            r#"{"userName": 7, "privileges": ["A", 3, null, "B"], "expirationTime": "1648052401",
+                "currentOrgId": 0}"#,
+        )
+        .expect("decodes");
+        assert_eq!(info.user_name(), None);
+        assert_eq!(info.privileges().collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(
+            info.expiration_time(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_648_052_401))
+        );
+        assert_eq!(info.current_org_id().as_deref(), Some("0"));
+        assert!(serde_json::from_str::<SessionInfo>("[1]").is_err());
+    }
+}

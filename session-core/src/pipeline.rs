@@ -1,0 +1,174 @@
+//! The one request pipeline every operation runs through.
+
+use crate::client::Inner;
+use crate::endpoint::{Decoder, Endpoint};
+use crate::error::{
+    ApiError, DecodeError, Error, StatusError, TimeoutError, TransportError, TransportErrorKind,
+};
+use crate::model::ErrorEnvelope;
+use crate::retry::Failure;
+use crate::time::deadline;
+use crate::transport::HttpTransport;
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{self, HeaderMap, HeaderValue};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+impl<T: HttpTransport> Inner<T> {
+    /// Runs `endpoint` with `body`: build the request, send it with retries inside the
+    /// whole-call timeout, keep cookies, classify the answer, decode a 2xx body.
+    pub(crate) async fn execute<O>(
+        &self,
+        endpoint: &'static Endpoint,
+        body: Option<Bytes>,
+        decode: Decoder<O>,
+    ) -> Result<O, Error> {
+        let span = tracing::debug_span!(
+            "thoughtspot_session",
+            operation = endpoint.name,
+            method = %endpoint.method,
+            path = self.urls[endpoint.index].0.path(),
+            status = Empty,
+            attempt = Empty,
+            elapsed_ms = Empty,
+        );
+        let started = Instant::now();
+        let attempts = AtomicU32::new(0);
+        let whole_call = self.timeout.zip(self.sleep.as_ref()).map(|(t, s)| s.sleep(t));
+        async {
+            let outcome = deadline(self.attempts(endpoint, body, decode, &attempts), whole_call).await;
+            let elapsed = started.elapsed();
+            let span = tracing::Span::current();
+            span.record(
+                "elapsed_ms",
+                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            );
+            match outcome {
+                Ok(Ok(out)) => {
+                    tracing::debug!("call succeeded");
+                    Ok(out)
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "call failed");
+                    Err(e)
+                }
+                Err(()) => {
+                    let timeout = self.timeout.unwrap_or_default();
+                    let e = TimeoutError::new(endpoint.name, timeout, attempts.load(Ordering::Relaxed));
+                    tracing::debug!(error = %e, "call timed out");
+                    Err(Error::Timeout(e))
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempts<O>(
+        &self,
+        endpoint: &'static Endpoint,
+        body: Option<Bytes>,
+        decode: Decoder<O>,
+        count: &AtomicU32,
+    ) -> Result<O, Error> {
+        let (uri, url) = &self.urls[endpoint.index];
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            count.store(attempt, Ordering::Relaxed);
+            tracing::Span::current().record("attempt", attempt);
+            let request = self.request(endpoint, uri, url, body.clone());
+            let attempt_deadline = self
+                .attempt_timeout
+                .zip(self.sleep.as_ref())
+                .map(|(t, s)| s.sleep(t));
+            let sent = deadline(self.transport.send(request), attempt_deadline).await;
+            let now = self.clock.now();
+            let (error, delay) = match sent {
+                Ok(Ok(response)) => {
+                    let (parts, bytes) = response.into_parts();
+                    tracing::Span::current().record("status", parts.status.as_u16());
+                    self.state().store_cookies(url, &parts.headers);
+                    if parts.status.is_success() {
+                        return decode(&bytes).map_err(|p| {
+                            Error::Decode(Box::new(DecodeError::new(
+                                endpoint.name,
+                                parts.status,
+                                parts.headers,
+                                bytes,
+                                p.expected,
+                                p.problem,
+                            )))
+                        });
+                    }
+                    let delay = self.retry.next_delay(
+                        &endpoint.method,
+                        attempt,
+                        Failure::Status(parts.status, &parts.headers),
+                        now,
+                    );
+                    (classify(endpoint.name, parts.status, parts.headers, bytes), delay)
+                }
+                Ok(Err(e)) => {
+                    let delay = self
+                        .retry
+                        .next_delay(&endpoint.method, attempt, Failure::Transport(&e), now);
+                    (Error::Transport(e), delay)
+                }
+                Err(()) => {
+                    let delay =
+                        self.retry
+                            .next_delay(&endpoint.method, attempt, Failure::AttemptTimeout, now);
+                    let e = TransportError::msg(
+                        TransportErrorKind::Timeout,
+                        "no answer within the attempt timeout",
+                    );
+                    (Error::Transport(e), delay)
+                }
+            };
+            let Some(delay) = delay else {
+                return Err(error);
+            };
+            tracing::debug!(attempt, error = %error, delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "retrying");
+            if let Some(sleep) = &self.sleep {
+                sleep.sleep(delay).await;
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        endpoint: &Endpoint,
+        uri: &http::Uri,
+        url: &url::Url,
+        body: Option<Bytes>,
+    ) -> http::Request<Bytes> {
+        let has_body = body.is_some();
+        let mut request = http::Request::new(body.unwrap_or_default());
+        *request.method_mut() = endpoint.method.clone();
+        *request.uri_mut() = uri.clone();
+        let headers = request.headers_mut();
+        *headers = self.headers.clone();
+        if has_body {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        self.state().apply(url, endpoint.sends_token, headers);
+        request
+    }
+}
+
+/// Turns a non-2xx answer into an error: the cluster's envelope, or a plain status error.
+fn classify(operation: &'static str, status: StatusCode, headers: HeaderMap, body: Bytes) -> Error {
+    let envelope = (!status.is_redirection())
+        .then(|| ErrorEnvelope::from_body(&body))
+        .flatten();
+    if let Some(envelope) = envelope {
+        return Error::Api(Box::new(ApiError::new(
+            operation, status, headers, body, envelope,
+        )));
+    }
+    Error::Status(Box::new(StatusError::new(operation, status, headers, body)))
+}
