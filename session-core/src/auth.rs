@@ -91,6 +91,15 @@ impl SessionState {
         }
     }
 
+    /// The token and every cookie value: what an error text must never quote.
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        let token = self.bearer.as_ref().map(|b| b.token.secret().to_owned());
+        token
+            .into_iter()
+            .chain(self.cookies.iter_any().map(|c| c.value().to_owned()))
+            .collect()
+    }
+
     pub(crate) fn cookie_names(&self) -> Vec<String> {
         self.cookies
             .iter_unexpired()

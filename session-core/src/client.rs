@@ -175,7 +175,7 @@ impl<T> Drop for ClearOnDrop<'_, T> {
 impl<T: HttpTransport> SessionApi for SessionClient<T> {
     async fn get_session_info(&self) -> Result<SessionInfo, Error> {
         self.inner
-            .execute(&endpoint::GET_SESSION_INFO, None, endpoint::json)
+            .execute(&endpoint::GET_SESSION_INFO, None, &[], endpoint::json)
             .await
     }
 
@@ -188,30 +188,38 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             .into());
         }
         let body = Self::encode(request)?;
+        let secrets: Vec<&str> = request
+            .password_secret()
+            .map(|p| p.secret())
+            .into_iter()
+            .collect();
         self.inner
-            .execute(&endpoint::LOGIN, Some(body), endpoint::json)
+            .execute(&endpoint::LOGIN, Some(body), &secrets, endpoint::json)
             .await
     }
 
     async fn logout(&self) -> Result<bool, Error> {
         let _clear = ClearOnDrop(&self.inner);
         self.inner
-            .execute(&endpoint::LOGOUT, None, endpoint::boolean)
+            .execute(&endpoint::LOGOUT, None, &[], endpoint::boolean)
             .await
     }
 
     async fn get_token(&self, request: &GetTokenRequest) -> Result<SessionLoginResponse, Error> {
         request.validate()?;
         let body = Self::encode(request)?;
+        let password = request.password().map(|p| p.secret());
+        let key = request.secret_key().map(|k| k.secret());
+        let secrets: Vec<&str> = password.into_iter().chain(key).collect();
         self.inner
-            .execute(&endpoint::GET_TOKEN, Some(body), endpoint::json)
+            .execute(&endpoint::GET_TOKEN, Some(body), &secrets, endpoint::json)
             .await
     }
 
     async fn revoke_token(&self) -> Result<bool, Error> {
         let _clear = ClearOnDrop(&self.inner);
         self.inner
-            .execute(&endpoint::REVOKE_TOKEN, None, endpoint::boolean)
+            .execute(&endpoint::REVOKE_TOKEN, None, &[], endpoint::boolean)
             .await
     }
 }

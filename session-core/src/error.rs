@@ -171,7 +171,8 @@ struct Answer {
 impl Answer {
     fn new(operation: &'static str, status: StatusCode, mut headers: HeaderMap, body: Bytes) -> Self {
         for (name, value) in headers.iter_mut() {
-            if crate::auth::is_sensitive_header(name) {
+            // A redirect's Location may carry a token in its query string.
+            if crate::auth::is_sensitive_header(name) || name == http::header::LOCATION {
                 value.set_sensitive(true);
             }
         }
@@ -221,17 +222,24 @@ impl ApiError {
         self.answer.status
     }
 
-    /// The parsed envelope.
+    /// The parsed envelope. Any credential of the call (password, secret key, token,
+    /// cookie value) that the cluster echoed in its texts reads `[redacted]`.
     pub fn envelope(&self) -> &ErrorEnvelope {
         &self.envelope
     }
 
-    /// The response headers (`Set-Cookie` and similar values are marked sensitive).
+    pub(crate) fn envelope_mut(&mut self) -> &mut ErrorEnvelope {
+        &mut self.envelope
+    }
+
+    /// The response headers (`Set-Cookie`, `Location` and similar values are marked
+    /// sensitive, so that their `Debug` does not show them).
     pub fn headers(&self) -> &HeaderMap {
         &self.answer.headers
     }
 
-    /// The raw body.
+    /// The raw body, as received: unlike [`envelope`](Self::envelope), it is not scrubbed
+    /// of credentials the cluster may have echoed.
     pub fn body(&self) -> &Bytes {
         &self.answer.body
     }
@@ -289,7 +297,8 @@ impl StatusError {
         self.answer.status
     }
 
-    /// The response headers (`Set-Cookie` and similar values are marked sensitive).
+    /// The response headers (`Set-Cookie`, `Location` and similar values are marked
+    /// sensitive, so that their `Debug` does not show them).
     pub fn headers(&self) -> &HeaderMap {
         &self.answer.headers
     }

@@ -76,6 +76,8 @@
 //!   depends on no runtime.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// Library code does not panic: no unwrap or expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod api;
 mod auth;

@@ -20,10 +20,14 @@ use tracing::field::Empty;
 impl<T: HttpTransport> Inner<T> {
     /// Runs `endpoint` with `body`: build the request, send it with retries inside the
     /// whole-call timeout, keep cookies, classify the answer, decode a 2xx body.
+    ///
+    /// `body_secrets` are the credentials in `body`; with the token and cookies, they are
+    /// scrubbed from any text of the cluster's that an error shows.
     pub(crate) async fn execute<O>(
         &self,
         endpoint: &'static Endpoint,
         body: Option<Bytes>,
+        body_secrets: &[&str],
         decode: Decoder<O>,
     ) -> Result<O, Error> {
         let span = tracing::debug_span!(
@@ -39,7 +43,11 @@ impl<T: HttpTransport> Inner<T> {
         let attempts = AtomicU32::new(0);
         let whole_call = self.timeout.zip(self.sleep.as_ref()).map(|(t, s)| s.sleep(t));
         async {
-            let outcome = deadline(self.attempts(endpoint, body, decode, &attempts), whole_call).await;
+            let outcome = deadline(
+                self.attempts(endpoint, body, body_secrets, decode, &attempts),
+                whole_call,
+            )
+            .await;
             let elapsed = started.elapsed();
             let span = tracing::Span::current();
             span.record(
@@ -71,6 +79,7 @@ impl<T: HttpTransport> Inner<T> {
         &self,
         endpoint: &'static Endpoint,
         body: Option<Bytes>,
+        body_secrets: &[&str],
         decode: Decoder<O>,
         count: &AtomicU32,
     ) -> Result<O, Error> {
@@ -110,7 +119,8 @@ impl<T: HttpTransport> Inner<T> {
                         Failure::Status(parts.status, &parts.headers),
                         now,
                     );
-                    (classify(endpoint.name, parts.status, parts.headers, bytes), delay)
+                    let error = classify(endpoint.name, parts.status, parts.headers, bytes);
+                    (self.scrub(error, body_secrets), delay)
                 }
                 Ok(Err(e)) => {
                     let delay = self
@@ -137,6 +147,17 @@ impl<T: HttpTransport> Inner<T> {
                 sleep.sleep(delay).await;
             }
         }
+    }
+
+    /// Removes every secret of this call from the texts of an error envelope.
+    fn scrub(&self, mut error: Error, body_secrets: &[&str]) -> Error {
+        if let Error::Api(api) = &mut error {
+            let session_secrets = self.state().secret_values();
+            let mut secrets: Vec<&str> = session_secrets.iter().map(String::as_str).collect();
+            secrets.extend_from_slice(body_secrets);
+            api.envelope_mut().redact(&secrets);
+        }
+        error
     }
 
     fn request(

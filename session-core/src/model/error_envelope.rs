@@ -153,6 +153,25 @@ impl ErrorEnvelope {
         }}})
     }
 
+    /// Replaces every occurrence of each of `secrets` in the envelope's texts with
+    /// `[redacted]`: a cluster that echoes a credential in its message must not make the
+    /// client print it.
+    pub(crate) fn redact(&mut self, secrets: &[&str]) {
+        let fields = [
+            &mut self.message,
+            &mut self.code,
+            &mut self.service,
+            &mut self.debug,
+        ];
+        for text in fields.into_iter().flatten() {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            }
+        }
+    }
+
     /// The top-level message, e.g. `Request failed with status code 500`.
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()

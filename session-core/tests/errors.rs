@@ -1,0 +1,184 @@
+//! Every kind of answer maps to the right Error, with the details a caller needs.
+
+mod support;
+
+use support::*;
+use thoughtspot_session_core::{Error, GetTokenRequest, LoginRequest, SessionApi, TransportError};
+
+const ENVELOPE_401: &str = r#"{"error":{"errors":{"message":"Request failed with status code 500",
+  "extension":{"service":"CALLOSUM","code":"UPSTREAM_FAILURE","exception":{"upstreamResponse":{
+  "status":401,"data":{"code":10000,"incident_id_guid":"inc-401","trace_id_guid":"trace-401",
+  "debug":"Bad credentials"}}}}}}}"#;
+const ENVELOPE_400: &str = r#"{"error":{"errors":[{"message":"Request failed with status code 500",
+  "extensions":{"code":"UPSTREAM_FAILURE","exception":{"upstreamResponse":{"status":400,"data":{
+  "code":10002,"incident_id_guid":"inc-400","trace_id_guid":"trace-400",
+  "debug":"Invalid parameter values userName"}}}}}]}}"#;
+
+async fn login_error(status: u16, headers: &[(&'static str, &'static str)], body: &'static str) -> Error {
+    let headers = headers.to_vec();
+    let t = FnTransport::new(move |_, _| Reply::Answer(answer_with(status, &headers, body)));
+    client(&t)
+        .login(&LoginRequest::password("u", "p"))
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn the_error_envelope_is_parsed() {
+    let e = login_error(500, &[("content-type", "application/json")], ENVELOPE_401).await;
+    let Error::Api(api) = &e else { panic!("{e:?}") };
+    assert_eq!(api.envelope().upstream_status(), Some(401));
+    assert_eq!(api.envelope().debug_message(), Some("Bad credentials"));
+    assert_eq!(api.body().as_ref(), ENVELOPE_401.as_bytes());
+    assert_eq!(api.headers()["content-type"], "application/json");
+    assert!(e.is_unauthorized());
+    assert!(!e.is_retryable());
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(
+        (e.incident_id(), e.trace_id()),
+        (Some("inc-401"), Some("trace-401"))
+    );
+    assert_eq!(
+        e.to_string(),
+        "login failed: the cluster answered HTTP 500 (upstream 401, code 10000): Bad credentials [incident inc-401]"
+    );
+
+    let e = login_error(500, &[], ENVELOPE_400).await;
+    let Error::Api(api) = &e else { panic!("{e:?}") };
+    assert_eq!(api.envelope().upstream_status(), Some(400));
+    assert_eq!(api.envelope().upstream_code(), Some(10002));
+    assert!(!e.is_unauthorized());
+    assert_eq!(e.incident_id(), Some("inc-400"));
+}
+
+#[tokio::test]
+async fn other_statuses_keep_status_headers_and_body_and_recognise_html() {
+    for status in [401u16, 403, 404] {
+        let e = login_error(
+            status,
+            &[("content-type", "text/html")],
+            "<html><body>Denied</body></html>",
+        )
+        .await;
+        let Error::Status(s) = &e else { panic!("{e:?}") };
+        assert_eq!(s.status().as_u16(), status);
+        assert!(s.is_html());
+        assert_eq!(s.body().as_ref(), b"<html><body>Denied</body></html>");
+        assert!(e.to_string().contains("HTML page"), "{e}");
+        assert_eq!(e.is_unauthorized(), status == 401);
+
+        let e = login_error(status, &[], "").await;
+        let Error::Status(s) = &e else { panic!("{e:?}") };
+        assert!(!s.is_html());
+        assert!(e.to_string().ends_with("with an empty body"), "{e}");
+    }
+    // HTML without a content type is still recognised; a 500 without an envelope is a
+    // status error.
+    let e = login_error(500, &[], "\n<!DOCTYPE html><title>Maintenance</title>").await;
+    let Error::Status(s) = &e else { panic!("{e:?}") };
+    assert!(s.is_html());
+    let e = login_error(503, &[], "busy").await;
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let e = login_error(
+        302,
+        &[("location", "https://sso.example.org/login?ticket=abc")],
+        "",
+    )
+    .await;
+    let Error::Status(s) = &e else { panic!("{e:?}") };
+    assert_eq!(s.location(), Some("https://sso.example.org/login?ticket=abc"));
+    assert_eq!(
+        e.to_string(),
+        "login failed: HTTP 302 Found, redirect to https://sso.example.org/login not followed"
+    );
+}
+
+#[tokio::test]
+async fn undecodable_2xx_bodies_are_decode_errors_that_quote_no_value() {
+    let t = FnTransport::always(200, r#"{"userName":"u","token":"tok-SECRET-9","#);
+    let e = client(&t)
+        .get_token(&GetTokenRequest::with_secret_key("u", "k"))
+        .await
+        .unwrap_err();
+    let Error::Decode(d) = &e else { panic!("{e:?}") };
+    assert_eq!(d.snippet(), r#"{"userName":"…","token":"…","#);
+    assert!(e.to_string().contains("the JSON ends early"), "{e}");
+    assert!(!e.to_string().contains("tok-SECRET-9") && !format!("{e:?}").contains("tok-SECRET-9"));
+
+    let t = FnTransport::always(200, r#"["not","an","object"]"#);
+    let e = client(&t).get_session_info().await.unwrap_err();
+    assert!(
+        matches!(e, Error::Decode(_)) && e.to_string().contains("wrong shape"),
+        "{e}"
+    );
+
+    for body in ["", "1", "null", r#""yes""#, "{}", "<html></html>"] {
+        let t = FnTransport::new(move |_, _| Reply::Answer(answer(200, body)));
+        let e = client(&t).logout().await.unwrap_err();
+        let Error::Decode(d) = &e else {
+            panic!("{body:?}: {e:?}")
+        };
+        assert_eq!(d.expected(), "a JSON boolean");
+    }
+    let t = FnTransport::always(200, r#""false""#);
+    assert!(!client(&t).revoke_token().await.unwrap());
+}
+
+#[tokio::test]
+async fn transport_errors_keep_their_kind_and_source() {
+    let t = FnTransport::new(|_, _| {
+        Reply::Fail(TransportError::io(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "pipe",
+        )))
+    });
+    let e = client(&t)
+        .get_token(&GetTokenRequest::with_secret_key("u", "k"))
+        .await
+        .unwrap_err();
+    let Error::Transport(te) = &e else { panic!("{e:?}") };
+    assert!(te.is_io());
+    assert_eq!(t.count(), 1, "an io error on a POST is not retried");
+    let source = std::error::Error::source(&e)
+        .and_then(std::error::Error::source)
+        .unwrap();
+    assert_eq!(source.to_string(), "pipe");
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_sending() {
+    let t = FnTransport::always(200, TOKEN_BODY);
+    let c = client(&t);
+    let cases = [
+        (
+            GetTokenRequest::with_secret_key("u", "k")
+                .access_level(thoughtspot_session_core::AccessLevel::ReportBookView),
+            "tsObjectId",
+        ),
+        (GetTokenRequest::with_secret_key("u", ""), "password or secretKey"),
+        (GetTokenRequest::with_password(" ", "p"), "userName"),
+        (
+            GetTokenRequest::with_password("u", "p").token_expiry(std::time::Duration::ZERO),
+            "at least one second",
+        ),
+    ];
+    for (request, words) in cases {
+        let e = c.get_token(&request).await.unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidRequest(_)) && e.to_string().contains(words),
+            "{e}"
+        );
+    }
+    let e = c.login(&LoginRequest::password("u", "")).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+    let decoded: GetTokenRequest = serde_json::from_str(r#"{"userName":"u"}"#).unwrap();
+    assert!(matches!(
+        c.get_token(&decoded).await,
+        Err(Error::InvalidRequest(_))
+    ));
+    assert_eq!(t.count(), 0);
+}
