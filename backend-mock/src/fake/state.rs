@@ -1,0 +1,95 @@
+//! What a fake cluster remembers: sessions, tokens, faults and the request log.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use thoughtspot_session_core::{AccessLevel, AccessToken};
+
+/// A token the fake issued.
+#[derive(Clone, Debug)]
+pub struct FakeToken {
+    /// The token (its `Debug` is redacted).
+    pub token: AccessToken,
+    /// The user it was issued for.
+    pub user: String,
+    /// Its access level.
+    pub access_level: AccessLevel,
+    /// The object a `REPORT_BOOK_VIEW` token opens.
+    pub object_id: Option<String>,
+    /// The org it is scoped to.
+    pub org_id: u64,
+    /// When it was issued (virtual time).
+    pub created_at: SystemTime,
+    /// When it expires (virtual time).
+    pub expires_at: SystemTime,
+    /// Whether revoke token revoked it.
+    pub revoked: bool,
+}
+
+impl FakeToken {
+    /// Usable at `now`: not revoked and not expired.
+    pub fn is_valid_at(&self, now: SystemTime) -> bool {
+        !self.revoked && now < self.expires_at
+    }
+}
+
+/// A cookie session the fake holds.
+#[derive(Clone, Debug)]
+pub struct FakeSession {
+    /// The user signed in.
+    pub user: String,
+    /// The org of the session.
+    pub org_id: u64,
+    /// When it started (virtual time).
+    pub created_at: SystemTime,
+    /// When it ends unless logged out first (virtual time).
+    pub expires_at: SystemTime,
+    /// `true` when it was opened with a bearer token rather than a password.
+    pub from_token: bool,
+    pub(crate) token: Option<String>,
+}
+
+/// One request the fake answered, without headers or body (they hold credentials).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeRequest {
+    /// The HTTP method.
+    pub method: http::Method,
+    /// The path.
+    pub path: String,
+    /// The operation, when the path is one of the Session API's.
+    pub operation: Option<&'static str>,
+    /// The status the fake answered.
+    pub status: u16,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) sessions: HashMap<String, FakeSession>,
+    pub(crate) tokens: HashMap<String, FakeToken>,
+    pub(crate) log: Vec<FakeRequest>,
+    pub(crate) outage: bool,
+    pub(crate) latency: Duration,
+    pub(crate) fail_next: Option<(u32, http::StatusCode)>,
+    pub(crate) counter: u64,
+}
+
+impl State {
+    /// A fresh id: unique in this fake, unpredictable across fakes.
+    pub(crate) fn fresh_id(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        format!("{prefix}{:06}{:016x}", self.counter, fastrand::u64(..))
+    }
+
+    /// A fresh GUID-shaped id for incidents and traces.
+    pub(crate) fn fresh_guid(&mut self) -> String {
+        self.counter += 1;
+        let r = fastrand::u64(..);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            r >> 32,
+            r & 0xffff,
+            (r >> 16) & 0xfff,
+            (r >> 28) & 0xfff,
+            self.counter
+        )
+    }
+}

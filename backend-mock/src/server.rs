@@ -1,0 +1,121 @@
+//! Serving a fake cluster over HTTP on loopback (feature `server`).
+
+use crate::FakeThoughtSpot;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use thoughtspot_session_core::HttpTransport;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The largest request body the server reads.
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// A [`FakeThoughtSpot`] served over HTTP/1.1 on 127.0.0.1, on a port the system picks.
+///
+/// The same fake answers in-process and over the socket, so a test can drive it through a
+/// real backend and inspect it directly. Dropping the server stops it.
+///
+/// ```
+/// use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+/// let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).build();
+/// let server = FakeServer::start(fake.clone()).await?;
+/// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct FakeServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl FakeServer {
+    /// Binds 127.0.0.1 on a free port and serves `fake` on the current tokio runtime.
+    pub async fn start(fake: FakeThoughtSpot) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let fake = fake.clone();
+                        tokio::spawn(async move {
+                            let service = service_fn(move |request| serve(fake.clone(), request));
+                            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        });
+                    }
+                }
+            }
+        });
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn serve(
+    fake: FakeThoughtSpot,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let mut response = hyper::Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(response);
+        }
+    };
+    let request = http::Request::from_parts(parts, body);
+    let response = match fake.send(request).await {
+        Ok(response) => response,
+        // The fake answers every request; a transport error cannot come from it.
+        Err(_) => http::Response::builder()
+            .status(http::StatusCode::INTERNAL_SERVER_ERROR)
+            .body(Bytes::new())
+            .unwrap_or_default(),
+    };
+    let (parts, body) = response.into_parts();
+    Ok(hyper::Response::from_parts(parts, Full::new(body)))
+}

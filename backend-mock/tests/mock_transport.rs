@@ -1,0 +1,194 @@
+//! MockTransport: matching, ordering, faults, recording and its report.
+
+use serde_json::json;
+use std::time::Duration;
+use thoughtspot_session_core::{Error, GetTokenRequest, LoginRequest, SessionApi, TransportErrorKind};
+use thoughtspot_session_mock::{MockResponse, MockTransport};
+
+#[tokio::test]
+async fn matches_by_route_body_and_headers() {
+    let mock = MockTransport::new();
+    mock.expect_login()
+        .json_body(json!({"userName": "u", "password": "p"}))
+        .no_header("authorization")
+        .respond(
+            MockResponse::json(200, json!({"userName": "u", "tokenType": "Cookie"}))
+                .header("set-cookie", "JSESSIONID=s1; Path=/"),
+        );
+    mock.expect_session_info()
+        .header("cookie", "JSESSIONID=s1")
+        .respond(MockResponse::json(200, json!({"userName": "u"})));
+
+    let client = mock.client();
+    client.login(&LoginRequest::password("u", "p")).await.unwrap();
+    assert_eq!(client.get_session_info().await.unwrap().user_name(), Some("u"));
+    mock.verify().unwrap();
+    let recorded = mock.requests();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[1].headers()["cookie"], "JSESSIONID=s1");
+}
+
+#[tokio::test]
+async fn an_unmatched_request_fails_and_the_report_shows_the_difference_without_secrets() {
+    let mock = MockTransport::new();
+    mock.expect_get_token()
+        .json_body(json!({"userName": "analyst", "secretKey": "right-key"}))
+        .respond(MockResponse::json(200, json!({"token": "t"})));
+    let client = mock.client();
+    let e = client
+        .get_token(&GetTokenRequest::with_secret_key("someone", "wrong-key"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Transport(t) if t.kind() == TransportErrorKind::Other),
+        "{e:?}"
+    );
+
+    let report = mock.verify().unwrap_err().to_string();
+    assert!(
+        report.contains("expected POST /tspublic/rest/v2/session/gettoken"),
+        "{report}"
+    );
+    assert!(report.contains("once, got 0 call(s)"), "{report}");
+    assert!(report.contains("body differs"), "{report}");
+    assert!(report.contains(r#""userName":"someone""#), "{report}");
+    assert!(
+        !report.contains("right-key") && !report.contains("wrong-key"),
+        "{report}"
+    );
+    mock.reset();
+}
+
+#[tokio::test]
+async fn call_counts_are_checked() {
+    let mock = MockTransport::new();
+    mock.expect_logout()
+        .times(2)
+        .respond(MockResponse::json(200, json!(true)));
+    let client = mock.client();
+    client.logout().await.unwrap();
+    let report = mock.verify().unwrap_err();
+    assert!(report.report().contains("2 times, got 1 call(s)"), "{report}");
+    client.logout().await.unwrap();
+    mock.verify().unwrap();
+    // A third call is more than expected.
+    client.logout().await.unwrap_err();
+    assert!(
+        mock.verify()
+            .unwrap_err()
+            .report()
+            .contains("already had its 2 call(s)")
+    );
+    mock.reset();
+}
+
+#[tokio::test]
+async fn in_order_expectations() {
+    let mock = MockTransport::new();
+    mock.in_order(true);
+    mock.expect_get_token()
+        .respond(MockResponse::json(200, json!({"token": "t"})));
+    mock.expect_login().respond(MockResponse::json(200, json!({})));
+    let client = mock.client();
+    let e = client.login(&LoginRequest::password("u", "p")).await.unwrap_err();
+    assert!(matches!(e, Error::Transport(_)));
+    let report = mock.verify().unwrap_err().to_string();
+    assert!(
+        report.contains("the next expected call is POST /tspublic/rest/v2/session/gettoken"),
+        "{report}"
+    );
+    mock.reset();
+}
+
+#[tokio::test]
+async fn status_sequences_and_retries() {
+    let mock = MockTransport::new();
+    mock.expect_session_info().sequence([
+        MockResponse::status(503),
+        MockResponse::status(503).header("retry-after", "1"),
+        MockResponse::json(200, json!({"userName": "u"})),
+    ]);
+    let client = mock.client();
+    assert_eq!(client.get_session_info().await.unwrap().user_name(), Some("u"));
+    mock.verify().unwrap();
+}
+
+#[tokio::test]
+async fn transport_faults_of_each_kind() {
+    for kind in [
+        TransportErrorKind::Connect,
+        TransportErrorKind::Timeout,
+        TransportErrorKind::Io,
+        TransportErrorKind::BodyTooLarge,
+        TransportErrorKind::Other,
+    ] {
+        let mock = MockTransport::new();
+        mock.expect_revoke_token().at_least(1).fail(kind);
+        let e = mock.client().revoke_token().await.unwrap_err();
+        let Error::Transport(t) = &e else { panic!("{e:?}") };
+        assert_eq!(t.kind(), kind);
+        // A POST after a connect error never reached the server, so it is retried (3
+        // attempts by default); after any other failure it may have: sent once.
+        let expected = if kind == TransportErrorKind::Connect { 3 } else { 1 };
+        assert_eq!(mock.requests().len(), expected, "{kind:?}");
+        mock.verify().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_response_that_never_comes_ends_in_the_client_timeout() {
+    let mock = MockTransport::new();
+    mock.expect_get_token().hang();
+    let client = mock
+        .client_builder()
+        .timeout(Duration::from_secs(3))
+        .build(mock.clone())
+        .unwrap();
+    let e = client
+        .get_token(&GetTokenRequest::with_secret_key("u", "k"))
+        .await
+        .unwrap_err();
+    let Error::Timeout(t) = &e else { panic!("{e:?}") };
+    assert_eq!(t.timeout(), Duration::from_secs(3));
+    mock.verify().unwrap();
+}
+
+#[tokio::test]
+async fn closures_answer_from_the_request() {
+    let mock = MockTransport::new();
+    mock.expect_get_token().at_least(1).respond_with(|request| {
+        let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+        let user = body["userName"].as_str().unwrap_or_default();
+        Ok(http::Response::new(bytes::Bytes::from(
+            json!({"userName": user, "token": format!("tok-{user}")}).to_string(),
+        )))
+    });
+    let client = mock.client();
+    for user in ["a", "b"] {
+        let r = client
+            .get_token(&GetTokenRequest::with_secret_key(user, "k"))
+            .await
+            .unwrap();
+        assert_eq!(r.token().unwrap().secret(), format!("tok-{user}"));
+    }
+    mock.verify().unwrap();
+}
+
+#[test]
+fn dropping_an_unverified_mock_with_unmet_expectations_panics_with_the_report() {
+    let outcome = std::panic::catch_unwind(|| {
+        let mock = MockTransport::new();
+        mock.expect_login().respond(MockResponse::status(200));
+    });
+    let panic = outcome.unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("expected POST /tspublic/rest/v2/session/login once, got 0 call(s)"),
+        "{message}"
+    );
+
+    // Opted out: no panic.
+    let mock = MockTransport::new();
+    mock.verify_on_drop(false);
+    mock.expect_login().respond(MockResponse::status(200));
+}
