@@ -260,7 +260,8 @@ impl<T: fmt::Debug> fmt::Debug for SessionClient<T> {
 /// let no_sleep = SessionClient::builder("https://cluster.example.com").build(T);
 /// assert!(no_sleep.unwrap_err().to_string().contains("sleep"));
 /// ```
-pub struct SessionClientBuilder {
+pub struct SessionClientBuilder<T = NoTransport> {
+    transport: T,
     base_url: String,
     access_token: Option<AccessToken>,
     timeout: Option<Duration>,
@@ -273,10 +274,16 @@ pub struct SessionClientBuilder {
     allow_insecure_http: bool,
 }
 
-impl SessionClientBuilder {
+/// The transport of a [`SessionClientBuilder`] that has none yet: give one to
+/// [`build`](SessionClientBuilder::build) or [`transport`](SessionClientBuilder::transport).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTransport;
+
+impl SessionClientBuilder<NoTransport> {
     /// A builder for the cluster at `base_url`; same as [`SessionClient::builder`].
     pub fn new(base_url: impl Into<String>) -> Self {
         Self {
+            transport: NoTransport,
             base_url: base_url.into(),
             access_token: None,
             timeout: Some(DEFAULT_TIMEOUT),
@@ -288,6 +295,36 @@ impl SessionClientBuilder {
             default_headers: Vec::new(),
             allow_insecure_http: false,
         }
+    }
+
+    /// Checks the configuration and builds the client over `transport`.
+    pub fn build<U: HttpTransport>(self, transport: U) -> Result<SessionClient<U>, ConfigError> {
+        self.transport(transport).build()
+    }
+}
+
+impl<T> SessionClientBuilder<T> {
+    /// Sets the transport; [`build`](SessionClientBuilder::build) then needs no argument.
+    /// Backends' ready-made builders come with theirs set.
+    pub fn transport<U: HttpTransport>(self, transport: U) -> SessionClientBuilder<U> {
+        SessionClientBuilder {
+            transport,
+            base_url: self.base_url,
+            access_token: self.access_token,
+            timeout: self.timeout,
+            attempt_timeout: self.attempt_timeout,
+            retry: self.retry,
+            sleep: self.sleep,
+            clock: self.clock,
+            accept_language: self.accept_language,
+            default_headers: self.default_headers,
+            allow_insecure_http: self.allow_insecure_http,
+        }
+    }
+
+    /// The transport set so far.
+    pub fn transport_ref(&self) -> &T {
+        &self.transport
     }
 
     /// An access token to send as `Authorization: Bearer` from the first call.
@@ -377,54 +414,6 @@ impl SessionClientBuilder {
         self
     }
 
-    /// Checks the configuration and builds the client over `transport`.
-    pub fn build<T: HttpTransport>(self, transport: T) -> Result<SessionClient<T>, ConfigError> {
-        let base_url = parse_base_url(&self.base_url, self.allow_insecure_http)?;
-        let urls = endpoint::ALL
-            .iter()
-            .map(|e| endpoint_url(&base_url, e))
-            .collect::<Result<Vec<_>, _>>()?;
-        if self.timeout == Some(Duration::ZERO) || self.attempt_timeout == Some(Duration::ZERO) {
-            return Err(ConfigError::new("a timeout must be longer than zero"));
-        }
-        if self.retry.attempts() == 0 {
-            return Err(ConfigError::new("the retry policy needs at least 1 attempt"));
-        }
-        if self.sleep.is_none() {
-            let needs = if self.timeout.is_some() {
-                Some("a timeout is configured (60 s by default)")
-            } else if self.attempt_timeout.is_some() {
-                Some("an attempt timeout is configured")
-            } else if self.retry.attempts() > 1 {
-                Some("retries are configured (3 attempts by default)")
-            } else {
-                None
-            };
-            if let Some(why) = needs {
-                return Err(ConfigError::new(format!(
-                    "{why} but no sleep is set: call .sleep(TokioSleep::new()) (feature rt-tokio) or \
-                     another Sleep, or turn off both with .no_timeout() and .retry(RetryPolicy::disabled())"
-                )));
-            }
-        }
-        let headers = self.headers()?;
-        let bearer = self.access_token.map(Bearer::new).transpose()?;
-        Ok(SessionClient {
-            inner: Arc::new(Inner {
-                transport,
-                base_url,
-                urls,
-                headers,
-                timeout: self.timeout,
-                attempt_timeout: self.attempt_timeout,
-                retry: self.retry,
-                sleep: self.sleep,
-                clock: self.clock,
-                state: Mutex::new(SessionState::new(bearer)),
-            }),
-        })
-    }
-
     fn headers(&self) -> Result<HeaderMap, ConfigError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
@@ -463,9 +452,61 @@ impl SessionClientBuilder {
     }
 }
 
-impl fmt::Debug for SessionClientBuilder {
+impl<T: HttpTransport> SessionClientBuilder<T> {
+    /// Checks the configuration and builds the client over the transport set.
+    pub fn build(self) -> Result<SessionClient<T>, ConfigError> {
+        let base_url = parse_base_url(&self.base_url, self.allow_insecure_http)?;
+        let urls = endpoint::ALL
+            .iter()
+            .map(|e| endpoint_url(&base_url, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.timeout == Some(Duration::ZERO) || self.attempt_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::new("a timeout must be longer than zero"));
+        }
+        if self.retry.attempts() == 0 {
+            return Err(ConfigError::new("the retry policy needs at least 1 attempt"));
+        }
+        if self.sleep.is_none() {
+            let needs = if self.timeout.is_some() {
+                Some("a timeout is configured (60 s by default)")
+            } else if self.attempt_timeout.is_some() {
+                Some("an attempt timeout is configured")
+            } else if self.retry.attempts() > 1 {
+                Some("retries are configured (3 attempts by default)")
+            } else {
+                None
+            };
+            if let Some(why) = needs {
+                return Err(ConfigError::new(format!(
+                    "{why} but no sleep is set: call .sleep(TokioSleep::new()) (feature rt-tokio) or \
+                     another Sleep, or turn off both with .no_timeout() and .retry(RetryPolicy::disabled())"
+                )));
+            }
+        }
+        let headers = self.headers()?;
+        let bearer = self.access_token.map(Bearer::new).transpose()?;
+        let transport = self.transport;
+        Ok(SessionClient {
+            inner: Arc::new(Inner {
+                transport,
+                base_url,
+                urls,
+                headers,
+                timeout: self.timeout,
+                attempt_timeout: self.attempt_timeout,
+                retry: self.retry,
+                sleep: self.sleep,
+                clock: self.clock,
+                state: Mutex::new(SessionState::new(bearer)),
+            }),
+        })
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for SessionClientBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionClientBuilder")
+            .field("transport", &self.transport)
             .field("base_url", &self.base_url)
             .field("access_token", &self.access_token)
             .field("timeout", &self.timeout)

@@ -136,6 +136,7 @@ impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
             Error::Transport(e) => Some(e),
+            Error::Config(e) => Some(e),
             _ => None,
         }
     }
@@ -714,16 +715,30 @@ impl fmt::Display for InvalidRequest {
 
 impl StdError for InvalidRequest {}
 
-/// An invalid client configuration, reported by the builder.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An invalid client configuration, reported by a builder (the client's or a backend's).
+#[derive(Clone, Debug)]
 pub struct ConfigError {
     message: Cow<'static, str>,
+    source: Option<std::sync::Arc<dyn StdError + Send + Sync>>,
 }
 
 impl ConfigError {
-    pub(crate) fn new(message: impl Into<Cow<'static, str>>) -> Self {
+    /// A configuration error described by `message` (which must hold no secret).
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A configuration error caused by `source`, e.g. a TLS library's.
+    pub fn with_source(
+        message: impl Into<Cow<'static, str>>,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(std::sync::Arc::from(source.into())),
         }
     }
 
@@ -739,7 +754,11 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl StdError for ConfigError {}
+impl StdError for ConfigError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -92,7 +92,7 @@ mod time;
 mod transport;
 
 pub use api::SessionApi;
-pub use client::{DEFAULT_TIMEOUT, SessionClient, SessionClientBuilder};
+pub use client::{DEFAULT_TIMEOUT, NoTransport, SessionClient, SessionClientBuilder};
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, InvalidRequest, StatusError, TimeoutError, TransportError,
     TransportErrorKind,

@@ -1,0 +1,302 @@
+//! # thoughtspot-session-hyper
+//!
+//! The ThoughtSpot Session API client over [hyper] 1 and hyper-util's pooled client: an
+//! [`HttpTransport`](thoughtspot_session_core::HttpTransport) that only moves bytes, and a
+//! one-line way to a ready client. Every behaviour a caller sees (headers, auth, cookies,
+//! retries, timeouts, errors) comes from `thoughtspot-session-core`, re-exported here so
+//! that one dependency line suffices.
+//!
+//! ```no_run
+//! use thoughtspot_session_hyper::{GetTokenRequest, SessionApi};
+//!
+//! # async fn run() -> Result<(), thoughtspot_session_hyper::Error> {
+//! let client = thoughtspot_session_hyper::client("https://my-company.thoughtspot.cloud")?.build()?;
+//! let issued = client
+//!     .get_token(&GetTokenRequest::with_secret_key("analyst@example.com", "trusted-auth-key"))
+//!     .await?;
+//! println!("token lives {:?}", issued.lifetime());
+//! # Ok(()) }
+//! ```
+//!
+//! ## What the transport it builds does
+//!
+//! - https through rustls (aws-lc-rs) with the platform's root certificates, plus any root
+//!   CA given with [`add_root_certificate_pem`](HyperTransportBuilder::add_root_certificate_pem);
+//!   an explicit [`danger_accept_invalid_certs`](HyperTransportBuilder::danger_accept_invalid_certs)
+//!   for test clusters, off by default. Plain http where the client allows it.
+//! - HTTP/1.1, and HTTP/2 where the server offers it by ALPN.
+//! - Never follows a redirect (hyper does not): a 3xx reaches the client, which returns an
+//!   error naming the `Location`.
+//! - A connect timeout (default 10 s); the whole-call timeout is the client's.
+//! - A cap on the response body (default 4 MiB) enforced while reading.
+//!
+//! [`HyperTransport::from_client`] takes a hyper-util client the application owns, over
+//! any connector; its pool is shared, and the body cap still applies.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
+use hyper_util::rt::TokioExecutor;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use thoughtspot_session_core::*;
+
+/// The default cap on a response body: 4 MiB.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;
+/// The default connect timeout: 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connector [`HyperTransport::new`] uses: https through rustls over hyper-util's
+/// HTTP connector.
+pub type DefaultConnector = HttpsConnector<HttpConnector>;
+
+/// A session client builder for the cluster at `base_url`, with a [`HyperTransport`] of
+/// default settings and the tokio sleep already set: add options, then `build()`.
+pub fn client(base_url: impl Into<String>) -> Result<SessionClientBuilder<HyperTransport>, ConfigError> {
+    Ok(SessionClient::builder(base_url)
+        .sleep(TokioSleep::new())
+        .transport(HyperTransport::new()?))
+}
+
+/// [`HttpTransport`] over a hyper-util client.
+#[derive(Clone, Debug)]
+pub struct HyperTransport<C = DefaultConnector> {
+    client: Client<C, Full<Bytes>>,
+    max_body: usize,
+}
+
+impl HyperTransport {
+    /// A transport with the default settings (see the crate docs).
+    pub fn new() -> Result<Self, ConfigError> {
+        Self::builder().build()
+    }
+
+    /// Options for the transport.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+}
+
+impl<C> HyperTransport<C> {
+    /// A transport over a client the application owns, with the default body cap.
+    pub fn from_client(client: Client<C, Full<Bytes>>) -> Self {
+        Self {
+            client,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+
+    /// Sets the cap on a response body.
+    #[must_use]
+    pub fn with_max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// The underlying client.
+    pub fn hyper_client(&self) -> &Client<C, Full<Bytes>> {
+        &self.client
+    }
+}
+
+/// Options for a [`HyperTransport`].
+#[derive(Debug)]
+pub struct HyperTransportBuilder {
+    connect_timeout: Duration,
+    max_body: usize,
+    root_certificates: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    pool_max_idle_per_host: Option<usize>,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
+            pool_max_idle_per_host: None,
+        }
+    }
+}
+
+impl HyperTransportBuilder {
+    /// How long to wait for a connection (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The cap on a response body (default 4 MiB).
+    #[must_use]
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Trusts the root CAs in a PEM document, besides the platform's roots. Checked by
+    /// [`build`](Self::build).
+    #[must_use]
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Accepts any server certificate, valid or not: the original SDKs' "skip SSL
+    /// verification". Anyone on the network path can then read passwords and tokens: for
+    /// test clusters only. Off by default.
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// The most idle connections kept per host (hyper-util's default: no limit).
+    #[must_use]
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = Some(max);
+        self
+    }
+
+    /// Builds the transport; fails on a certificate that does not parse.
+    pub fn build(self) -> Result<HyperTransport, ConfigError> {
+        let tls = self.tls_config()?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http.set_nodelay(true);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
+        let mut client = Client::builder(TokioExecutor::new());
+        if let Some(max) = self.pool_max_idle_per_host {
+            client.pool_max_idle_per_host(max);
+        }
+        Ok(HyperTransport {
+            client: client.build(https),
+            max_body: self.max_body,
+        })
+    }
+
+    fn tls_config(&self) -> Result<ClientConfig, ConfigError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ConfigError::with_source("TLS could not be set up", e))?;
+        if self.accept_invalid_certs {
+            return Ok(builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+                .with_no_client_auth());
+        }
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        for pem in &self.root_certificates {
+            let mut found = false;
+            for certificate in CertificateDer::pem_slice_iter(pem) {
+                let certificate = certificate
+                    .map_err(|e| ConfigError::with_source("a root certificate is not valid PEM", e))?;
+                roots
+                    .add(certificate)
+                    .map_err(|e| ConfigError::with_source("a root certificate was refused", e))?;
+                found = true;
+            }
+            if !found {
+                return Err(ConfigError::new("a root certificate PEM holds no certificate"));
+            }
+        }
+        Ok(builder.with_root_certificates(roots).with_no_client_auth())
+    }
+}
+
+/// The verifier of [`HyperTransportBuilder::danger_accept_invalid_certs`]: accepts every
+/// certificate but still checks handshake signatures.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn client_error(e: hyper_util::client::legacy::Error) -> TransportError {
+    if e.is_connect() {
+        TransportError::connect(e)
+    } else {
+        TransportError::io(e)
+    }
+}
+
+#[async_trait]
+impl<C> HttpTransport for HyperTransport<C>
+where
+    C: Connect + Clone + Send + Sync + std::fmt::Debug + 'static,
+{
+    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+        let response = self
+            .client
+            .request(request.map(Full::new))
+            .await
+            .map_err(client_error)?;
+        let declared = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.max_body as u64) {
+            return Err(TransportError::body_too_large(self.max_body));
+        }
+        let (parts, body) = response.into_parts();
+        let body = match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Err(TransportError::body_too_large(self.max_body));
+            }
+            Err(e) => return Err(TransportError::io(e)),
+        };
+        Ok(http::Response::from_parts(parts, body))
+    }
+}

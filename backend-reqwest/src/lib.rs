@@ -1,0 +1,279 @@
+//! # thoughtspot-session-reqwest
+//!
+//! The ThoughtSpot Session API client over [reqwest]: an
+//! [`HttpTransport`](thoughtspot_session_core::HttpTransport) that only moves bytes, and a
+//! one-line way to a ready client. Every behaviour a caller sees (headers, auth, cookies,
+//! retries, timeouts, errors) comes from `thoughtspot-session-core`, re-exported here so
+//! that one dependency line suffices.
+//!
+//! ```no_run
+//! use thoughtspot_session_reqwest::{GetTokenRequest, LoginRequest, SessionApi};
+//!
+//! # async fn run() -> Result<(), thoughtspot_session_reqwest::Error> {
+//! let client = thoughtspot_session_reqwest::client("https://my-company.thoughtspot.cloud")?
+//!     .timeout(std::time::Duration::from_secs(30))
+//!     .build()?;
+//!
+//! let issued = client
+//!     .get_token(&GetTokenRequest::with_secret_key("analyst@example.com", "trusted-auth-key"))
+//!     .await?;
+//! client.use_token(&issued)?;
+//! client.login(&LoginRequest::bearer()).await?;
+//! println!("signed in as {:?}", client.get_session_info().await?.user_name());
+//! client.logout().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## What the transport it builds does
+//!
+//! - TLS through rustls by default (feature `rustls`), or the platform's library (feature
+//!   `native-tls`); extra root CAs with
+//!   [`add_root_certificate_pem`](ReqwestTransportBuilder::add_root_certificate_pem); an
+//!   explicit [`danger_accept_invalid_certs`](ReqwestTransportBuilder::danger_accept_invalid_certs)
+//!   for test clusters, off by default.
+//! - Never follows a redirect: a 3xx reaches the client, which returns an error naming the
+//!   `Location`.
+//! - A connect timeout (default 10 s); the whole-call timeout is the client's.
+//! - A cap on the response body (default 4 MiB) enforced while reading: past it the call
+//!   fails with `TransportError` body-too-large and no more than the cap is buffered.
+//!
+//! [`ReqwestTransport::from_client`] takes a `reqwest::Client` the application already
+//! owns (its connection pool is shared, not copied). That client's own settings then apply:
+//! its redirect policy (reqwest's default follows up to 10 redirects, dropping
+//! `Authorization` and `Cookie` when the host changes), TLS and timeouts; the body cap
+//! still applies.
+//!
+//! ## Features
+//!
+//! - `rustls` (default): TLS through rustls, with the platform's root certificates.
+//! - `native-tls`: TLS through the platform's library (OpenSSL on Linux). With both on,
+//!   rustls is used.
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use std::time::Duration;
+
+pub use thoughtspot_session_core::*;
+
+/// The default cap on a response body: 4 MiB.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;
+/// The default connect timeout: 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A session client builder for the cluster at `base_url`, with a [`ReqwestTransport`] of
+/// default settings and the tokio sleep already set: add options, then `build()`.
+pub fn client(base_url: impl Into<String>) -> Result<SessionClientBuilder<ReqwestTransport>, ConfigError> {
+    Ok(SessionClient::builder(base_url)
+        .sleep(TokioSleep::new())
+        .transport(ReqwestTransport::new()?))
+}
+
+/// [`HttpTransport`] over a `reqwest::Client`.
+#[derive(Clone, Debug)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+impl ReqwestTransport {
+    /// A transport with the default settings (see the crate docs).
+    pub fn new() -> Result<Self, ConfigError> {
+        Self::builder().build()
+    }
+
+    /// Options for the transport.
+    pub fn builder() -> ReqwestTransportBuilder {
+        ReqwestTransportBuilder::default()
+    }
+
+    /// A transport over a client the application owns; the client's settings apply (see
+    /// the crate docs), with the default body cap.
+    pub fn from_client(client: reqwest::Client) -> Self {
+        Self {
+            client,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+
+    /// Sets the cap on a response body.
+    #[must_use]
+    pub fn with_max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// The underlying client.
+    pub fn reqwest_client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// Options for a [`ReqwestTransport`].
+#[derive(Debug)]
+pub struct ReqwestTransportBuilder {
+    connect_timeout: Duration,
+    max_body: usize,
+    root_certificates: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    pool_max_idle_per_host: Option<usize>,
+}
+
+impl Default for ReqwestTransportBuilder {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
+            pool_max_idle_per_host: None,
+        }
+    }
+}
+
+impl ReqwestTransportBuilder {
+    /// How long to wait for a connection (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The cap on a response body (default 4 MiB).
+    #[must_use]
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Trusts a root CA given in PEM, besides the platform's roots (for a cluster whose
+    /// certificate a private CA signed). Checked by [`build`](Self::build).
+    #[must_use]
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Accepts any server certificate, valid or not: the original SDKs' "skip SSL
+    /// verification". Anyone on the network path can then read passwords and tokens: for
+    /// test clusters only. Off by default.
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// The most idle connections kept per host (reqwest's default: no limit).
+    #[must_use]
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = Some(max);
+        self
+    }
+
+    /// Builds the transport; fails on a certificate that does not parse or a TLS library
+    /// that cannot start.
+    pub fn build(self) -> Result<ReqwestTransport, ConfigError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .no_proxy();
+        #[cfg(feature = "rustls")]
+        {
+            builder = builder.tls_backend_rustls();
+        }
+        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        {
+            builder = builder.tls_backend_native();
+        }
+        if let Some(max) = self.pool_max_idle_per_host {
+            builder = builder.pool_max_idle_per_host(max);
+        }
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        {
+            let mut certificates = Vec::new();
+            for pem in &self.root_certificates {
+                let certificate = reqwest::Certificate::from_pem(pem)
+                    .map_err(|e| ConfigError::with_source("a root certificate is not valid PEM", e))?;
+                certificates.push(certificate);
+            }
+            builder = builder
+                .tls_certs_merge(certificates)
+                .tls_danger_accept_invalid_certs(self.accept_invalid_certs);
+        }
+        #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+        if !self.root_certificates.is_empty() || self.accept_invalid_certs {
+            return Err(ConfigError::new(
+                "TLS options need the rustls or native-tls feature",
+            ));
+        }
+        let client = builder
+            .build()
+            .map_err(|e| ConfigError::with_source("the HTTP client could not be built", e))?;
+        Ok(ReqwestTransport {
+            client,
+            max_body: self.max_body,
+        })
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> TransportError {
+    if e.is_connect() {
+        TransportError::connect(e)
+    } else if e.is_timeout() {
+        TransportError::timeout(e)
+    } else if e.is_body() || e.is_decode() || e.is_request() {
+        TransportError::io(e)
+    } else {
+        TransportError::other(e)
+    }
+}
+
+#[async_trait]
+impl HttpTransport for ReqwestTransport {
+    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+        let request = reqwest::Request::try_from(request).map_err(TransportError::other)?;
+        let mut response = self.client.execute(request).await.map_err(transport_error)?;
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_body as u64)
+        {
+            return Err(TransportError::body_too_large(self.max_body));
+        }
+        let status = response.status();
+        let version = response.version();
+        let headers = std::mem::take(response.headers_mut());
+        let body = read_capped(&mut response, self.max_body).await?;
+        let mut out = http::Response::new(body);
+        *out.status_mut() = status;
+        *out.version_mut() = version;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+/// Reads the body chunk by chunk, failing as soon as it passes `max` bytes. A body that
+/// comes in one chunk is returned without a copy.
+async fn read_capped(response: &mut reqwest::Response, max: usize) -> Result<Bytes, TransportError> {
+    let Some(first) = response.chunk().await.map_err(transport_error)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > max {
+        return Err(TransportError::body_too_large(max));
+    }
+    let Some(second) = response.chunk().await.map_err(transport_error)? else {
+        return Ok(first);
+    };
+    let hint = response
+        .content_length()
+        .map_or(0, |l| usize::try_from(l).unwrap_or(max).min(max));
+    let mut body = BytesMut::with_capacity(hint.max(first.len() + second.len()));
+    let mut next = Some(second);
+    body.extend_from_slice(&first);
+    while let Some(chunk) = next {
+        if body.len() + chunk.len() > max {
+            return Err(TransportError::body_too_large(max));
+        }
+        body.extend_from_slice(&chunk);
+        next = response.chunk().await.map_err(transport_error)?;
+    }
+    Ok(body.freeze())
+}
