@@ -1,0 +1,15 @@
+//! The contract suite against every backend: adding a backend is one line here.
+
+use thoughtspot_session_tests::{
+    Mocked, TransportOptions, Wiremock, contract_suite, hyper, network_suite, reqwest,
+};
+
+contract_suite!(
+    reqwest_backend,
+    Wiremock::start(reqwest, TransportOptions::default())
+);
+contract_suite!(hyper_backend, Wiremock::start(hyper, TransportOptions::default()));
+contract_suite!(mock_backend, Mocked::start());
+
+network_suite!(reqwest_network, thoughtspot_session_tests::reqwest);
+network_suite!(hyper_network, thoughtspot_session_tests::hyper);
