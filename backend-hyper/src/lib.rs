@@ -32,6 +32,12 @@
 //!
 //! [`HyperTransport::from_client`] takes a hyper-util client the application owns, over
 //! any connector; its pool is shared, and the body cap still applies.
+//!
+//! ## Features
+//!
+//! - `native-tls`: also offers TLS through the platform's library (OpenSSL on Linux), with
+//!   the same options, through `HyperTransportBuilder::build_native_tls`. rustls stays the
+//!   default, so the feature only adds.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -58,6 +64,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The connector [`HyperTransport::new`] uses: https through rustls over hyper-util's
 /// HTTP connector.
 pub type DefaultConnector = HttpsConnector<HttpConnector>;
+
+/// The connector of [`HyperTransportBuilder::build_native_tls`] (feature `native-tls`).
+#[cfg(feature = "native-tls")]
+pub type NativeTlsConnector = hyper_tls::HttpsConnector<HttpConnector>;
 
 /// A session client builder for the cluster at `base_url`, with a [`HyperTransport`] of
 /// default settings and the tokio sleep already set: add options, then `build()`.
@@ -189,6 +199,27 @@ impl HyperTransportBuilder {
             client: client.build(https),
             max_body: self.max_body,
         })
+    }
+
+    /// Builds the transport with TLS through the platform's library instead of rustls
+    /// (feature `native-tls`), with the same options.
+    #[cfg(feature = "native-tls")]
+    pub fn build_native_tls(self) -> Result<HyperTransport<NativeTlsConnector>, ConfigError> {
+        let mut tls = native_tls::TlsConnector::builder();
+        tls.danger_accept_invalid_certs(self.accept_invalid_certs)
+            .request_alpns(&["h2", "http/1.1"]);
+        for pem in &self.root_certificates {
+            let certificate = native_tls::Certificate::from_pem(pem)
+                .map_err(|e| ConfigError::with_source("a root certificate is not valid PEM", e))?;
+            tls.add_root_certificate(certificate);
+        }
+        let tls = tls
+            .build()
+            .map_err(|e| ConfigError::with_source("TLS could not be set up", e))?;
+        Ok(self.transport(hyper_tls::HttpsConnector::from((
+            self.http_connector(),
+            tls.into(),
+        ))))
     }
 
     fn tls_config(&self) -> Result<ClientConfig, ConfigError> {
