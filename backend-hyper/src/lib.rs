@@ -182,23 +182,31 @@ impl HyperTransportBuilder {
     /// Builds the transport; fails on a certificate that does not parse.
     pub fn build(self) -> Result<HyperTransport, ConfigError> {
         let tls = self.tls_config()?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(self.connect_timeout));
-        http.set_nodelay(true);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_all_versions()
-            .wrap_connector(http);
+            .wrap_connector(self.http_connector());
+        Ok(self.transport(https))
+    }
+
+    fn http_connector(&self) -> HttpConnector {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http.set_nodelay(true);
+        http
+    }
+
+    fn transport<C: Connect + Clone>(&self, connector: C) -> HyperTransport<C> {
         let mut client = Client::builder(TokioExecutor::new());
         if let Some(max) = self.pool_max_idle_per_host {
             client.pool_max_idle_per_host(max);
         }
-        Ok(HyperTransport {
-            client: client.build(https),
+        HyperTransport {
+            client: client.build(connector),
             max_body: self.max_body,
-        })
+        }
     }
 
     /// Builds the transport with TLS through the platform's library instead of rustls
