@@ -40,6 +40,10 @@ impl Bearer {
     pub(crate) fn token(&self) -> &AccessToken {
         &self.token
     }
+
+    pub(crate) fn header(&self) -> &HeaderValue {
+        &self.header
+    }
 }
 
 /// What the client knows of its session: the access token and the cookie jar.

@@ -134,6 +134,15 @@ impl<T: HttpTransport> SessionClient<T> {
         self.inner.state().bearer = None;
     }
 
+    /// Revokes `token` (revoke token with it as the bearer), leaving the client's own token
+    /// and cookies as they are. A token service uses it to revoke tokens it handed out.
+    pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<bool, Error> {
+        let bearer = Bearer::new(token.clone())?;
+        self.inner
+            .execute(&endpoint::REVOKE_TOKEN, None, &[], Some(&bearer), endpoint::boolean)
+            .await
+    }
+
     /// Forgets the access token and every cookie, as logout and revoke token do.
     pub fn clear_session(&self) {
         self.inner.state().clear();
@@ -175,7 +184,7 @@ impl<T> Drop for ClearOnDrop<'_, T> {
 impl<T: HttpTransport> SessionApi for SessionClient<T> {
     async fn get_session_info(&self) -> Result<SessionInfo, Error> {
         self.inner
-            .execute(&endpoint::GET_SESSION_INFO, None, &[], endpoint::json)
+            .execute(&endpoint::GET_SESSION_INFO, None, &[], None, endpoint::json)
             .await
     }
 
@@ -194,14 +203,14 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             .into_iter()
             .collect();
         self.inner
-            .execute(&endpoint::LOGIN, Some(body), &secrets, endpoint::json)
+            .execute(&endpoint::LOGIN, Some(body), &secrets, None, endpoint::json)
             .await
     }
 
     async fn logout(&self) -> Result<bool, Error> {
         let _clear = ClearOnDrop(&self.inner);
         self.inner
-            .execute(&endpoint::LOGOUT, None, &[], endpoint::boolean)
+            .execute(&endpoint::LOGOUT, None, &[], None, endpoint::boolean)
             .await
     }
 
@@ -212,14 +221,14 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
         let key = request.secret_key().map(|k| k.secret());
         let secrets: Vec<&str> = password.into_iter().chain(key).collect();
         self.inner
-            .execute(&endpoint::GET_TOKEN, Some(body), &secrets, endpoint::json)
+            .execute(&endpoint::GET_TOKEN, Some(body), &secrets, None, endpoint::json)
             .await
     }
 
     async fn revoke_token(&self) -> Result<bool, Error> {
         let _clear = ClearOnDrop(&self.inner);
         self.inner
-            .execute(&endpoint::REVOKE_TOKEN, None, &[], endpoint::boolean)
+            .execute(&endpoint::REVOKE_TOKEN, None, &[], None, endpoint::boolean)
             .await
     }
 }

@@ -27,7 +27,7 @@ use std::time::Duration;
 ///     }
 /// }
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The cluster answered with its error envelope (the documented HTTP 500).
@@ -539,11 +539,11 @@ pub enum TransportErrorKind {
 /// assert_eq!(e.to_string(), "could not connect to the cluster");
 /// assert!(std::error::Error::source(&e).is_some());
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: Option<Cow<'static, str>>,
-    source: Option<Box<dyn StdError + Send + Sync>>,
+    source: Option<std::sync::Arc<dyn StdError + Send + Sync>>,
 }
 
 impl TransportError {
@@ -552,7 +552,7 @@ impl TransportError {
         Self {
             kind,
             message: None,
-            source: Some(source.into()),
+            source: Some(std::sync::Arc::from(source.into())),
         }
     }
 

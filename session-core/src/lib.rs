@@ -89,6 +89,7 @@ mod pipeline;
 mod retry;
 mod secret;
 mod time;
+pub mod token_manager;
 mod transport;
 
 pub use api::SessionApi;
@@ -105,6 +106,7 @@ pub use secret::{AccessToken, Password, SecretKey};
 #[cfg(feature = "rt-tokio")]
 pub use time::TokioSleep;
 pub use time::{Clock, Sleep, SleepFuture, SystemClock};
+pub use token_manager::{ManagedToken, TokenKey, TokenManager, TokenManagerBuilder, TokenManagerStats};
 pub use transport::HttpTransport;
 
 /// Re-exported so that backends and users name the same versions.

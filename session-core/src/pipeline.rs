@@ -1,5 +1,6 @@
 //! The one request pipeline every operation runs through.
 
+use crate::auth::Bearer;
 use crate::client::Inner;
 use crate::endpoint::{Decoder, Endpoint};
 use crate::error::{
@@ -22,12 +23,14 @@ impl<T: HttpTransport> Inner<T> {
     /// whole-call timeout, keep cookies, classify the answer, decode a 2xx body.
     ///
     /// `body_secrets` are the credentials in `body`; with the token and cookies, they are
-    /// scrubbed from any text of the cluster's that an error shows.
+    /// scrubbed from any text of the cluster's that an error shows. `bearer`, when given,
+    /// is sent instead of the session's token.
     pub(crate) async fn execute<O>(
         &self,
         endpoint: &'static Endpoint,
         body: Option<Bytes>,
         body_secrets: &[&str],
+        bearer: Option<&Bearer>,
         decode: Decoder<O>,
     ) -> Result<O, Error> {
         let span = tracing::debug_span!(
@@ -44,7 +47,7 @@ impl<T: HttpTransport> Inner<T> {
         let whole_call = self.timeout.zip(self.sleep.as_ref()).map(|(t, s)| s.sleep(t));
         async {
             let outcome = deadline(
-                self.attempts(endpoint, body, body_secrets, decode, &attempts),
+                self.attempts(endpoint, body, body_secrets, bearer, decode, &attempts),
                 whole_call,
             )
             .await;
@@ -80,6 +83,7 @@ impl<T: HttpTransport> Inner<T> {
         endpoint: &'static Endpoint,
         body: Option<Bytes>,
         body_secrets: &[&str],
+        bearer: Option<&Bearer>,
         decode: Decoder<O>,
         count: &AtomicU32,
     ) -> Result<O, Error> {
@@ -89,7 +93,7 @@ impl<T: HttpTransport> Inner<T> {
             attempt += 1;
             count.store(attempt, Ordering::Relaxed);
             tracing::Span::current().record("attempt", attempt);
-            let request = self.request(endpoint, uri, url, body.clone());
+            let request = self.request(endpoint, uri, url, body.clone(), bearer);
             let attempt_deadline = self
                 .attempt_timeout
                 .zip(self.sleep.as_ref())
@@ -120,7 +124,7 @@ impl<T: HttpTransport> Inner<T> {
                         now,
                     );
                     let error = classify(endpoint.name, parts.status, parts.headers, bytes);
-                    (self.scrub(error, body_secrets), delay)
+                    (self.scrub(error, body_secrets, bearer), delay)
                 }
                 Ok(Err(e)) => {
                     let delay = self
@@ -150,11 +154,12 @@ impl<T: HttpTransport> Inner<T> {
     }
 
     /// Removes every secret of this call from the texts of an error envelope.
-    fn scrub(&self, mut error: Error, body_secrets: &[&str]) -> Error {
+    fn scrub(&self, mut error: Error, body_secrets: &[&str], bearer: Option<&Bearer>) -> Error {
         if let Error::Api(api) = &mut error {
             let session_secrets = self.state().secret_values();
             let mut secrets: Vec<&str> = session_secrets.iter().map(String::as_str).collect();
             secrets.extend_from_slice(body_secrets);
+            secrets.extend(bearer.map(|b| b.token().secret()));
             api.envelope_mut().redact(&secrets);
         }
         error
@@ -166,6 +171,7 @@ impl<T: HttpTransport> Inner<T> {
         uri: &http::Uri,
         url: &url::Url,
         body: Option<Bytes>,
+        bearer: Option<&Bearer>,
     ) -> http::Request<Bytes> {
         let has_body = body.is_some();
         let mut request = http::Request::new(body.unwrap_or_default());
@@ -176,7 +182,10 @@ impl<T: HttpTransport> Inner<T> {
         if has_body {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        self.state().apply(url, endpoint.sends_token, headers);
+        self.state().apply(url, endpoint.sends_token && bearer.is_none(), headers);
+        if let (true, Some(bearer)) = (endpoint.sends_token, bearer) {
+            headers.insert(header::AUTHORIZATION, bearer.header().clone());
+        }
         request
     }
 }

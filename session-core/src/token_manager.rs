@@ -1,0 +1,632 @@
+//! `TokenManager`: cached, single-flight trusted-authentication tokens for a token service.
+//!
+//! # Guide
+//!
+//! A trusted-authentication token service signs its own users in, asks the cluster for a
+//! token for each with the secret key, and hands the token to the embedding front end.
+//!
+//! - **Lifetime.** Ask for a lifetime a little longer than a front-end page lives, e.g. 5 to
+//!   15 minutes ([`TokenManagerBuilder::token_lifetime`]); a long-lived token is a long-lived
+//!   credential in a browser. The manager serves a cached token only while it stays valid
+//!   for longer than the skew margin (default 60 s), so the front end never receives a token
+//!   about to expire.
+//! - **Cache or mint.** Caching per user is right when the front end accepts a token it has
+//!   seen before; concurrent requests for one user then share one get token call. Some
+//!   embedding set-ups refuse a token twice: turn on
+//!   [`fresh_every_time`](TokenManagerBuilder::fresh_every_time). When the front end reports
+//!   a rejected token, call [`invalidate`](TokenManager::invalidate) or
+//!   [`refresh`](TokenManager::refresh) so that it is never served again.
+//! - **Orgs.** Where orgs are enabled a token is scoped to one org: make the org part of the
+//!   key ([`TokenKey::org`]); tokens of two orgs never mix.
+//! - **Sign-out.** When a user signs out of your application, invalidate their keys with
+//!   revocation on ([`revoke_on_invalidate`](TokenManagerBuilder::revoke_on_invalidate)),
+//!   so the token stops working on the cluster too.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use thoughtspot_session_core::{TokenKey, TokenManager};
+//! use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).secret_key("key").build();
+//! let clock = Arc::new(fake.clock().clone());
+//! let manager = TokenManager::builder(fake.client(), "key").clock(clock).revoke_on_invalidate(true).build();
+//!
+//! let key = TokenKey::new("analyst");
+//! let first = manager.token(&key).await.unwrap();
+//! let again = manager.token(&key).await.unwrap();
+//! assert_eq!(first.token(), again.token()); // cached
+//! assert_eq!(manager.stats().fetches, 1);
+//!
+//! manager.invalidate(&key).await.unwrap(); // revoked on the cluster too
+//! assert!(fake.live_tokens().is_empty());
+//! # }
+//! ```
+
+use crate::api::SessionApi;
+use crate::client::SessionClient;
+use crate::error::Error;
+use crate::model::{AccessLevel, GetTokenRequest};
+use crate::secret::{AccessToken, SecretKey};
+use crate::time::{Clock, SystemClock};
+use crate::transport::HttpTransport;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime};
+
+/// What a token is for: user, org, access level and object. Tokens are cached per key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TokenKey {
+    user: String,
+    org: Option<String>,
+    access_level: AccessLevel,
+    object_id: Option<String>,
+}
+
+impl TokenKey {
+    /// A full-access token for `user`, in the user's default org.
+    pub fn new(user: impl Into<String>) -> Self {
+        Self { user: user.into(), org: None, access_level: AccessLevel::Full, object_id: None }
+    }
+
+    /// Scopes the token to an org.
+    #[must_use]
+    pub fn org(mut self, org: impl Into<String>) -> Self {
+        self.org = Some(org.into());
+        self
+    }
+
+    /// View access to one Liveboard or visualization (`REPORT_BOOK_VIEW`).
+    #[must_use]
+    pub fn report_book_view(mut self, object_id: impl Into<String>) -> Self {
+        self.access_level = AccessLevel::ReportBookView;
+        self.object_id = Some(object_id.into());
+        self
+    }
+
+    /// The user.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The org, if scoped.
+    pub fn org_id(&self) -> Option<&str> {
+        self.org.as_deref()
+    }
+
+    /// The access level.
+    pub fn access_level(&self) -> AccessLevel {
+        self.access_level
+    }
+
+    /// The object of a `REPORT_BOOK_VIEW` key.
+    pub fn object_id(&self) -> Option<&str> {
+        self.object_id.as_deref()
+    }
+}
+
+/// A token the manager handed out. Its `Debug` redacts the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagedToken {
+    token: AccessToken,
+    issued_at: SystemTime,
+    expires_at: SystemTime,
+}
+
+impl ManagedToken {
+    /// The bearer token.
+    pub fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    /// When the manager received it (the manager's clock).
+    pub fn issued_at(&self) -> SystemTime {
+        self.issued_at
+    }
+
+    /// When it expires, by the cluster's answer (or the fallback lifetime).
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+}
+
+/// Counters a service can export.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenManagerStats {
+    /// Requests served from the cache.
+    pub hits: u64,
+    /// Requests that found no usable cached token and started a fetch.
+    pub misses: u64,
+    /// Requests that joined a fetch another request had started.
+    pub joined: u64,
+    /// get token calls made.
+    pub fetches: u64,
+    /// get token calls that failed.
+    pub errors: u64,
+    /// Cached tokens dropped to stay within the key limit.
+    pub evictions: u64,
+    /// Tokens cached now.
+    pub cached: usize,
+}
+
+type RevokeFuture = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send>>;
+type Revoke = Arc<dyn Fn(AccessToken) -> RevokeFuture + Send + Sync>;
+
+/// Configures a [`TokenManager`].
+pub struct TokenManagerBuilder<S> {
+    api: S,
+    secret_key: SecretKey,
+    clock: Arc<dyn Clock>,
+    skew: Duration,
+    lifetime: Option<Duration>,
+    fallback_lifetime: Duration,
+    max_keys: usize,
+    fresh_every_time: bool,
+    revoke: Option<Revoke>,
+}
+
+impl<S: SessionApi> TokenManagerBuilder<S> {
+    /// The clock that decides whether a cached token is still good (default the system
+    /// clock; give a virtual one in tests).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A cached token is served only while it stays valid for longer than this (default
+    /// 60 s).
+    #[must_use]
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// The lifetime asked of the cluster (`tokenExpiryDuration`); by default none is asked
+    /// and the cluster's default applies.
+    #[must_use]
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// The lifetime assumed when the cluster's answer says nothing of expiry (default the
+    /// asked lifetime, else 5 minutes).
+    #[must_use]
+    pub fn fallback_lifetime(mut self, lifetime: Duration) -> Self {
+        self.fallback_lifetime = lifetime;
+        self
+    }
+
+    /// The most keys cached (default 10,000); the least recently used is evicted. At least
+    /// 1.
+    #[must_use]
+    pub fn max_keys(mut self, max: usize) -> Self {
+        self.max_keys = max.max(1);
+        self
+    }
+
+    /// Mint a new token for every request, for front ends that refuse a token they have
+    /// seen (nothing is cached or shared).
+    #[must_use]
+    pub fn fresh_every_time(mut self, fresh: bool) -> Self {
+        self.fresh_every_time = fresh;
+        self
+    }
+
+    /// Revoke a token on the cluster when it is invalidated, with `revoke`.
+    #[must_use]
+    pub fn revoke_with<F, Fut>(mut self, revoke: F) -> Self
+    where
+        F: Fn(AccessToken) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, Error>> + Send + 'static,
+    {
+        self.revoke = Some(Arc::new(move |token| Box::pin(revoke(token))));
+        self
+    }
+
+    /// Builds the manager.
+    pub fn build(self) -> TokenManager<S> {
+        let fallback = self.lifetime.unwrap_or(self.fallback_lifetime);
+        TokenManager {
+            inner: Arc::new(Inner {
+                api: self.api,
+                secret_key: self.secret_key,
+                clock: self.clock,
+                skew: self.skew,
+                lifetime: self.lifetime,
+                fallback_lifetime: fallback,
+                max_keys: self.max_keys,
+                fresh_every_time: self.fresh_every_time,
+                revoke: self.revoke,
+                state: Mutex::new(State::default()),
+                counters: Counters::default(),
+            }),
+        }
+    }
+}
+
+impl<T: HttpTransport + 'static> TokenManagerBuilder<SessionClient<T>> {
+    /// Revoke a token on the cluster when it is invalidated, through the same client
+    /// ([`SessionClient::revoke_access_token`]); off by default.
+    #[must_use]
+    pub fn revoke_on_invalidate(self, revoke: bool) -> Self {
+        if !revoke {
+            return Self { revoke: None, ..self };
+        }
+        let client = self.api.clone();
+        self.revoke_with(move |token| {
+            let client = client.clone();
+            async move { client.revoke_access_token(&token).await }
+        })
+    }
+}
+
+impl<S> fmt::Debug for TokenManagerBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManagerBuilder")
+            .field("secret_key", &self.secret_key)
+            .field("skew", &self.skew)
+            .field("lifetime", &self.lifetime)
+            .field("max_keys", &self.max_keys)
+            .field("fresh_every_time", &self.fresh_every_time)
+            .field("revoke_on_invalidate", &self.revoke.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tokens for a token service: cached per [`TokenKey`] while they stay valid, fetched once
+/// for any number of concurrent requests, bounded, invalidated on demand. Works over any
+/// [`SessionApi`] and the injected clock; needs no runtime. Cheap to clone. See the
+/// [module docs](self) for a guide.
+pub struct TokenManager<S> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S> Clone for TokenManager<S> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+struct Inner<S> {
+    api: S,
+    secret_key: SecretKey,
+    clock: Arc<dyn Clock>,
+    skew: Duration,
+    lifetime: Option<Duration>,
+    fallback_lifetime: Duration,
+    max_keys: usize,
+    fresh_every_time: bool,
+    revoke: Option<Revoke>,
+    state: Mutex<State>,
+    counters: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    joined: AtomicU64,
+    fetches: AtomicU64,
+    errors: AtomicU64,
+    evictions: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<TokenKey, Slot>,
+    /// Cached keys by last use, oldest first.
+    lru: BTreeMap<u64, TokenKey>,
+    tick: u64,
+}
+
+enum Slot {
+    Ready { token: ManagedToken, used: u64 },
+    Pending(Arc<Flight>),
+}
+
+/// One get token call that several requests wait for.
+#[derive(Default)]
+struct Flight {
+    state: Mutex<FlightState>,
+}
+
+#[derive(Default)]
+enum FlightState {
+    #[default]
+    Running,
+    Waiting(Vec<Waker>),
+    Done(Result<ManagedToken, Error>),
+    /// The request that ran the fetch was dropped before it finished.
+    Abandoned,
+}
+
+impl Flight {
+    fn lock(&self) -> MutexGuard<'_, FlightState> {
+        // Updated by single assignments: a poisoned lock holds a whole state.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn finish(&self, end: FlightState) {
+        let previous = std::mem::replace(&mut *self.lock(), end);
+        if let FlightState::Waiting(wakers) = previous {
+            wakers.into_iter().for_each(Waker::wake);
+        }
+    }
+}
+
+/// Waits for a flight; `None` when it was abandoned.
+struct Join(Arc<Flight>);
+
+impl Future for Join {
+    type Output = Option<Result<ManagedToken, Error>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.0.lock();
+        match &mut *state {
+            FlightState::Done(result) => Poll::Ready(Some(result.clone())),
+            FlightState::Abandoned => Poll::Ready(None),
+            FlightState::Running => {
+                *state = FlightState::Waiting(vec![cx.waker().clone()]);
+                Poll::Pending
+            }
+            FlightState::Waiting(wakers) => {
+                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Ends a flight when the request running it finishes or is dropped.
+struct Leader<'a, S> {
+    inner: &'a Inner<S>,
+    key: &'a TokenKey,
+    flight: Arc<Flight>,
+    finished: bool,
+}
+
+impl<S> Leader<'_, S> {
+    fn finish(mut self, result: Result<ManagedToken, Error>) {
+        self.finished = true;
+        let mut state = self.inner.lock();
+        let ours = matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight));
+        if ours {
+            state.entries.remove(self.key);
+            if let Ok(token) = &result {
+                self.inner.cache(&mut state, self.key.clone(), token.clone());
+            }
+        }
+        drop(state);
+        self.flight.finish(FlightState::Done(result));
+    }
+}
+
+impl<S> Drop for Leader<'_, S> {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut state = self.inner.lock();
+        if matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight)) {
+            state.entries.remove(self.key);
+        }
+        drop(state);
+        self.flight.finish(FlightState::Abandoned);
+    }
+}
+
+impl<S> Inner<S> {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update below is completed before the guard drops; a panic cannot leave a
+        // half-written entry, so a poisoned lock is used as it is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cache(&self, state: &mut State, key: TokenKey, token: ManagedToken) {
+        state.tick += 1;
+        let used = state.tick;
+        state.lru.insert(used, key.clone());
+        state.entries.insert(key, Slot::Ready { token, used });
+        while state.lru.len() > self.max_keys {
+            let Some((_, oldest)) = state.lru.pop_first() else { break };
+            state.entries.remove(&oldest);
+            bump(&self.counters.evictions);
+        }
+    }
+}
+
+enum Next {
+    Serve(ManagedToken),
+    Join(Arc<Flight>),
+    Lead(Arc<Flight>),
+}
+
+impl<S: SessionApi> TokenManager<S> {
+    /// A manager that gets tokens from `api` with the trusted-authentication `secret_key`.
+    pub fn builder(api: S, secret_key: impl Into<SecretKey>) -> TokenManagerBuilder<S> {
+        TokenManagerBuilder {
+            api,
+            secret_key: secret_key.into(),
+            clock: Arc::new(SystemClock),
+            skew: Duration::from_secs(60),
+            lifetime: None,
+            fallback_lifetime: Duration::from_secs(300),
+            max_keys: 10_000,
+            fresh_every_time: false,
+            revoke: None,
+        }
+    }
+
+    /// A token for `key`: the cached one while it stays valid for longer than the skew
+    /// margin, else a new one. Concurrent requests for one key share one get token call;
+    /// its failure reaches every one of them and is not cached.
+    pub async fn token(&self, key: &TokenKey) -> Result<ManagedToken, Error> {
+        let inner = &*self.inner;
+        if inner.fresh_every_time {
+            bump(&inner.counters.misses);
+            return self.fetch(key).await;
+        }
+        loop {
+            let next = {
+                let now = inner.clock.now();
+                let mut state = inner.lock();
+                state.tick += 1;
+                let tick = state.tick;
+                let State { entries, lru, .. } = &mut *state;
+                match entries.get_mut(key) {
+                    Some(Slot::Ready { token, used }) if token.expires_at > now + inner.skew => {
+                        lru.remove(used);
+                        lru.insert(tick, key.clone());
+                        *used = tick;
+                        Next::Serve(token.clone())
+                    }
+                    Some(Slot::Pending(flight)) => Next::Join(flight.clone()),
+                    stale => {
+                        if let Some(Slot::Ready { used, .. }) = stale {
+                            lru.remove(used);
+                        }
+                        let flight = Arc::new(Flight::default());
+                        entries.insert(key.clone(), Slot::Pending(flight.clone()));
+                        Next::Lead(flight)
+                    }
+                }
+            };
+            match next {
+                Next::Serve(token) => {
+                    bump(&inner.counters.hits);
+                    return Ok(token);
+                }
+                Next::Join(flight) => {
+                    bump(&inner.counters.joined);
+                    if let Some(result) = Join(flight).await {
+                        return result;
+                    }
+                    // The fetch was abandoned: look again (and perhaps run it).
+                }
+                Next::Lead(flight) => {
+                    bump(&inner.counters.misses);
+                    let leader = Leader { inner, key, flight, finished: false };
+                    let result = self.fetch(key).await;
+                    leader.finish(result.clone());
+                    return result;
+                }
+            }
+        }
+    }
+
+    async fn fetch(&self, key: &TokenKey) -> Result<ManagedToken, Error> {
+        let inner = &*self.inner;
+        let mut request = GetTokenRequest::with_secret_key(key.user.as_str(), inner.secret_key.clone());
+        if let Some(object) = &key.object_id {
+            request = request.report_book_view(object.as_str());
+        }
+        if let Some(org) = &key.org {
+            request = request.org_id(org.as_str());
+        }
+        if let Some(lifetime) = inner.lifetime {
+            request = request.token_expiry(lifetime);
+        }
+        bump(&inner.counters.fetches);
+        let response = match inner.api.get_token(&request).await {
+            Ok(r) => r,
+            Err(e) => {
+                bump(&inner.counters.errors);
+                return Err(e);
+            }
+        };
+        let issued_at = inner.clock.now();
+        let expires_at = response
+            .expires_at()
+            .or_else(|| response.lifetime().map(|l| issued_at + l))
+            .unwrap_or(issued_at + inner.fallback_lifetime);
+        match response.into_token() {
+            Some(token) => Ok(ManagedToken { token, issued_at, expires_at }),
+            None => {
+                bump(&inner.counters.errors);
+                Err(crate::error::InvalidRequest::new("get token answered without a token").into())
+            }
+        }
+    }
+
+    /// Forgets the cached token of `key`, so it is never served again; with revocation on,
+    /// also revokes it on the cluster. `Ok(true)` when a token was cached.
+    pub async fn invalidate(&self, key: &TokenKey) -> Result<bool, Error> {
+        let removed = {
+            let mut state = self.inner.lock();
+            match state.entries.get(key) {
+                Some(Slot::Ready { used, .. }) => {
+                    let used = *used;
+                    state.lru.remove(&used);
+                    match state.entries.remove(key) {
+                        Some(Slot::Ready { token, .. }) => Some(token),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        };
+        let Some(token) = removed else { return Ok(false) };
+        if let Some(revoke) = &self.inner.revoke {
+            revoke(token.token).await?;
+        }
+        Ok(true)
+    }
+
+    /// Invalidates `key` (revoking with revocation on), then gets a new token: for a token
+    /// the front end rejected.
+    pub async fn refresh(&self, key: &TokenKey) -> Result<ManagedToken, Error> {
+        self.invalidate(key).await?;
+        self.token(key).await
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> TokenManagerStats {
+        let c = &self.inner.counters;
+        let cached = self.inner.lock().lru.len();
+        TokenManagerStats {
+            hits: c.hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            joined: c.joined.load(Ordering::Relaxed),
+            fetches: c.fetches.load(Ordering::Relaxed),
+            errors: c.errors.load(Ordering::Relaxed),
+            evictions: c.evictions.load(Ordering::Relaxed),
+            cached,
+        }
+    }
+
+    /// The cached keys, least recently used first.
+    pub fn cached_keys(&self) -> Vec<TokenKey> {
+        self.inner.lock().lru.values().cloned().collect()
+    }
+
+    /// The API the manager calls.
+    pub fn api(&self) -> &S {
+        &self.inner.api
+    }
+}
+
+impl<S> fmt::Debug for TokenManager<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<TokenKey> = self.inner.lock().lru.values().cloned().collect();
+        f.debug_struct("TokenManager")
+            .field("cached_keys", &keys)
+            .field("skew", &self.inner.skew)
+            .field("max_keys", &self.inner.max_keys)
+            .field("fresh_every_time", &self.inner.fresh_every_time)
+            .finish_non_exhaustive()
+    }
+}
