@@ -139,7 +139,13 @@ impl<T: HttpTransport> SessionClient<T> {
     pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<bool, Error> {
         let bearer = Bearer::new(token.clone())?;
         self.inner
-            .execute(&endpoint::REVOKE_TOKEN, None, &[], Some(&bearer), endpoint::boolean)
+            .execute(
+                &endpoint::REVOKE_TOKEN,
+                None,
+                &[],
+                Some(&bearer),
+                endpoint::boolean,
+            )
             .await
     }
 

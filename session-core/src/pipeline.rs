@@ -182,7 +182,8 @@ impl<T: HttpTransport> Inner<T> {
         if has_body {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        self.state().apply(url, endpoint.sends_token && bearer.is_none(), headers);
+        self.state()
+            .apply(url, endpoint.sends_token && bearer.is_none(), headers);
         if let (true, Some(bearer)) = (endpoint.sends_token, bearer) {
             headers.insert(header::AUTHORIZATION, bearer.header().clone());
         }

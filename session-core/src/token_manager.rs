@@ -71,7 +71,12 @@ pub struct TokenKey {
 impl TokenKey {
     /// A full-access token for `user`, in the user's default org.
     pub fn new(user: impl Into<String>) -> Self {
-        Self { user: user.into(), org: None, access_level: AccessLevel::Full, object_id: None }
+        Self {
+            user: user.into(),
+            org: None,
+            access_level: AccessLevel::Full,
+            object_id: None,
+        }
     }
 
     /// Scopes the token to an org.
@@ -291,7 +296,9 @@ pub struct TokenManager<S> {
 
 impl<S> Clone for TokenManager<S> {
     fn clone(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner) }
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
@@ -403,7 +410,8 @@ impl<S> Leader<'_, S> {
     fn finish(mut self, result: Result<ManagedToken, Error>) {
         self.finished = true;
         let mut state = self.inner.lock();
-        let ours = matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight));
+        let ours =
+            matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight));
         if ours {
             state.entries.remove(self.key);
             if let Ok(token) = &result {
@@ -442,7 +450,9 @@ impl<S> Inner<S> {
         state.lru.insert(used, key.clone());
         state.entries.insert(key, Slot::Ready { token, used });
         while state.lru.len() > self.max_keys {
-            let Some((_, oldest)) = state.lru.pop_first() else { break };
+            let Some((_, oldest)) = state.lru.pop_first() else {
+                break;
+            };
             state.entries.remove(&oldest);
             bump(&self.counters.evictions);
         }
@@ -519,7 +529,12 @@ impl<S: SessionApi> TokenManager<S> {
                 }
                 Next::Lead(flight) => {
                     bump(&inner.counters.misses);
-                    let leader = Leader { inner, key, flight, finished: false };
+                    let leader = Leader {
+                        inner,
+                        key,
+                        flight,
+                        finished: false,
+                    };
                     let result = self.fetch(key).await;
                     leader.finish(result.clone());
                     return result;
@@ -554,7 +569,11 @@ impl<S: SessionApi> TokenManager<S> {
             .or_else(|| response.lifetime().map(|l| issued_at + l))
             .unwrap_or(issued_at + inner.fallback_lifetime);
         match response.into_token() {
-            Some(token) => Ok(ManagedToken { token, issued_at, expires_at }),
+            Some(token) => Ok(ManagedToken {
+                token,
+                issued_at,
+                expires_at,
+            }),
             None => {
                 bump(&inner.counters.errors);
                 Err(crate::error::InvalidRequest::new("get token answered without a token").into())

@@ -1,0 +1,242 @@
+//! TokenManager on FakeThoughtSpot and its virtual clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+use thoughtspot_session_core::{Clock, Error, SessionClient, TokenKey, TokenManager};
+use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+
+fn fake(users: usize) -> FakeThoughtSpot {
+    let mut b = FakeThoughtSpot::builder()
+        .secret_key("key")
+        .token_lifetime(Duration::from_secs(300));
+    for n in 0..users {
+        b = b.user(FakeUser::new(format!("user-{n}"), "pw").orgs([0, 7]));
+    }
+    b.build()
+}
+
+/// A client whose timeouts run on the fake's virtual clock, so latency holds calls open.
+fn client(fake: &FakeThoughtSpot) -> SessionClient<FakeThoughtSpot> {
+    fake.client_builder()
+        .sleep(fake.clock().clone())
+        .build(fake.clone())
+        .expect("valid")
+}
+
+fn manager(
+    fake: &FakeThoughtSpot,
+) -> thoughtspot_session_core::TokenManagerBuilder<SessionClient<FakeThoughtSpot>> {
+    let clock: Arc<dyn Clock> = Arc::new(fake.clock().clone());
+    TokenManager::builder(client(fake), "key").clock(clock)
+}
+
+async fn until_sleeping(fake: &FakeThoughtSpot, sleeps: usize) {
+    while fake.clock().pending_sleeps() < sleeps {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn cached_until_the_skew_margin_then_refreshed() {
+    let fake = fake(1);
+    let m = manager(&fake).skew(Duration::from_secs(60)).build();
+    let key = TokenKey::new("user-0");
+    let first = m.token(&key).await.unwrap();
+    assert_eq!(
+        first.expires_at().duration_since(first.issued_at()).unwrap(),
+        Duration::from_secs(300)
+    );
+    fake.clock().advance(Duration::from_secs(239));
+    assert_eq!(m.token(&key).await.unwrap(), first, "valid for 61 s more: served");
+    fake.clock().advance(Duration::from_secs(2));
+    let second = m.token(&key).await.unwrap();
+    assert_ne!(second.token(), first.token(), "valid for 59 s only: refreshed");
+    assert_eq!(fake.count("get token"), 2);
+    let s = m.stats();
+    assert_eq!((s.hits, s.misses, s.fetches, s.errors, s.cached), (1, 2, 2, 0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_requests_for_ten_users_make_ten_calls() {
+    let fake = fake(10);
+    fake.set_latency(Duration::from_secs(1));
+    let m = manager(&fake).build();
+    let tasks: Vec<_> = (0..1000)
+        .map(|n| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                let key = TokenKey::new(format!("user-{}", n % 10));
+                (n % 10, m.token(&key).await)
+            })
+        })
+        .collect();
+    // The ten get token calls (and their clients' whole-call timeouts) wait on the clock.
+    until_sleeping(&fake, 20).await;
+    fake.clock().advance(Duration::from_secs(1));
+    let mut per_user: Vec<Option<String>> = vec![None; 10];
+    for task in tasks {
+        let (user, result) = task.await.unwrap();
+        let token = result.unwrap().token().secret().to_owned();
+        let seen = per_user[user].get_or_insert_with(|| token.clone());
+        assert_eq!(*seen, token, "one token per user");
+    }
+    assert_eq!(fake.count("get token"), 10);
+    let s = m.stats();
+    assert_eq!((s.fetches, s.misses, s.joined + s.hits), (10, 10, 990));
+    for (n, token) in per_user.iter().enumerate() {
+        let issued = fake
+            .tokens()
+            .into_iter()
+            .find(|t| t.user == format!("user-{n}"))
+            .unwrap();
+        assert_eq!(Some(issued.token.secret()), token.as_deref());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fetch_reaches_every_waiter_and_the_next_request_retries() {
+    let fake = fake(1);
+    fake.set_latency(Duration::from_secs(1));
+    fake.fail_next(1, 500);
+    let m = manager(&fake).build();
+    let key = TokenKey::new("user-0");
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (m, key) = (m.clone(), key.clone());
+            tokio::spawn(async move { m.token(&key).await })
+        })
+        .collect();
+    // Every request has joined the one fetch before it is let through (a request arriving
+    // after the failure would start a fetch of its own, as it should).
+    until_sleeping(&fake, 2).await;
+    while m.stats().joined < 99 {
+        tokio::task::yield_now().await;
+    }
+    fake.clock().advance(Duration::from_secs(1));
+    for task in tasks {
+        let e = task.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&e, Error::Api(api) if api.envelope().upstream_status() == Some(500)),
+            "{e:?}"
+        );
+    }
+    assert_eq!((m.stats().fetches, m.stats().errors, m.stats().cached), (1, 1, 0));
+
+    fake.set_latency(Duration::ZERO);
+    assert!(m.token(&key).await.is_ok(), "the failure was not cached");
+    assert_eq!(fake.count("get token"), 2);
+}
+
+#[tokio::test]
+async fn the_least_recently_used_key_is_evicted() {
+    let fake = fake(3);
+    let m = manager(&fake).max_keys(2).build();
+    let [a, b, c] = [0, 1, 2].map(|n| TokenKey::new(format!("user-{n}")));
+    m.token(&a).await.unwrap();
+    m.token(&b).await.unwrap();
+    m.token(&a).await.unwrap();
+    m.token(&c).await.unwrap();
+    assert_eq!(m.cached_keys(), [a.clone(), c.clone()]);
+    assert_eq!(m.stats().evictions, 1);
+    m.token(&b).await.unwrap();
+    assert_eq!(m.cached_keys(), [c, b]);
+    assert_eq!(fake.count("get token"), 4);
+}
+
+#[tokio::test]
+async fn keys_keep_orgs_and_access_levels_apart() {
+    let fake = FakeThoughtSpot::builder()
+        .user(FakeUser::new("u", "pw").orgs([0, 7]))
+        .secret_key("key")
+        .object("obj-1")
+        .build();
+    let m = manager(&fake).build();
+    let full = m.token(&TokenKey::new("u")).await.unwrap();
+    let org7 = m.token(&TokenKey::new("u").org("7")).await.unwrap();
+    let view = m
+        .token(&TokenKey::new("u").report_book_view("obj-1"))
+        .await
+        .unwrap();
+    assert_ne!(full.token(), org7.token());
+    assert_ne!(org7.token(), view.token());
+    let orgs: Vec<u64> = [&full, &org7]
+        .iter()
+        .map(|t| {
+            fake.tokens()
+                .into_iter()
+                .find(|r| &r.token == t.token())
+                .unwrap()
+                .org_id
+        })
+        .collect();
+    assert_eq!(orgs, [0, 7]);
+    assert_eq!(m.stats().cached, 3);
+}
+
+#[tokio::test]
+async fn invalidate_revokes_and_refresh_mints_a_new_token() {
+    let fake = fake(1);
+    let m = manager(&fake).revoke_on_invalidate(true).build();
+    let key = TokenKey::new("user-0");
+    let first = m.token(&key).await.unwrap();
+    let second = m.refresh(&key).await.unwrap();
+    assert_ne!(first.token(), second.token());
+    let revoked: Vec<bool> = fake.tokens().iter().map(|t| t.revoked).collect();
+    assert_eq!(revoked.iter().filter(|r| **r).count(), 1);
+    assert!(m.invalidate(&key).await.unwrap());
+    assert!(!m.invalidate(&key).await.unwrap(), "nothing cached any more");
+    assert!(fake.live_tokens().is_empty());
+    assert!(
+        m.api().access_token().is_none(),
+        "revoking a handed-out token leaves the client's state alone"
+    );
+}
+
+#[tokio::test]
+async fn fresh_every_time_never_reuses_a_token() {
+    let fake = fake(1);
+    let m = manager(&fake).fresh_every_time(true).build();
+    let key = TokenKey::new("user-0");
+    let a = m.token(&key).await.unwrap();
+    let b = m.token(&key).await.unwrap();
+    assert_ne!(a.token(), b.token());
+    assert_eq!((m.stats().fetches, m.stats().cached), (2, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_fetch_hands_over_to_a_waiter() {
+    let fake = fake(1);
+    fake.set_latency(Duration::from_secs(1));
+    let m = manager(&fake).build();
+    let key = TokenKey::new("user-0");
+    let leader = tokio::spawn({
+        let (m, key) = (m.clone(), key.clone());
+        async move { m.token(&key).await }
+    });
+    until_sleeping(&fake, 2).await;
+    let waiter = tokio::spawn({
+        let (m, key) = (m.clone(), key.clone());
+        async move { m.token(&key).await }
+    });
+    while m.stats().joined == 0 {
+        tokio::task::yield_now().await;
+    }
+    leader.abort();
+    assert!(leader.await.unwrap_err().is_cancelled());
+    // The waiter runs its own fetch: wait for it to be held by the latency too.
+    until_sleeping(&fake, 2).await;
+    fake.clock().advance(Duration::from_secs(1));
+    assert!(waiter.await.unwrap().is_ok());
+    assert_eq!(m.stats().misses, 2);
+}
+
+#[tokio::test]
+async fn debug_shows_keys_never_tokens() {
+    let fake = fake(1);
+    let m = manager(&fake).build();
+    let t = m.token(&TokenKey::new("user-0")).await.unwrap();
+    let printed = format!("{m:?} {t:?}");
+    assert!(printed.contains("user-0"), "{printed}");
+    assert!(!printed.contains(t.token().secret()), "{printed}");
+    assert!(!printed.contains("key\""), "{printed}");
+}
