@@ -104,6 +104,13 @@ impl<T: HttpTransport> Inner<T> {
                 Ok(Ok(response)) => {
                     let (parts, bytes) = response.into_parts();
                     tracing::Span::current().record("status", parts.status.as_u16());
+                    if headers_too_large(&parts.headers) {
+                        // Not retried: a server that sends this will send it again.
+                        return Err(Error::Transport(TransportError::msg(
+                            TransportErrorKind::Other,
+                            "the response headers are larger than 64 KiB",
+                        )));
+                    }
                     self.state().store_cookies(url, &parts.headers);
                     if parts.status.is_success() {
                         return decode(&bytes).map_err(|p| {
@@ -189,6 +196,20 @@ impl<T: HttpTransport> Inner<T> {
         }
         request
     }
+}
+
+/// The most response header bytes (names and values) the client accepts.
+const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+
+fn headers_too_large(headers: &HeaderMap) -> bool {
+    let mut total = 0usize;
+    for (name, value) in headers {
+        total += name.as_str().len() + value.len();
+        if total > MAX_RESPONSE_HEADER_BYTES {
+            return true;
+        }
+    }
+    false
 }
 
 /// Turns a non-2xx answer into an error: the cluster's envelope, or a plain status error.
