@@ -145,8 +145,9 @@ impl ReqwestTransportBuilder {
         self
     }
 
-    /// Trusts a root CA given in PEM, besides the platform's roots (for a cluster whose
-    /// certificate a private CA signed). Checked by [`build`](Self::build).
+    /// Trusts the root CAs in a PEM document, besides the platform's roots (for a cluster
+    /// whose certificate a private CA signed). Checked by [`build`](Self::build): a document
+    /// with no certificate is refused.
     #[must_use]
     pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates.push(pem.into());
@@ -191,9 +192,12 @@ impl ReqwestTransportBuilder {
         {
             let mut certificates = Vec::new();
             for pem in &self.root_certificates {
-                let certificate = reqwest::Certificate::from_pem(pem)
+                let bundle = reqwest::Certificate::from_pem_bundle(pem)
                     .map_err(|e| ConfigError::with_source("a root certificate is not valid PEM", e))?;
-                certificates.push(certificate);
+                if bundle.is_empty() {
+                    return Err(ConfigError::new("a root certificate PEM holds no certificate"));
+                }
+                certificates.extend(bundle);
             }
             builder = builder
                 .tls_certs_merge(certificates)

@@ -48,7 +48,9 @@ async fn misbehave(case: Case, mut s: TcpStream) {
     let ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
     match case {
         Case::ShortBody => {
-            let _ = s.write_all(format!("{ok}Content-Length: 100\r\n\r\n{{\"token\":").as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}Content-Length: 100\r\n\r\n{{\"token\":").as_bytes())
+                .await;
         }
         Case::ResetMidHeaders => {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Le").await;
@@ -57,7 +59,9 @@ async fn misbehave(case: Case, mut s: TcpStream) {
             let _ = s.set_linger(Some(Duration::ZERO));
         }
         Case::DripBody => {
-            let _ = s.write_all(format!("{ok}Content-Length: 1000\r\n\r\n").as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}Content-Length: 1000\r\n\r\n").as_bytes())
+                .await;
             for _ in 0..100 {
                 if s.write_all(b" ").await.is_err() {
                     return;
@@ -66,7 +70,9 @@ async fn misbehave(case: Case, mut s: TcpStream) {
             }
         }
         Case::HugeDeclaredBody => {
-            let _ = s.write_all(format!("{ok}Content-Length: 104857600\r\n\r\n").as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}Content-Length: 104857600\r\n\r\n").as_bytes())
+                .await;
             let chunk = vec![b' '; 64 * 1024];
             for _ in 0..1600 {
                 if s.write_all(&chunk).await.is_err() {
@@ -75,7 +81,9 @@ async fn misbehave(case: Case, mut s: TcpStream) {
             }
         }
         Case::HugeChunkedBody => {
-            let _ = s.write_all(format!("{ok}Transfer-Encoding: chunked\r\n\r\n").as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}Transfer-Encoding: chunked\r\n\r\n").as_bytes())
+                .await;
             let mut chunk = b"10000\r\n".to_vec();
             chunk.extend(std::iter::repeat_n(b' ', 0x10000));
             chunk.extend_from_slice(b"\r\n");
@@ -86,20 +94,29 @@ async fn misbehave(case: Case, mut s: TcpStream) {
             }
         }
         Case::BrokenChunked => {
-            let _ = s.write_all(format!("{ok}Transfer-Encoding: chunked\r\n\r\nZZ\r\nnot a chunk\r\n").as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}Transfer-Encoding: chunked\r\n\r\nZZ\r\nnot a chunk\r\n").as_bytes())
+                .await;
         }
         Case::HugeHeaders => {
             let big = "a".repeat(100 * 1024);
-            let _ = s.write_all(format!("{ok}X-Big: {big}\r\nContent-Length: 2\r\n\r\n{{}}").as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}X-Big: {big}\r\nContent-Length: 2\r\n\r\n{{}}").as_bytes())
+                .await;
         }
         Case::InvalidUtf8Json => {
             let body = b"{\"token\":\"\xff\xfe\",\"tokenType\":\"Bearer\"}";
-            let _ = s.write_all(format!("{ok}Content-Length: {}\r\n\r\n", body.len()).as_bytes()).await;
+            let _ = s
+                .write_all(format!("{ok}Content-Length: {}\r\n\r\n", body.len()).as_bytes())
+                .await;
             let _ = s.write_all(body).await;
         }
         Case::HtmlOn200 => {
             let body = "<!DOCTYPE html><html><body>Please sign in</body></html>";
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n", body.len());
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
             let _ = s.write_all(format!("{head}{body}").as_bytes()).await;
         }
         Case::Http10CloseDelimited => {
@@ -155,10 +172,18 @@ async fn run(factory: Factory, case: Case) -> Result<(), Error> {
         .expect("valid");
     let started = Instant::now();
     let first = client.get_token(&GetTokenRequest::with_password("u", "p")).await;
-    assert!(started.elapsed() < TIMEOUT + Duration::from_secs(1), "{case:?} took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < TIMEOUT + Duration::from_secs(1),
+        "{case:?} took {:?}",
+        started.elapsed()
+    );
     let second = client.get_token(&GetTokenRequest::with_password("u", "p")).await;
     let token = second.unwrap_or_else(|e| panic!("{case:?}: the next call failed: {e:?}"));
-    assert_eq!(token.token().map(|t| t.secret().to_owned()).as_deref(), Some("t-good"), "{case:?}");
+    assert_eq!(
+        token.token().map(|t| t.secret().to_owned()).as_deref(),
+        Some("t-good"),
+        "{case:?}"
+    );
     first.map(|_| ())
 }
 
@@ -174,7 +199,10 @@ async fn every_case(factory: Factory) {
     let expect_err = |case, result: Result<(), Error>| result.expect_err(&format!("{case:?} must fail"));
     for case in [Case::ShortBody, Case::ResetMidHeaders, Case::BrokenChunked] {
         let e = expect_err(case, run(factory, case).await);
-        assert!(matches!(transport_kind(&e), Some(K::Io | K::Other)), "{case:?}: {e:?}");
+        assert!(
+            matches!(transport_kind(&e), Some(K::Io | K::Other)),
+            "{case:?}: {e:?}"
+        );
     }
     for case in [Case::DripBody, Case::NeverAnswers] {
         let e = expect_err(case, run(factory, case).await);
@@ -191,7 +219,9 @@ async fn every_case(factory: Factory) {
         assert!(matches!(e, Error::Decode(_)), "{case:?}: {e:?}");
     }
     // A close-delimited HTTP/1.0 body is valid HTTP: it decodes.
-    run(factory, Case::Http10CloseDelimited).await.expect("an HTTP/1.0 answer is fine");
+    run(factory, Case::Http10CloseDelimited)
+        .await
+        .expect("an HTTP/1.0 answer is fine");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,4 +233,3 @@ async fn reqwest_survives_hostile_servers() {
 async fn hyper_survives_hostile_servers() {
     every_case(thoughtspot_session_tests::hyper).await;
 }
-
