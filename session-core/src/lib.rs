@@ -86,6 +86,8 @@ mod endpoint;
 mod error;
 mod model;
 mod pipeline;
+#[cfg(test)]
+mod proptests;
 mod retry;
 mod secret;
 mod time;
@@ -112,3 +114,22 @@ pub use transport::HttpTransport;
 /// Re-exported so that backends and users name the same versions.
 pub use bytes;
 pub use http;
+
+/// The decoders, for the fuzz target (`cargo fuzz` sets `--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::endpoint::{boolean, json};
+    use crate::model::{ErrorEnvelope, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
+
+    /// Runs every decoder on `body`; a panic is a finding.
+    pub fn decode_all(body: &[u8]) {
+        let _ = json::<SessionLoginResponse>(body).map(|r| (r.created_at(), r.expires_at(), r.lifetime()));
+        let _ = json::<SessionInfo>(body).map(|i| (i.privileges().count(), i.expiration_time()));
+        let _ = json::<GetTokenRequest>(body).map(|r| r.validate());
+        let _ = json::<LoginRequest>(body).map(|r| r.validate());
+        let _ = ErrorEnvelope::from_body(body);
+        let _ = boolean(body);
+        let _ = crate::error::shape_snippet(body);
+    }
+}
