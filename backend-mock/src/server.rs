@@ -9,6 +9,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use thoughtspot_session_core::HttpTransport;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -35,6 +37,7 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct FakeServer {
     addr: SocketAddr,
+    open: Arc<AtomicUsize>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -45,6 +48,8 @@ impl FakeServer {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = oneshot::channel();
+        let open = Arc::new(AtomicUsize::new(0));
+        let counter = open.clone();
         let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -52,9 +57,12 @@ impl FakeServer {
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
                         let fake = fake.clone();
+                        let counter = counter.clone();
+                        counter.fetch_add(1, Ordering::SeqCst);
                         tokio::spawn(async move {
                             let service = service_fn(move |request| serve(fake.clone(), request));
                             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                            counter.fetch_sub(1, Ordering::SeqCst);
                         });
                     }
                 }
@@ -62,6 +70,7 @@ impl FakeServer {
         });
         Ok(Self {
             addr,
+            open,
             stop: Some(stop),
             task,
         })
@@ -70,6 +79,11 @@ impl FakeServer {
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many client connections are open now.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 
     /// The base URL to give a client, e.g. `http://127.0.0.1:41234`.

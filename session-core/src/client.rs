@@ -82,6 +82,7 @@ pub(crate) struct Inner<T> {
     pub(crate) sleep: Option<Arc<dyn Sleep>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) state: Mutex<SessionState>,
+    pub(crate) limiter: Option<Arc<crate::limit::Limiter>>,
 }
 
 impl<T> Inner<T> {
@@ -287,6 +288,7 @@ pub struct SessionClientBuilder<T = NoTransport> {
     accept_language: Option<String>,
     default_headers: Vec<(String, String)>,
     allow_insecure_http: bool,
+    max_in_flight: Option<usize>,
 }
 
 /// The transport of a [`SessionClientBuilder`] that has none yet: give one to
@@ -309,6 +311,7 @@ impl SessionClientBuilder<NoTransport> {
             accept_language: None,
             default_headers: Vec::new(),
             allow_insecure_http: false,
+            max_in_flight: None,
         }
     }
 
@@ -334,6 +337,7 @@ impl<T> SessionClientBuilder<T> {
             accept_language: self.accept_language,
             default_headers: self.default_headers,
             allow_insecure_http: self.allow_insecure_http,
+            max_in_flight: self.max_in_flight,
         }
     }
 
@@ -421,6 +425,15 @@ impl<T> SessionClientBuilder<T> {
         self
     }
 
+    /// Bounds the requests in flight at once through this client (and its clones), and so
+    /// the connections it opens; further calls wait their turn, in order, within their
+    /// timeout. Unbounded by default. At least 1.
+    #[must_use]
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = Some(max);
+        self
+    }
+
     /// Allows plain `http` to a host other than loopback. Passwords, secret keys and tokens
     /// then cross the network unencrypted: for test clusters only.
     #[must_use]
@@ -478,6 +491,9 @@ impl<T: HttpTransport> SessionClientBuilder<T> {
         if self.timeout == Some(Duration::ZERO) || self.attempt_timeout == Some(Duration::ZERO) {
             return Err(ConfigError::new("a timeout must be longer than zero"));
         }
+        if self.max_in_flight == Some(0) {
+            return Err(ConfigError::new("max_in_flight must be at least 1"));
+        }
         if self.retry.attempts() == 0 {
             return Err(ConfigError::new("the retry policy needs at least 1 attempt"));
         }
@@ -513,6 +529,7 @@ impl<T: HttpTransport> SessionClientBuilder<T> {
                 sleep: self.sleep,
                 clock: self.clock,
                 state: Mutex::new(SessionState::new(bearer)),
+                limiter: self.max_in_flight.map(crate::limit::Limiter::new),
             }),
         })
     }
@@ -535,6 +552,7 @@ impl<T: fmt::Debug> fmt::Debug for SessionClientBuilder<T> {
                 &self.default_headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_in_flight", &self.max_in_flight)
             .finish()
     }
 }

@@ -84,6 +84,7 @@ mod auth;
 mod client;
 mod endpoint;
 mod error;
+mod limit;
 mod model;
 mod pipeline;
 #[cfg(test)]

@@ -98,7 +98,17 @@ impl<T: HttpTransport> Inner<T> {
                 .attempt_timeout
                 .zip(self.sleep.as_ref())
                 .map(|(t, s)| s.sleep(t));
-            let sent = deadline(self.transport.send(request), attempt_deadline).await;
+            let sent = deadline(
+                async {
+                    let _permit = match &self.limiter {
+                        Some(limiter) => Some(limiter.acquire().await),
+                        None => None,
+                    };
+                    self.transport.send(request).await
+                },
+                attempt_deadline,
+            )
+            .await;
             let now = self.clock.now();
             let (error, delay) = match sent {
                 Ok(Ok(response)) => {

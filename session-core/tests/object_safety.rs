@@ -64,3 +64,50 @@ async fn concurrent_calls_each_get_their_own_answer() {
         assert_eq!(info.user_name(), Some(format!("user-{n}").as_str()));
     }
 }
+
+/// Counts sends in flight and remembers the most seen at once.
+#[derive(Debug, Default)]
+struct Gauge {
+    now: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl thoughtspot_session_core::HttpTransport for Gauge {
+    async fn send(
+        &self,
+        _: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, thoughtspot_session_core::TransportError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let inside = self.now.fetch_add(1, SeqCst) + 1;
+        self.peak.fetch_max(inside, SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        self.now.fetch_sub(1, SeqCst);
+        Ok(http::Response::new(bytes::Bytes::from_static(b"{}")))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_in_flight_bounds_concurrent_sends() {
+    let gauge = Arc::new(Gauge::default());
+    let client = SessionClient::builder(BASE)
+        .sleep(thoughtspot_session_core::TokioSleep::new())
+        .max_in_flight(4)
+        .build(gauge.clone())
+        .unwrap();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.get_session_info().await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(gauge.peak.load(std::sync::atomic::Ordering::SeqCst), 4);
+    let refused = SessionClient::builder(BASE)
+        .sleep(InstantSleep::default())
+        .max_in_flight(0)
+        .build(gauge.clone());
+    assert!(refused.unwrap_err().to_string().contains("max_in_flight"));
+}
