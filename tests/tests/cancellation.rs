@@ -63,7 +63,7 @@ async fn storm(client: &SessionClient<Arc<dyn HttpTransport>>) -> (usize, usize)
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            let cancel_after = (seed % 3 != 0).then(|| Duration::from_micros(seed % 20_000));
+            let cancel_after = (!seed.is_multiple_of(3)).then(|| Duration::from_micros(seed % 20_000));
             let client = client.clone();
             tokio::spawn(async move {
                 let user = format!("user-{}", n % USERS);
