@@ -1,0 +1,747 @@
+//! Benchmarks of thoughtspot-session: what the SDK costs over the HTTP client it runs on.
+//!
+//! ```sh
+//! cargo bench -p thoughtspot-session-bench               # everything (a few minutes)
+//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory
+//! ```
+//!
+//! The loopback server runs in its own process, pinned to CPU 1 where `taskset` exists; the
+//! client runs pinned to CPU 0. Results and targets: BENCHMARKS.md.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde::{Deserialize, Serialize};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use thoughtspot_session_core::{
+    GetTokenRequest, HttpTransport, RetryPolicy, SessionApi, SessionClient, TokioSleep,
+};
+
+// ---------------------------------------------------------------------------------------
+// Allocation counting
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// ---------------------------------------------------------------------------------------
+// Fixed bodies
+
+const TOKEN_BODY: &str = r#"{"userName":"analyst","token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.ZmFrZQ.c2ln","tokenCreatedTime":"1648051501240","tokenExpiryDuration":"1648052401240","tokenType":"Bearer"}"#;
+
+fn answer(path: &str) -> &'static str {
+    if path.ends_with("/gettoken") || path.ends_with("/login") {
+        TOKEN_BODY
+    } else if path.ends_with("/session") {
+        r#"{"userName":"analyst","privileges":["AUTHORING"]}"#
+    } else {
+        "true"
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTokenRequest<'a> {
+    user_name: &'a str,
+    secret_key: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct RawTokenResponse {
+    user_name: Option<String>,
+    token: Option<String>,
+    token_created_time: Option<String>,
+    token_expiry_duration: Option<String>,
+    token_type: Option<String>,
+}
+
+fn sdk_request() -> GetTokenRequest {
+    GetTokenRequest::with_secret_key("analyst", "trusted-key")
+}
+
+// ---------------------------------------------------------------------------------------
+// A minimal executor for in-process measurements (no runtime in the numbers)
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Canned;
+
+#[async_trait::async_trait]
+impl HttpTransport for Canned {
+    async fn send(
+        &self,
+        _request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, thoughtspot_session_core::TransportError> {
+        Ok(http::Response::new(Bytes::from_static(TOKEN_BODY.as_bytes())))
+    }
+}
+
+fn measure(iterations: u64, mut f: impl FnMut()) -> (f64, f64) {
+    for _ in 0..iterations / 10 {
+        f();
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let start = Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    let ns = start.elapsed().as_nanos() as f64 / iterations as f64;
+    let allocs = (ALLOCATIONS.load(Ordering::Relaxed) - allocations) as f64 / iterations as f64;
+    (ns, allocs)
+}
+
+fn core_cost() {
+    println!("\n## 1. Core cost per get token call (in-process, no runtime)\n");
+    let client = SessionClient::builder("https://cluster.example.com")
+        .no_timeout()
+        .retry(RetryPolicy::disabled())
+        .build(Canned)
+        .expect("valid");
+    let request = sdk_request();
+    let uri: http::Uri = "https://cluster.example.com/tspublic/rest/v2/session/gettoken"
+        .parse()
+        .expect("uri");
+    const N: u64 = 200_000;
+    let mut rounds = Vec::new();
+    for _ in 0..5 {
+        let sdk = measure(N, || {
+            let r = block_on(client.get_token(&request)).expect("decodes");
+            std::hint::black_box(r);
+        });
+        let raw = measure(N, || {
+            let body = serde_json::to_vec(&RawTokenRequest {
+                user_name: "analyst",
+                secret_key: "trusted-key",
+            })
+            .expect("encodes");
+            let request = http::Request::post(uri.clone())
+                .header(http::header::ACCEPT, "application/json")
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .header(http::header::USER_AGENT, "raw/1")
+                .header("x-requested-by", "ThoughtSpot")
+                .body(Bytes::from(body))
+                .expect("request");
+            std::hint::black_box(&request);
+            let response: RawTokenResponse = serde_json::from_slice(TOKEN_BODY.as_bytes()).expect("decodes");
+            std::hint::black_box(response);
+        });
+        rounds.push((sdk, raw));
+    }
+    let (sdk_ns, raw_ns, ratios) = (
+        rounds.iter().map(|r| r.0.0).collect::<Vec<_>>(),
+        rounds.iter().map(|r| r.1.0).collect::<Vec<_>>(),
+        rounds.iter().map(|r| r.0.0 / r.1.0).collect::<Vec<_>>(),
+    );
+    let (sdk_allocs, raw_allocs) = (rounds[0].0.1, rounds[0].1.1);
+    println!("| | ns per call (min / median / max) | allocations per call |");
+    println!("|---|---|---|");
+    println!(
+        "| SDK get_token (whole client call) | {} | {:.1} |",
+        spread(&sdk_ns, 0),
+        sdk_allocs
+    );
+    println!(
+        "| hand-written minimum (encode, build, decode) | {} | {:.1} |",
+        spread(&raw_ns, 0),
+        raw_allocs
+    );
+    println!(
+        "\nSDK / minimum time: {} (target at most 1.3); allocations above the minimum: {:.1} (target at most 2)",
+        spread(&ratios, 2),
+        sdk_allocs - raw_allocs
+    );
+}
+
+fn spread(values: &[f64], decimals: usize) -> String {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let median = v[v.len() / 2];
+    format!(
+        "{:.d$} / {:.d$} / {:.d$}",
+        v[0],
+        median,
+        v[v.len() - 1],
+        d = decimals
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// The loopback server (its own process)
+
+fn serve() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        println!("{}", listener.local_addr().expect("addr").port());
+        std::io::stdout().flush().expect("flush");
+        // Stop when the parent closes our stdin.
+        let stop = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            while std::io::stdin().lock().read_line(&mut line).map(|n| n > 0).unwrap_or(false) {}
+        });
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
+                            let path = request.uri().path().to_owned();
+                            let _ = request.into_body().collect().await;
+                            let mut response = hyper::Response::new(Full::new(Bytes::from_static(answer(&path).as_bytes())));
+                            response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+                            Ok::<_, std::convert::Infallible>(response)
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            }
+        }
+    });
+}
+
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Server {
+    fn start() -> Self {
+        let exe = std::env::current_exe().expect("exe");
+        let pinned = has_taskset();
+        let mut command = if pinned {
+            Command::new("taskset")
+        } else {
+            Command::new(&exe)
+        };
+        if pinned {
+            command.arg("-c").arg("1").arg(&exe);
+        }
+        let mut child = command
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port");
+        Self {
+            child,
+            port: line.trim().parse().expect("a port"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn has_taskset() -> bool {
+    std::thread::available_parallelism()
+        .map(|n| n.get() >= 2)
+        .unwrap_or(false)
+        && Command::new("taskset")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+}
+
+fn pin_self_to_cpu0() {
+    if has_taskset() {
+        let _ = Command::new("taskset")
+            .args(["-cp", "0", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// The client process's CPU time so far (user + system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // Fields 14 and 15 of the line (utime, stime) are 11 and 12 after the command name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+// ---------------------------------------------------------------------------------------
+// The four clients
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Variant {
+    SdkReqwest,
+    RawReqwest,
+    SdkHyper,
+    RawHyper,
+}
+
+const VARIANTS: [Variant; 4] = [
+    Variant::SdkReqwest,
+    Variant::RawReqwest,
+    Variant::SdkHyper,
+    Variant::RawHyper,
+];
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::SdkReqwest => "sdk-reqwest",
+            Variant::RawReqwest => "raw-reqwest",
+            Variant::SdkHyper => "sdk-hyper",
+            Variant::RawHyper => "raw-hyper",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        VARIANTS
+            .into_iter()
+            .find(|v| v.name() == s)
+            .expect("a variant name")
+    }
+}
+
+type RawHyperClient =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+#[derive(Clone)]
+enum Client {
+    SdkReqwest(SessionClient<thoughtspot_session_reqwest::ReqwestTransport>),
+    RawReqwest(reqwest::Client, reqwest::Url),
+    SdkHyper(SessionClient<thoughtspot_session_hyper::HyperTransport>),
+    RawHyper(RawHyperClient, http::Uri),
+}
+
+fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
+    let base = format!("http://127.0.0.1:{port}");
+    let gettoken = format!("{base}/tspublic/rest/v2/session/gettoken");
+    let sdk = |b: thoughtspot_session_core::SessionClientBuilder| match max_in_flight {
+        Some(n) => b.max_in_flight(n),
+        None => b,
+    };
+    match variant {
+        Variant::SdkReqwest => Client::SdkReqwest(
+            sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                .build(thoughtspot_session_reqwest::ReqwestTransport::new().expect("transport"))
+                .expect("client"),
+        ),
+        Variant::RawReqwest => Client::RawReqwest(
+            reqwest::Client::builder().no_proxy().build().expect("client"),
+            reqwest::Url::parse(&gettoken).expect("url"),
+        ),
+        Variant::SdkHyper => Client::SdkHyper(
+            sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                .build(thoughtspot_session_hyper::HyperTransport::new().expect("transport"))
+                .expect("client"),
+        ),
+        Variant::RawHyper => {
+            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            connector.set_nodelay(true);
+            let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+            Client::RawHyper(client, gettoken.parse().expect("uri"))
+        }
+    }
+}
+
+impl Client {
+    async fn get_token(&self) {
+        match self {
+            Client::SdkReqwest(c) => {
+                std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
+            }
+            Client::SdkHyper(c) => {
+                std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
+            }
+            Client::RawReqwest(c, url) => {
+                let body = serde_json::to_vec(&RawTokenRequest {
+                    user_name: "analyst",
+                    secret_key: "trusted-key",
+                })
+                .expect("encodes");
+                let response = c
+                    .post(url.clone())
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(reqwest::header::USER_AGENT, "raw/1")
+                    .header("x-requested-by", "ThoughtSpot")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("sent");
+                assert!(response.status().is_success());
+                let bytes = response.bytes().await.expect("body");
+                let decoded: RawTokenResponse = serde_json::from_slice(&bytes).expect("decodes");
+                std::hint::black_box(decoded);
+            }
+            Client::RawHyper(c, uri) => {
+                let body = serde_json::to_vec(&RawTokenRequest {
+                    user_name: "analyst",
+                    secret_key: "trusted-key",
+                })
+                .expect("encodes");
+                let request = http::Request::post(uri.clone())
+                    .header(http::header::ACCEPT, "application/json")
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .header(http::header::USER_AGENT, "raw/1")
+                    .header("x-requested-by", "ThoughtSpot")
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("request");
+                let response = c.request(request).await.expect("sent");
+                assert!(response.status().is_success());
+                let bytes = response.into_body().collect().await.expect("body").to_bytes();
+                let decoded: RawTokenResponse = serde_json::from_slice(&bytes).expect("decodes");
+                std::hint::black_box(decoded);
+            }
+        }
+    }
+}
+
+/// Runs `total` get token calls, `in_flight` at a time; returns (requests/s, CPU µs/request).
+async fn drive(client: &Client, total: usize, in_flight: usize) -> (f64, f64) {
+    let cpu = cpu_time();
+    let start = Instant::now();
+    let per_worker = total / in_flight;
+    let workers: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_worker {
+                    client.get_token().await;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.expect("worker");
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let done = (per_worker * in_flight) as f64;
+    let cpu_us = (cpu_time() - cpu).as_secs_f64() * 1e6 / done;
+    (done / elapsed, cpu_us)
+}
+
+fn loopback() {
+    println!("\n## 2. End to end on loopback: get token, SDK against the raw client\n");
+    let server = Server::start();
+    pin_self_to_cpu0();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let clients: Vec<(Variant, Client)> = VARIANTS
+            .iter()
+            .map(|v| (*v, client(*v, server.port, None)))
+            .collect();
+        for (name, total, in_flight) in [("sequential", 4_000, 1), ("64 in flight", 64_000, 64)] {
+            let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 4];
+            for (_, c) in &clients {
+                drive(c, total / 10, in_flight).await; // warm up: connections, caches
+            }
+            for _round in 0..5 {
+                for (i, (_, c)) in clients.iter().enumerate() {
+                    results[i].push(drive(c, total, in_flight).await);
+                }
+            }
+            println!("### {name} ({total} calls a run, 5 interleaved runs)\n");
+            println!("| client | requests/s (min / median / max) | client CPU µs/request (median) |");
+            println!("|---|---|---|");
+            for (i, (v, _)) in clients.iter().enumerate() {
+                let rps: Vec<f64> = results[i].iter().map(|r| r.0).collect();
+                let mut cpu: Vec<f64> = results[i].iter().map(|r| r.1).collect();
+                cpu.sort_by(|a, b| a.total_cmp(b));
+                println!("| {} | {} | {:.1} |", v.name(), spread(&rps, 0), cpu[2]);
+            }
+            for (sdk, raw, label) in [(0, 1, "reqwest"), (2, 3, "hyper")] {
+                let ratios: Vec<f64> = (0..5).map(|r| results[sdk][r].0 / results[raw][r].0).collect();
+                let target = if in_flight > 1 {
+                    " (target at least 0.97)"
+                } else {
+                    " (compare with a 10% margin)"
+                };
+                println!(
+                    "\nSDK/raw throughput on {label}, per run: {}{target}",
+                    spread(&ratios, 3)
+                );
+            }
+            println!();
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Instructions per request (callgrind)
+
+fn calls_mode(variant: Variant, port: u16, n: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let c = client(variant, port, None);
+        drive(&c, n, 1).await;
+    });
+}
+
+fn callgrind_instructions(variant: Variant, port: u16, n: usize) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::env::temp_dir().join(format!("callgrind.{}.{n}.{}", variant.name(), std::process::id()));
+    let status = Command::new("valgrind")
+        .args(["--tool=callgrind", "--quiet"])
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&exe)
+        .args(["--calls", variant.name(), &port.to_string(), &n.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    let text = std::fs::read_to_string(&out).ok()?;
+    let _ = std::fs::remove_file(&out);
+    text.lines()
+        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+fn callgrind() {
+    println!("\n## 3. Client instructions per request (valgrind callgrind, sequential)\n");
+    if Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        println!("valgrind is not installed: skipped");
+        return;
+    }
+    let server = Server::start();
+    let (small, large) = (100, 600);
+    let mut per = Vec::new();
+    for v in VARIANTS {
+        let a = callgrind_instructions(v, server.port, small);
+        let b = callgrind_instructions(v, server.port, large);
+        per.push(match (a, b) {
+            (Some(a), Some(b)) => Some((b.saturating_sub(a)) as f64 / (large - small) as f64),
+            _ => None,
+        });
+    }
+    println!("| client | instructions per request |");
+    println!("|---|---|");
+    for (v, p) in VARIANTS.iter().zip(&per) {
+        println!(
+            "| {} | {} |",
+            v.name(),
+            p.map_or("n/a".to_owned(), |p| format!("{p:.0}"))
+        );
+    }
+    for (sdk, raw, label) in [(0, 1, "reqwest"), (2, 3, "hyper")] {
+        if let (Some(s), Some(r)) = (per[sdk], per[raw]) {
+            println!(
+                "\nSDK overhead on {label}: {:+.0} instructions per request (target at most 3,000)",
+                s - r
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// In-process: the fake cluster and the mock
+
+fn in_process() {
+    println!("\n## 4. In-process get token calls per second (one core, no runtime)\n");
+    use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser, MockResponse, MockTransport};
+    let fake = FakeThoughtSpot::builder()
+        .user(FakeUser::new("analyst", "pw"))
+        .secret_key("trusted-key")
+        .build();
+    let fake_client = fake.client();
+    let mock = MockTransport::new();
+    mock.verify_on_drop(false);
+    mock.expect_get_token().at_least(0).respond(MockResponse::json(
+        200,
+        serde_json::from_str(TOKEN_BODY).expect("json"),
+    ));
+    let mock_client = mock.client();
+    let request = sdk_request();
+    let mut fake_rates = Vec::new();
+    let mut mock_rates = Vec::new();
+    for _ in 0..3 {
+        let (ns, _) = measure(100_000, || {
+            std::hint::black_box(block_on(fake_client.get_token(&request)).expect("token"));
+        });
+        fake_rates.push(1e9 / ns);
+        let (ns, _) = measure(100_000, || {
+            std::hint::black_box(block_on(mock_client.get_token(&request)).expect("token"));
+        });
+        mock_rates.push(1e9 / ns);
+        mock.reset();
+        mock.expect_get_token().at_least(0).respond(MockResponse::json(
+            200,
+            serde_json::from_str(TOKEN_BODY).expect("json"),
+        ));
+    }
+    println!("| transport | calls/s (min / median / max) | target |");
+    println!("|---|---|---|");
+    println!(
+        "| FakeThoughtSpot | {} | at least 500,000 |",
+        spread(&fake_rates, 0)
+    );
+    println!(
+        "| MockTransport | {} | at least 1,000,000 |",
+        spread(&mock_rates, 0)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory: 10,000 calls at once
+
+fn memory_mode(variant: Variant, port: u16, bound: Option<usize>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let start = Instant::now();
+    runtime.block_on(async {
+        let c = client(variant, port, bound);
+        let calls: Vec<_> = (0..10_000)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { c.get_token().await })
+            })
+            .collect();
+        for call in calls {
+            call.await.expect("call");
+        }
+    });
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap_or("?")
+        .trim()
+        .to_owned();
+    println!("{peak}|{:.2}", start.elapsed().as_secs_f64());
+}
+
+fn memory() {
+    println!("\n## 5. Peak resident memory of 10,000 get token calls started at once\n");
+    let server = Server::start();
+    let exe = std::env::current_exe().expect("exe");
+    println!("| client | peak resident | wall time |");
+    println!("|---|---|---|");
+    for (variant, bound) in [
+        (Variant::RawReqwest, None),
+        (Variant::SdkReqwest, None),
+        (Variant::SdkReqwest, Some(64)),
+        (Variant::RawHyper, None),
+        (Variant::SdkHyper, None),
+        (Variant::SdkHyper, Some(64)),
+    ] {
+        let mut command = Command::new(&exe);
+        command.args(["--mem", variant.name(), &server.port.to_string()]);
+        if let Some(b) = bound {
+            command.arg(b.to_string());
+        }
+        let output = command.output().expect("runs");
+        let line = String::from_utf8_lossy(&output.stdout);
+        let (peak, secs) = line.trim().split_once('|').unwrap_or(("failed", "?"));
+        let label = match bound {
+            Some(b) => format!("{} with max_in_flight({b})", variant.name()),
+            None => variant.name().to_owned(),
+        };
+        println!("| {label} | {peak} | {secs} s |");
+    }
+    println!("\nTargets: with max_in_flight(64) at most 64 MiB; unbounded within 1.1x of the raw client.");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    match args.first().map(String::as_str) {
+        Some("--serve") => return serve(),
+        Some("--calls") => {
+            return calls_mode(
+                Variant::parse(&args[1]),
+                args[2].parse().expect("port"),
+                args[3].parse().expect("n"),
+            );
+        }
+        Some("--mem") => {
+            return memory_mode(
+                Variant::parse(&args[1]),
+                args[2].parse().expect("port"),
+                args.get(3).map(|b| b.parse().expect("bound")),
+            );
+        }
+        _ => {}
+    }
+    let wanted = |part: &str| args.is_empty() || args.iter().any(|a| a == part);
+    println!(
+        "# thoughtspot-session benchmarks ({} CPUs)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    if wanted("core") {
+        core_cost();
+    }
+    if wanted("inprocess") {
+        in_process();
+    }
+    if wanted("loopback") {
+        loopback();
+    }
+    if wanted("callgrind") {
+        callgrind();
+    }
+    if wanted("memory") {
+        memory();
+    }
+}
