@@ -51,6 +51,7 @@
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use thoughtspot_session_core::*;
@@ -73,6 +74,28 @@ pub fn client(base_url: impl Into<String>) -> Result<SessionClientBuilder<Reqwes
 pub struct ReqwestTransport {
     client: reqwest::Client,
     max_body: usize,
+    urls: UrlCache,
+}
+
+/// The parsed form of the few URIs a session client sends to (its five endpoints), so that
+/// each is parsed once rather than on every call.
+#[derive(Clone, Debug, Default)]
+struct UrlCache(Arc<Mutex<Vec<(http::Uri, reqwest::Url)>>>);
+
+impl UrlCache {
+    const MAX: usize = 16;
+
+    fn get(&self, uri: &http::Uri) -> Result<reqwest::Url, TransportError> {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, url)) = cache.iter().find(|(u, _)| u == uri) {
+            return Ok(url.clone());
+        }
+        let url = reqwest::Url::parse(&uri.to_string()).map_err(TransportError::other)?;
+        if cache.len() < Self::MAX {
+            cache.push((uri.clone(), url.clone()));
+        }
+        Ok(url)
+    }
 }
 
 impl ReqwestTransport {
@@ -92,6 +115,7 @@ impl ReqwestTransport {
         Self {
             client,
             max_body: DEFAULT_MAX_RESPONSE_BODY,
+            urls: UrlCache::default(),
         }
     }
 
@@ -215,6 +239,7 @@ impl ReqwestTransportBuilder {
         Ok(ReqwestTransport {
             client,
             max_body: self.max_body,
+            urls: UrlCache::default(),
         })
     }
 }
@@ -234,7 +259,11 @@ fn transport_error(e: reqwest::Error) -> TransportError {
 #[async_trait]
 impl HttpTransport for ReqwestTransport {
     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
-        let request = reqwest::Request::try_from(request).map_err(TransportError::other)?;
+        let (parts, body) = request.into_parts();
+        let mut request = reqwest::Request::new(parts.method, self.urls.get(&parts.uri)?);
+        *request.headers_mut() = parts.headers;
+        *request.version_mut() = parts.version;
+        *request.body_mut() = Some(body.into());
         let mut response = self.client.execute(request).await.map_err(transport_error)?;
         if response
             .content_length()

@@ -715,6 +715,19 @@ fn main() {
                 args[3].parse().expect("n"),
             );
         }
+        Some("--profile-core") => {
+            // For `valgrind --tool=callgrind`: N SDK calls over the in-memory transport.
+            let client = SessionClient::builder("https://cluster.example.com")
+                .no_timeout()
+                .retry(RetryPolicy::disabled())
+                .build(Canned)
+                .expect("valid");
+            let request = sdk_request();
+            for _ in 0..args[1].parse::<usize>().expect("n") {
+                std::hint::black_box(block_on(client.get_token(&request)).expect("decodes"));
+            }
+            return;
+        }
         Some("--mem") => {
             return memory_mode(
                 Variant::parse(&args[1]),

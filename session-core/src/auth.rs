@@ -51,6 +51,9 @@ impl Bearer {
 pub(crate) struct SessionState {
     pub(crate) bearer: Option<Bearer>,
     cookies: CookieStore,
+    /// `false` while the jar has never held a cookie since it was last cleared: calls then
+    /// skip the jar's lookup (the common case of a token service).
+    has_cookies: bool,
 }
 
 impl SessionState {
@@ -58,6 +61,7 @@ impl SessionState {
         Self {
             bearer,
             cookies: CookieStore::default(),
+            has_cookies: false,
         }
     }
 
@@ -65,6 +69,9 @@ impl SessionState {
     pub(crate) fn apply(&self, url: &Url, send_token: bool, headers: &mut HeaderMap) {
         if let (true, Some(bearer)) = (send_token, &self.bearer) {
             headers.insert(header::AUTHORIZATION, bearer.header.clone());
+        }
+        if !self.has_cookies {
+            return;
         }
         let mut cookie = String::new();
         for (name, value) in self.cookies.get_request_values(url) {
@@ -90,7 +97,9 @@ impl SessionState {
     pub(crate) fn store_cookies(&mut self, url: &Url, headers: &HeaderMap) {
         for value in headers.get_all(header::SET_COOKIE) {
             if let Ok(text) = value.to_str() {
-                let _ = self.cookies.parse(text, url);
+                if self.cookies.parse(text, url).is_ok() {
+                    self.has_cookies = true;
+                }
             }
         }
     }
@@ -115,6 +124,7 @@ impl SessionState {
     pub(crate) fn clear(&mut self) {
         self.bearer = None;
         self.cookies.clear();
+        self.has_cookies = false;
     }
 }
 

@@ -204,11 +204,7 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             .into());
         }
         let body = Self::encode(request)?;
-        let secrets: Vec<&str> = request
-            .password_secret()
-            .map(|p| p.secret())
-            .into_iter()
-            .collect();
+        let secrets = [request.password_secret().map_or("", |p| p.secret())];
         self.inner
             .execute(&endpoint::LOGIN, Some(body), &secrets, None, endpoint::json)
             .await
@@ -224,9 +220,10 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
     async fn get_token(&self, request: &GetTokenRequest) -> Result<SessionLoginResponse, Error> {
         request.validate()?;
         let body = Self::encode(request)?;
-        let password = request.password().map(|p| p.secret());
-        let key = request.secret_key().map(|k| k.secret());
-        let secrets: Vec<&str> = password.into_iter().chain(key).collect();
+        let secrets = [
+            request.password().map_or("", |p| p.secret()),
+            request.secret_key().map_or("", |k| k.secret()),
+        ];
         self.inner
             .execute(&endpoint::GET_TOKEN, Some(body), &secrets, None, endpoint::json)
             .await

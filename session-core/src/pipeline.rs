@@ -121,7 +121,9 @@ impl<T: HttpTransport> Inner<T> {
                             "the response headers are larger than 64 KiB",
                         )));
                     }
-                    self.state().store_cookies(url, &parts.headers);
+                    if parts.headers.contains_key(header::SET_COOKIE) {
+                        self.state().store_cookies(url, &parts.headers);
+                    }
                     if parts.status.is_success() {
                         return decode(&bytes).map_err(|p| {
                             Error::Decode(Box::new(DecodeError::new(

@@ -1,6 +1,8 @@
 //! The answer of login and get token.
 
-use super::lenient::{EPOCH_MILLIS_THRESHOLD, de_opt_number, instant_from_epoch, ser_opt_number_as_string};
+use super::lenient::{
+    EPOCH_MILLIS_THRESHOLD, de_non_empty_string, de_opt_number, instant_from_epoch, ser_opt_number_as_string,
+};
 use crate::secret::{AccessToken, serialize_exposed};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::{Duration, SystemTime};
@@ -52,27 +54,11 @@ impl<'de> Deserialize<'de> for TokenType {
 }
 
 fn de_token_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TokenType>, D::Error> {
-    let value = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match value {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(TokenType::parse(&s)),
-        _ => None,
-    })
+    Ok(de_non_empty_string(d)?.map(|s| TokenType::parse(&s)))
 }
 
 fn de_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AccessToken>, D::Error> {
-    let value = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match value {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(AccessToken::new(s)),
-        _ => None,
-    })
-}
-
-fn de_user<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let value = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match value {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
-        _ => None,
-    })
+    Ok(de_non_empty_string(d)?.map(AccessToken::new))
 }
 
 /// The answer of login and get token (`SessionLoginResponse`).
@@ -108,7 +94,7 @@ pub struct SessionLoginResponse {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "de_user"
+        deserialize_with = "de_non_empty_string"
     )]
     user_name: Option<String>,
     #[serde(
