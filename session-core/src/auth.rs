@@ -96,11 +96,8 @@ impl SessionState {
     /// (another domain, malformed) are dropped.
     pub(crate) fn store_cookies(&mut self, url: &Url, headers: &HeaderMap) {
         for value in headers.get_all(header::SET_COOKIE) {
-            if let Ok(text) = value.to_str() {
-                if self.cookies.parse(text, url).is_ok() {
-                    self.has_cookies = true;
-                }
-            }
+            let stored = value.to_str().is_ok_and(|text| self.cookies.parse(text, url).is_ok());
+            self.has_cookies |= stored;
         }
     }
 
