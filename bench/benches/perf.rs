@@ -351,6 +351,8 @@ impl Variant {
 type RawHyperClient =
     hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
+// The variants are built once per run; their sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Client {
     SdkReqwest(SessionClient<thoughtspot_session_reqwest::ReqwestTransport>),
