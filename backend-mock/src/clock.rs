@@ -173,3 +173,14 @@ impl Sleep for InstantSleep {
         Box::pin(std::future::ready(()))
     }
 }
+
+/// A sleep that completes at once and records nothing: the ready-made clients of the fake
+/// and the mock use it, so that long test runs do not accumulate records.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NoWait;
+
+impl Sleep for NoWait {
+    fn sleep(&self, _: Duration) -> SleepFuture {
+        Box::pin(std::future::ready(()))
+    }
+}

@@ -109,6 +109,25 @@ impl HttpTransport for Canned {
     }
 }
 
+/// The hand-written minimum for the same bytes: encode, build the request, decode.
+fn raw_minimum(uri: &http::Uri) {
+    let body = serde_json::to_vec(&RawTokenRequest {
+        user_name: "analyst",
+        secret_key: "trusted-key",
+    })
+    .expect("encodes");
+    let request = http::Request::post(uri.clone())
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::USER_AGENT, "raw/1")
+        .header("x-requested-by", "ThoughtSpot")
+        .body(Bytes::from(body))
+        .expect("request");
+    std::hint::black_box(&request);
+    let response: RawTokenResponse = serde_json::from_slice(TOKEN_BODY.as_bytes()).expect("decodes");
+    std::hint::black_box(response);
+}
+
 fn measure(iterations: u64, mut f: impl FnMut()) -> (f64, f64) {
     for _ in 0..iterations / 10 {
         f();
@@ -727,6 +746,28 @@ fn main() {
             let request = sdk_request();
             for _ in 0..args[1].parse::<usize>().expect("n") {
                 std::hint::black_box(block_on(client.get_token(&request)).expect("decodes"));
+            }
+            return;
+        }
+        Some("--profile-raw") => {
+            let uri: http::Uri = "https://cluster.example.com/tspublic/rest/v2/session/gettoken"
+                .parse()
+                .expect("uri");
+            for _ in 0..args[1].parse::<usize>().expect("n") {
+                raw_minimum(&uri);
+            }
+            return;
+        }
+        Some("--profile-fake") => {
+            use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+            let fake = FakeThoughtSpot::builder()
+                .user(FakeUser::new("analyst", "pw"))
+                .secret_key("trusted-key")
+                .build();
+            let client = fake.client();
+            let request = sdk_request();
+            for _ in 0..args[1].parse::<usize>().expect("n") {
+                std::hint::black_box(block_on(client.get_token(&request)).expect("token"));
             }
             return;
         }

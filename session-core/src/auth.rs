@@ -96,7 +96,9 @@ impl SessionState {
     /// (another domain, malformed) are dropped.
     pub(crate) fn store_cookies(&mut self, url: &Url, headers: &HeaderMap) {
         for value in headers.get_all(header::SET_COOKIE) {
-            let stored = value.to_str().is_ok_and(|text| self.cookies.parse(text, url).is_ok());
+            let stored = value
+                .to_str()
+                .is_ok_and(|text| self.cookies.parse(text, url).is_ok());
             self.has_cookies |= stored;
         }
     }

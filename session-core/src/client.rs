@@ -76,6 +76,8 @@ pub(crate) struct Inner<T> {
     /// One `(Uri, Url)` per endpoint, in [`endpoint::ALL`] order, parsed once at build.
     pub(crate) urls: Vec<(http::Uri, Url)>,
     pub(crate) headers: HeaderMap,
+    /// `headers` and `Content-Type: application/json`, for calls with a body.
+    pub(crate) json_headers: HeaderMap,
     pub(crate) timeout: Option<Duration>,
     pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
@@ -512,6 +514,8 @@ impl<T: HttpTransport> SessionClientBuilder<T> {
             }
         }
         let headers = self.headers()?;
+        let mut json_headers = headers.clone();
+        json_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let bearer = self.access_token.map(Bearer::new).transpose()?;
         let transport = self.transport;
         Ok(SessionClient {
@@ -520,6 +524,7 @@ impl<T: HttpTransport> SessionClientBuilder<T> {
                 base_url,
                 urls,
                 headers,
+                json_headers,
                 timeout: self.timeout,
                 attempt_timeout: self.attempt_timeout,
                 retry: self.retry,

@@ -12,7 +12,7 @@ use crate::time::deadline;
 use crate::transport::HttpTransport;
 use bytes::Bytes;
 use http::StatusCode;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 use tracing::Instrument;
@@ -197,10 +197,11 @@ impl<T: HttpTransport> Inner<T> {
         *request.method_mut() = endpoint.method.clone();
         *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
-        *headers = self.headers.clone();
-        if has_body {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
+        *headers = if has_body {
+            self.json_headers.clone()
+        } else {
+            self.headers.clone()
+        };
         self.state()
             .apply(url, endpoint.sends_token && bearer.is_none(), headers);
         if let (true, Some(bearer)) = (endpoint.sends_token, bearer) {

@@ -341,7 +341,8 @@ fn epoch_millis(at: SystemTime) -> u64 {
 fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response<Bytes> {
     // Serialising our own models and json! values cannot fail (string keys, no custom
     // errors); an empty body would surface as a decode error, never a panic.
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut bytes = Vec::with_capacity(256);
+    let _ = serde_json::to_writer(&mut bytes, body);
     let mut response = plain(status, Bytes::from(bytes));
     response
         .headers_mut()

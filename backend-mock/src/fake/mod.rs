@@ -7,7 +7,7 @@ mod users;
 pub use state::{FakeRequest, FakeSession, FakeToken};
 pub use users::FakeUser;
 
-use crate::clock::{InstantSleep, ManualClock};
+use crate::clock::{ManualClock, NoWait};
 use async_trait::async_trait;
 use bytes::Bytes;
 use state::State;
@@ -111,7 +111,7 @@ impl FakeThoughtSpot {
     /// builder `.sleep(fake.clock().clone())` and advance the clock.
     pub fn client_builder(&self) -> SessionClientBuilder {
         let clock: Arc<dyn Clock> = Arc::new(self.shared.clock.clone());
-        let sleep: Arc<dyn Sleep> = Arc::new(InstantSleep::new());
+        let sleep: Arc<dyn Sleep> = Arc::new(NoWait);
         SessionClient::builder(FAKE_BASE_URL)
             .shared_clock(clock)
             .shared_sleep(sleep)

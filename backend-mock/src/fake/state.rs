@@ -76,10 +76,14 @@ impl State {
     /// A fresh id: unique in this fake, unpredictable across fakes.
     pub(crate) fn fresh_id(&mut self, prefix: &str) -> String {
         self.counter += 1;
-        format!("{prefix}{:06}{:016x}", self.counter, fastrand::u64(..))
+        let mut id = String::with_capacity(prefix.len() + 36);
+        id.push_str(prefix);
+        id.push_str(itoa::Buffer::new().format(self.counter));
+        push_hex(&mut id, fastrand::u64(..), 16);
+        id
     }
 
-    /// A fresh GUID-shaped id for incidents and traces.
+    /// A fresh GUID-shaped id for incidents and traces (not on the fast path).
     pub(crate) fn fresh_guid(&mut self) -> String {
         self.counter += 1;
         let r = fastrand::u64(..);
@@ -91,5 +95,13 @@ impl State {
             (r >> 28) & 0xfff,
             self.counter
         )
+    }
+}
+
+/// Appends the low `digits` hex digits of `value`.
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (shift * 4)) & 0xf) as usize]));
     }
 }

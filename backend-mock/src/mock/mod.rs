@@ -6,7 +6,7 @@ mod response;
 pub use expectation::Expectation;
 pub use response::MockResponse;
 
-use crate::clock::InstantSleep;
+use crate::clock::NoWait;
 use async_trait::async_trait;
 use bytes::Bytes;
 use expectation::{Mismatch, Spec, default_spec, redacted_json, transport_error};
@@ -159,7 +159,7 @@ impl MockTransport {
     /// A client builder for this mock: base URL [`MOCK_BASE_URL`] and an instant sleep, so
     /// retries do not wait and a [`hang`](Expectation::hang) ends in a timeout at once.
     pub fn client_builder(&self) -> SessionClientBuilder {
-        SessionClient::builder(MOCK_BASE_URL).sleep(InstantSleep::new())
+        SessionClient::builder(MOCK_BASE_URL).sleep(NoWait)
     }
 
     /// A client of this mock, with [`client_builder`](Self::client_builder)'s settings.

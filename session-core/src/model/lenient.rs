@@ -95,7 +95,7 @@ pub(crate) fn de_opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u6
 /// `serialize_with` for an optional whole number that the wire carries as a string.
 pub(crate) fn ser_opt_number_as_string<S: Serializer>(value: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
     match value {
-        Some(v) => s.collect_str(v),
+        Some(v) => s.serialize_str(itoa::Buffer::new().format(*v)),
         None => s.serialize_none(),
     }
 }
