@@ -340,6 +340,8 @@ enum Variant {
     RawReqwest,
     SdkHyper,
     RawHyper,
+    /// The SDK over hyper-util's client with a plain HttpConnector, as the raw client uses.
+    SdkHyperPlain,
 }
 
 const VARIANTS: [Variant; 4] = [
@@ -356,12 +358,14 @@ impl Variant {
             Variant::RawReqwest => "raw-reqwest",
             Variant::SdkHyper => "sdk-hyper",
             Variant::RawHyper => "raw-hyper",
+            Variant::SdkHyperPlain => "sdk-hyper-plain",
         }
     }
 
     fn parse(s: &str) -> Self {
         VARIANTS
             .into_iter()
+            .chain([Variant::SdkHyperPlain])
             .find(|v| v.name() == s)
             .expect("a variant name")
     }
@@ -377,15 +381,28 @@ enum Client {
     SdkReqwest(SessionClient<thoughtspot_session_reqwest::ReqwestTransport>),
     RawReqwest(reqwest::Client, reqwest::Url),
     SdkHyper(SessionClient<thoughtspot_session_hyper::HyperTransport>),
+    SdkHyperPlain(
+        SessionClient<
+            thoughtspot_session_hyper::HyperTransport<hyper_util::client::legacy::connect::HttpConnector>,
+        >,
+    ),
     RawHyper(RawHyperClient, http::Uri),
 }
 
 fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
     let base = format!("http://127.0.0.1:{port}");
     let gettoken = format!("{base}/tspublic/rest/v2/session/gettoken");
-    let sdk = |b: thoughtspot_session_core::SessionClientBuilder| match max_in_flight {
-        Some(n) => b.max_in_flight(n),
-        None => b,
+    let sdk = |b: thoughtspot_session_core::SessionClientBuilder| {
+        // BENCH_NO_TIMEOUT=1 measures the SDK without its default whole-call timeout.
+        let b = if std::env::var_os("BENCH_NO_TIMEOUT").is_some() {
+            b.no_timeout()
+        } else {
+            b
+        };
+        match max_in_flight {
+            Some(n) => b.max_in_flight(n),
+            None => b,
+        }
     };
     match variant {
         Variant::SdkReqwest => Client::SdkReqwest(
@@ -402,6 +419,17 @@ fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
                 .build(thoughtspot_session_hyper::HyperTransport::new().expect("transport"))
                 .expect("client"),
         ),
+        Variant::SdkHyperPlain => {
+            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            connector.set_nodelay(true);
+            let raw = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+            Client::SdkHyperPlain(
+                sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                    .build(thoughtspot_session_hyper::HyperTransport::from_client(raw))
+                    .expect("client"),
+            )
+        }
         Variant::RawHyper => {
             let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
             connector.set_nodelay(true);
@@ -419,6 +447,9 @@ impl Client {
                 std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
             }
             Client::SdkHyper(c) => {
+                std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
+            }
+            Client::SdkHyperPlain(c) => {
                 std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
             }
             Client::RawReqwest(c, url) => {
