@@ -572,14 +572,14 @@ fn loopback() {
 // ---------------------------------------------------------------------------------------
 // Instructions per request (callgrind)
 
-fn calls_mode(variant: Variant, port: u16, n: usize) {
+fn calls_mode(variant: Variant, port: u16, n: usize, in_flight: usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
         let c = client(variant, port, None);
-        drive(&c, n, 1).await;
+        drive(&c, n, in_flight).await;
     });
 }
 
@@ -787,6 +787,7 @@ fn main() {
                 Variant::parse(&args[1]),
                 args[2].parse().expect("port"),
                 args[3].parse().expect("n"),
+                args.get(4).map_or(1, |a| a.parse().expect("in flight")),
             );
         }
         Some("--profile-core") => {
