@@ -95,56 +95,44 @@ async fn call(base: &str, transport: Arc<dyn HttpTransport>) -> Result<(), Error
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reqwest_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in() {
+/// Makes a transport: with this root CA PEM (if any), accepting invalid certificates or not.
+type Make = fn(Option<&str>, bool) -> Result<Arc<dyn HttpTransport>, thoughtspot_session_core::ConfigError>;
+
+async fn refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in(make: Make) {
     let (base, ca) = tls_server().await;
-    let e = call(&base, Arc::new(ReqwestTransport::new().expect("builds")))
+    let e = call(&base, make(None, false).expect("builds"))
         .await
         .expect_err("unknown CA");
     assert!(matches!(&e, Error::Transport(t) if t.is_connect()), "{e:?}");
-    let trusting = ReqwestTransport::builder()
-        .add_root_certificate_pem(ca)
-        .build()
-        .expect("builds");
-    call(&base, Arc::new(trusting)).await.expect("the CA is trusted");
-    let insecure = ReqwestTransport::builder()
-        .danger_accept_invalid_certs(true)
-        .build()
-        .expect("builds");
-    call(&base, Arc::new(insecure))
+    call(&base, make(Some(&ca), false).expect("builds"))
+        .await
+        .expect("the CA is trusted");
+    call(&base, make(None, true).expect("builds"))
         .await
         .expect("verification is off");
-    assert!(
-        ReqwestTransport::builder()
-            .add_root_certificate_pem("not a certificate")
-            .build()
-            .is_err()
-    );
+    assert!(make(Some("not a certificate"), false).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reqwest_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in() {
+    refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in(|ca, insecure| {
+        let mut b = ReqwestTransport::builder().danger_accept_invalid_certs(insecure);
+        if let Some(ca) = ca {
+            b = b.add_root_certificate_pem(ca);
+        }
+        Ok(Arc::new(b.build()?))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hyper_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in() {
-    let (base, ca) = tls_server().await;
-    let e = call(&base, Arc::new(HyperTransport::new().expect("builds")))
-        .await
-        .expect_err("unknown CA");
-    assert!(matches!(&e, Error::Transport(t) if t.is_connect()), "{e:?}");
-    let trusting = HyperTransport::builder()
-        .add_root_certificate_pem(ca)
-        .build()
-        .expect("builds");
-    call(&base, Arc::new(trusting)).await.expect("the CA is trusted");
-    let insecure = HyperTransport::builder()
-        .danger_accept_invalid_certs(true)
-        .build()
-        .expect("builds");
-    call(&base, Arc::new(insecure))
-        .await
-        .expect("verification is off");
-    assert!(
-        HyperTransport::builder()
-            .add_root_certificate_pem("not a certificate")
-            .build()
-            .is_err()
-    );
+    refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in(|ca, insecure| {
+        let mut b = HyperTransport::builder().danger_accept_invalid_certs(insecure);
+        if let Some(ca) = ca {
+            b = b.add_root_certificate_pem(ca);
+        }
+        Ok(Arc::new(b.build()?))
+    })
+    .await;
 }
