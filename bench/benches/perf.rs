@@ -779,7 +779,14 @@ fn memory() {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test --all-targets` runs this binary too, without `--bench`: nothing to do then.
+    let internal = all.first().is_some_and(|a| a.starts_with("--") && a != "--bench");
+    if !internal && !all.iter().any(|a| a == "--bench") {
+        println!("benchmarks run with `cargo bench -p thoughtspot-session-bench`");
+        return;
+    }
+    let args: Vec<String> = all.into_iter().filter(|a| a != "--bench").collect();
     match args.first().map(String::as_str) {
         Some("--serve") => return serve(),
         Some("--calls") => {
