@@ -128,6 +128,15 @@ fn raw_minimum(uri: &http::Uri) {
     std::hint::black_box(response);
 }
 
+/// The SDK over the in-memory transport, with no timer and no retries.
+fn canned_client() -> SessionClient<Canned> {
+    SessionClient::builder("https://cluster.example.com")
+        .no_timeout()
+        .retry(RetryPolicy::disabled())
+        .build(Canned)
+        .expect("valid")
+}
+
 fn measure(iterations: u64, mut f: impl FnMut()) -> (f64, f64) {
     for _ in 0..iterations / 10 {
         f();
@@ -144,11 +153,7 @@ fn measure(iterations: u64, mut f: impl FnMut()) -> (f64, f64) {
 
 fn core_cost() {
     println!("\n## 1. Core cost per get token call (in-process, no runtime)\n");
-    let client = SessionClient::builder("https://cluster.example.com")
-        .no_timeout()
-        .retry(RetryPolicy::disabled())
-        .build(Canned)
-        .expect("valid");
+    let client = canned_client();
     let request = sdk_request();
     let uri: http::Uri = "https://cluster.example.com/tspublic/rest/v2/session/gettoken"
         .parse()
@@ -160,23 +165,7 @@ fn core_cost() {
             let r = block_on(client.get_token(&request)).expect("decodes");
             std::hint::black_box(r);
         });
-        let raw = measure(N, || {
-            let body = serde_json::to_vec(&RawTokenRequest {
-                user_name: "analyst",
-                secret_key: "trusted-key",
-            })
-            .expect("encodes");
-            let request = http::Request::post(uri.clone())
-                .header(http::header::ACCEPT, "application/json")
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .header(http::header::USER_AGENT, "raw/1")
-                .header("x-requested-by", "ThoughtSpot")
-                .body(Bytes::from(body))
-                .expect("request");
-            std::hint::black_box(&request);
-            let response: RawTokenResponse = serde_json::from_slice(TOKEN_BODY.as_bytes()).expect("decodes");
-            std::hint::black_box(response);
-        });
+        let raw = measure(N, || raw_minimum(&uri));
         rounds.push((sdk, raw));
     }
     let (sdk_ns, raw_ns, ratios) = (
@@ -799,11 +788,7 @@ fn main() {
         }
         Some("--profile-core") => {
             // For `valgrind --tool=callgrind`: N SDK calls over the in-memory transport.
-            let client = SessionClient::builder("https://cluster.example.com")
-                .no_timeout()
-                .retry(RetryPolicy::disabled())
-                .build(Canned)
-                .expect("valid");
+            let client = canned_client();
             let request = sdk_request();
             for _ in 0..args[1].parse::<usize>().expect("n") {
                 std::hint::black_box(block_on(client.get_token(&request)).expect("decodes"));
