@@ -126,45 +126,22 @@ async fn a_mapped_caller_gets_a_cached_token_as_text_with_cors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_are_checked_and_errors_are_json_never_200() {
     let s = start().await;
-    json_error(
-        s.get("/token", Some("alice"), None).send().await.unwrap(),
-        401,
-        "unauthenticated",
-    )
-    .await;
-    json_error(
-        s.get("/token", Some("alice"), Some("caller-key-12"))
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "unauthenticated",
-    )
-    .await;
-    json_error(
-        s.get("/token", Some("eve"), Some(CALLER_KEY))
-            .send()
-            .await
-            .unwrap(),
-        403,
-        "unknown_user",
-    )
-    .await;
-    json_error(
-        s.get("/token", None, Some(CALLER_KEY)).send().await.unwrap(),
-        403,
-        "unknown_user",
-    )
-    .await;
-    json_error(
-        s.get("/nope", Some("alice"), Some(CALLER_KEY))
-            .send()
-            .await
-            .unwrap(),
-        404,
-        "not_found",
-    )
-    .await;
+    let refusals = [
+        ("/token", Some("alice"), None, 401, "unauthenticated"),
+        (
+            "/token",
+            Some("alice"),
+            Some("caller-key-12"),
+            401,
+            "unauthenticated",
+        ),
+        ("/token", Some("eve"), Some(CALLER_KEY), 403, "unknown_user"),
+        ("/token", None, Some(CALLER_KEY), 403, "unknown_user"),
+        ("/nope", Some("alice"), Some(CALLER_KEY), 404, "not_found"),
+    ];
+    for (path, user, key, status, code) in refusals {
+        json_error(s.get(path, user, key).send().await.unwrap(), status, code).await;
+    }
     let put = s.http.put(format!("{}/token", s.base)).send().await.unwrap();
     assert_eq!(put.headers()["allow"], "GET, POST, OPTIONS");
     json_error(put, 405, "method_not_allowed").await;
