@@ -39,6 +39,9 @@
 //!   the same options, through `HyperTransportBuilder::build_native_tls`. rustls stays the
 //!   default, so the feature only adds.
 
+// Library code does not panic: no unwrap or expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};

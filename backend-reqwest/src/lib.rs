@@ -49,6 +49,9 @@
 //! - `native-tls`: TLS through the platform's library (OpenSSL on Linux). With both on,
 //!   rustls is used.
 
+// Library code does not panic: no unwrap or expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use std::sync::{Arc, Mutex};
