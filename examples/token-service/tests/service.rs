@@ -54,6 +54,17 @@ async fn start() -> Running {
 }
 
 impl Running {
+    /// The token `user` gets with the right caller key.
+    async fn token(&self, user: &str) -> String {
+        let response = self
+            .get("/token", Some(user), Some(CALLER_KEY))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
     fn get(&self, path: &str, user: Option<&str>, key: Option<&str>) -> reqwest::RequestBuilder {
         let mut r = self
             .http
@@ -97,14 +108,7 @@ async fn a_mapped_caller_gets_a_cached_token_as_text_with_cors() {
     assert_eq!(issued[0].token.secret(), token);
     assert_eq!(issued[0].user, "alice@example.com");
 
-    let again = s
-        .get("/token", Some("alice"), Some(CALLER_KEY))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = s.token("alice").await;
     assert_eq!(again, token);
     assert_eq!(s.fake.count("get token"), 1);
 
@@ -214,14 +218,7 @@ async fn cors_is_for_the_configured_origin_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalidate_revokes_and_the_next_request_gets_a_new_token() {
     let s = start().await;
-    let first = s
-        .get("/token", Some("alice"), Some(CALLER_KEY))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first = s.token("alice").await;
     let invalidate = s
         .http
         .post(format!("{}/token/invalidate", s.base))
@@ -237,14 +234,7 @@ async fn invalidate_revokes_and_the_next_request_gets_a_new_token() {
             .iter()
             .any(|t| t.token.secret() == first && t.revoked)
     );
-    let second = s
-        .get("/token", Some("alice"), Some(CALLER_KEY))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let second = s.token("alice").await;
     assert_ne!(first, second);
     assert_eq!(s.fake.live_tokens().len(), 1);
 }
