@@ -199,12 +199,17 @@ macro_rules! fake_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $scenario() {
             use $crate::fake::{cluster, in_process, over_loopback};
-            let in_process = $crate::fake::$scenario(&in_process(cluster()).await).await;
-            let reqwest = $crate::fake::$scenario(&over_loopback(cluster(), $crate::reqwest).await).await;
-            let hyper = $crate::fake::$scenario(&over_loopback(cluster(), $crate::hyper).await).await;
-            assert!(!in_process.is_empty());
-            assert_eq!(in_process, reqwest, "in-process and reqwest over loopback differ");
-            assert_eq!(in_process, hyper, "in-process and hyper over loopback differ");
+            let name = concat!(module_path!(), "::", stringify!($scenario));
+            let _watchdog = $crate::Watchdog::start(name);
+            $crate::within(name, async {
+                let in_process = $crate::fake::$scenario(&in_process(cluster()).await).await;
+                let reqwest = $crate::fake::$scenario(&over_loopback(cluster(), $crate::reqwest).await).await;
+                let hyper = $crate::fake::$scenario(&over_loopback(cluster(), $crate::hyper).await).await;
+                assert!(!in_process.is_empty());
+                assert_eq!(in_process, reqwest, "in-process and reqwest over loopback differ");
+                assert_eq!(in_process, hyper, "in-process and hyper over loopback differ");
+            })
+            .await;
         }
     )*};
 }

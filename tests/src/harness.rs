@@ -121,18 +121,60 @@ pub trait Harness: Send + Sync {
     fn transport(&self) -> Arc<dyn HttpTransport>;
     async fn stub(&self, stub: Stub);
     async fn requests(&self) -> Vec<Recorded>;
+    /// Checks the harness's own expectations (wiremock's catch-all `expect(0)`), from async
+    /// code, before the harness is dropped.
+    async fn verify(&self) {}
+}
+
+/// A wiremock server that is safe to drop inside a tokio runtime.
+///
+/// wiremock's `MockServer::drop` verifies expectations with `futures::executor::block_on`,
+/// which awaits a tokio `RwLock`. tokio's semaphore takes part in cooperative scheduling:
+/// when the dropping task has used up its budget (a test that just awaited 200 join
+/// handles, say), every poll of the lock answers Pending and defers its wake-up to the
+/// tokio scheduler, which never runs again because `block_on` never yields: the test
+/// spins forever. Dropped here, the server is verified on a plain thread that has no tokio
+/// budget, while the runtime's workers go on serving the connections still open to it.
+pub struct SafeDropServer(Option<MockServer>);
+
+impl SafeDropServer {
+    /// Starts a wiremock server on 127.0.0.1.
+    pub async fn start() -> Self {
+        Self(Some(MockServer::start().await))
+    }
+}
+
+impl std::ops::Deref for SafeDropServer {
+    type Target = MockServer;
+
+    fn deref(&self) -> &MockServer {
+        // Some from construction until drop.
+        self.0.as_ref().expect("the server lives until drop")
+    }
+}
+
+impl Drop for SafeDropServer {
+    fn drop(&mut self) {
+        let Some(server) = self.0.take() else { return };
+        let verified = std::thread::spawn(move || drop(server)).join();
+        if let Err(panic) = verified
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(panic);
+        }
+    }
 }
 
 /// A wiremock server on 127.0.0.1 with a catch-all that fails unmatched requests loudly
 /// (its `expect(0)` is checked when the server drops), and a real transport.
 pub struct Wiremock {
-    pub server: MockServer,
+    pub server: SafeDropServer,
     transport: Arc<dyn HttpTransport>,
 }
 
 impl Wiremock {
     pub async fn start(factory: Factory, options: TransportOptions) -> Self {
-        let server = MockServer::start().await;
+        let server = SafeDropServer::start().await;
         Mock::given(any())
             .respond_with(ResponseTemplate::new(418).set_body_string("no stub matched this request"))
             .with_priority(u8::MAX)
@@ -205,6 +247,10 @@ impl Harness for Wiremock {
             None => mock,
         };
         mock.mount(&self.server).await;
+    }
+
+    async fn verify(&self) {
+        self.server.verify().await;
     }
 
     async fn requests(&self) -> Vec<Recorded> {

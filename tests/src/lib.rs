@@ -15,8 +15,10 @@ pub mod fake;
 pub mod harness;
 pub mod network;
 pub mod scenarios;
+pub mod watchdog;
 
 pub use harness::{Factory, Harness, Mocked, Recorded, Stub, TransportOptions, Wiremock};
+pub use watchdog::{Watchdog, within};
 
 use std::sync::Arc;
 use thoughtspot_session_core::HttpTransport;

@@ -1,7 +1,7 @@
 //! Scenarios only a real socket has: refused connections, body caps, and redirects that
 //! point at another server.
 
-use crate::harness::{Factory, Harness, Stub, TransportOptions, Wiremock};
+use crate::harness::{Factory, Harness, SafeDropServer, Stub, TransportOptions, Wiremock};
 use crate::scenarios::{GET_TOKEN, SESSION, builder};
 use serde_json::json;
 use std::time::Duration;
@@ -44,7 +44,7 @@ pub async fn a_body_over_the_cap_fails_cleanly_and_the_client_goes_on(factory: F
 
 pub async fn a_redirect_to_another_server_carries_no_credential(factory: Factory) {
     let h = Wiremock::start(factory, TransportOptions::default()).await;
-    let elsewhere = wiremock::MockServer::start().await;
+    let elsewhere = SafeDropServer::start().await;
     h.stub(
         Stub::new("POST", crate::scenarios::LOGIN, 200)
             .json(json!({"userName": "u", "tokenType": "Cookie"}))
@@ -72,18 +72,25 @@ pub async fn a_redirect_to_another_server_carries_no_credential(factory: Factory
 macro_rules! network_suite {
     ($backend:ident, $factory:expr) => {
         mod $backend {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn refused_connection_is_a_connect_error() {
-                $crate::network::refused_connection_is_a_connect_error($factory).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_body_over_the_cap_fails_cleanly_and_the_client_goes_on() {
-                $crate::network::a_body_over_the_cap_fails_cleanly_and_the_client_goes_on($factory).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_redirect_to_another_server_carries_no_credential() {
-                $crate::network::a_redirect_to_another_server_carries_no_credential($factory).await;
-            }
+            $crate::bounded_tests!($factory;
+                refused_connection_is_a_connect_error,
+                a_body_over_the_cap_fails_cleanly_and_the_client_goes_on,
+                a_redirect_to_another_server_carries_no_credential,
+            );
         }
     };
+}
+
+/// Runs each `$crate::network` scenario named with `$arg`, as a `#[tokio::test]` under the
+/// watchdog and the scenario time limit.
+#[macro_export]
+macro_rules! bounded_tests {
+    ($arg:expr; $($scenario:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $scenario() {
+            let name = concat!(module_path!(), "::", stringify!($scenario));
+            let _watchdog = $crate::Watchdog::start(name);
+            $crate::within(name, $crate::network::$scenario($arg)).await;
+        }
+    )*};
 }

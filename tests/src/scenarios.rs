@@ -392,8 +392,14 @@ macro_rules! scenario_tests {
     ($make:expr; $($scenario:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $scenario() {
+            let name = concat!(module_path!(), "::", stringify!($scenario));
+            let _watchdog = $crate::Watchdog::start(name);
             let harness = $make.await;
-            $crate::scenarios::$scenario(&harness).await;
+            $crate::within(name, async {
+                $crate::scenarios::$scenario(&harness).await;
+                $crate::Harness::verify(&harness).await;
+            })
+            .await;
         }
     )*};
 }

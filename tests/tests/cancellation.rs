@@ -119,6 +119,7 @@ async fn login(client: &SessionClient<Arc<dyn HttpTransport>>) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start("cancellation::in_process");
     let fake = cluster();
     let baseline = alive_tasks();
     let transport: Arc<dyn HttpTransport> = Arc::new(Jittery(fake.clone()));
@@ -166,10 +167,12 @@ async fn over_loopback(factory: Factory) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_loopback_with_reqwest() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start("cancellation::over_loopback_with_reqwest");
     over_loopback(thoughtspot_session_tests::reqwest).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_loopback_with_hyper() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start("cancellation::over_loopback_with_hyper");
     over_loopback(thoughtspot_session_tests::hyper).await;
 }

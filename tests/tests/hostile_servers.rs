@@ -226,10 +226,14 @@ async fn every_case(factory: Factory) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reqwest_survives_hostile_servers() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("hostile_servers::reqwest_survives_hostile_servers");
     every_case(thoughtspot_session_tests::reqwest).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hyper_survives_hostile_servers() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("hostile_servers::hyper_survives_hostile_servers");
     every_case(thoughtspot_session_tests::hyper).await;
 }

@@ -127,10 +127,14 @@ async fn run(factory: Factory) {
 
 #[tokio::test]
 async fn reqwest_prints_and_traces_no_secret() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("secret_hygiene::reqwest_prints_and_traces_no_secret");
     run(thoughtspot_session_tests::reqwest).await;
 }
 
 #[tokio::test]
 async fn hyper_prints_and_traces_no_secret() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("secret_hygiene::hyper_prints_and_traces_no_secret");
     run(thoughtspot_session_tests::hyper).await;
 }

@@ -115,6 +115,9 @@ async fn refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in(make
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reqwest_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "tls::reqwest_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in",
+    );
     refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in(|ca, insecure| {
         let mut b = ReqwestTransport::builder().danger_accept_invalid_certs(insecure);
         if let Some(ca) = ca {
@@ -127,6 +130,9 @@ async fn reqwest_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hyper_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "tls::hyper_refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in",
+    );
     refuses_an_unknown_ca_and_accepts_it_configured_or_with_the_opt_in(|ca, insecure| {
         let mut b = HyperTransport::builder().danger_accept_invalid_certs(insecure);
         if let Some(ca) = ca {

@@ -38,6 +38,9 @@ async fn until_sleeping(fake: &FakeThoughtSpot, sleeps: usize) {
 
 #[tokio::test]
 async fn cached_until_the_skew_margin_then_refreshed() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::cached_until_the_skew_margin_then_refreshed",
+    );
     let fake = fake(1);
     let m = manager(&fake).skew(Duration::from_secs(60)).build();
     let key = TokenKey::new("user-0");
@@ -58,6 +61,9 @@ async fn cached_until_the_skew_margin_then_refreshed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_requests_for_ten_users_make_ten_calls() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::a_thousand_concurrent_requests_for_ten_users_make_ten_calls",
+    );
     let fake = fake(10);
     fake.set_latency(Duration::from_secs(1));
     let m = manager(&fake).build();
@@ -95,6 +101,9 @@ async fn a_thousand_concurrent_requests_for_ten_users_make_ten_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_fetch_reaches_every_waiter_and_the_next_request_retries() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::a_failed_fetch_reaches_every_waiter_and_the_next_request_retries",
+    );
     let fake = fake(1);
     fake.set_latency(Duration::from_secs(1));
     fake.fail_next(1, 500);
@@ -129,6 +138,8 @@ async fn a_failed_fetch_reaches_every_waiter_and_the_next_request_retries() {
 
 #[tokio::test]
 async fn the_least_recently_used_key_is_evicted() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("token_manager::the_least_recently_used_key_is_evicted");
     let fake = fake(3);
     let m = manager(&fake).max_keys(2).build();
     let [a, b, c] = [0, 1, 2].map(|n| TokenKey::new(format!("user-{n}")));
@@ -145,6 +156,8 @@ async fn the_least_recently_used_key_is_evicted() {
 
 #[tokio::test]
 async fn keys_keep_orgs_and_access_levels_apart() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("token_manager::keys_keep_orgs_and_access_levels_apart");
     let fake = FakeThoughtSpot::builder()
         .user(FakeUser::new("u", "pw").orgs([0, 7]))
         .secret_key("key")
@@ -175,6 +188,9 @@ async fn keys_keep_orgs_and_access_levels_apart() {
 
 #[tokio::test]
 async fn invalidate_revokes_and_refresh_mints_a_new_token() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::invalidate_revokes_and_refresh_mints_a_new_token",
+    );
     let fake = fake(1);
     let m = manager(&fake).revoke_on_invalidate(true).build();
     let key = TokenKey::new("user-0");
@@ -194,6 +210,8 @@ async fn invalidate_revokes_and_refresh_mints_a_new_token() {
 
 #[tokio::test]
 async fn fresh_every_time_never_reuses_a_token() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("token_manager::fresh_every_time_never_reuses_a_token");
     let fake = fake(1);
     let m = manager(&fake).fresh_every_time(true).build();
     let key = TokenKey::new("user-0");
@@ -205,6 +223,8 @@ async fn fresh_every_time_never_reuses_a_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_fetch_hands_over_to_a_waiter() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("token_manager::a_cancelled_fetch_hands_over_to_a_waiter");
     let fake = fake(1);
     fake.set_latency(Duration::from_secs(1));
     let m = manager(&fake).build();
@@ -232,6 +252,8 @@ async fn a_cancelled_fetch_hands_over_to_a_waiter() {
 
 #[tokio::test]
 async fn debug_shows_keys_never_tokens() {
+    let _watchdog =
+        thoughtspot_session_tests::Watchdog::start("token_manager::debug_shows_keys_never_tokens");
     let fake = fake(1);
     let m = manager(&fake).build();
     let t = m.token(&TokenKey::new("user-0")).await.unwrap();
