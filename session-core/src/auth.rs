@@ -47,22 +47,51 @@ impl Bearer {
 }
 
 /// What the client knows of its session: the access token and the cookie jar.
+///
+/// Two counters keep concurrent calls from undoing each other:
+/// - `token_generation` changes whenever the token is set or cleared, so that logout and
+///   revoke token clear the token only if it is still the one they started with;
+/// - `epoch` changes whenever a logout or revoke token ends the session, so that cookies
+///   answering a call sent before that end cannot bring the ended session back (a login's
+///   cookies start a new session and are always kept).
 #[derive(Default)]
 pub(crate) struct SessionState {
-    pub(crate) bearer: Option<Bearer>,
+    bearer: Option<Bearer>,
+    token_generation: u64,
     cookies: CookieStore,
-    /// `false` while the jar has never held a cookie since it was last cleared: calls then
+    /// `false` while the jar has never held a cookie since it was last emptied: calls then
     /// skip the jar's lookup (the common case of a token service).
     has_cookies: bool,
+    epoch: u64,
+}
+
+/// What a logout or revoke token owns and clears when it ends: the token it started with,
+/// and the cookies (by name and value) the jar held then.
+pub(crate) struct SessionEnd {
+    token_generation: u64,
+    cookies: Vec<(String, String)>,
 }
 
 impl SessionState {
     pub(crate) fn new(bearer: Option<Bearer>) -> Self {
         Self {
             bearer,
-            cookies: CookieStore::default(),
-            has_cookies: false,
+            ..Self::default()
         }
+    }
+
+    pub(crate) fn bearer(&self) -> Option<&Bearer> {
+        self.bearer.as_ref()
+    }
+
+    pub(crate) fn set_bearer(&mut self, bearer: Option<Bearer>) {
+        self.bearer = bearer;
+        self.token_generation += 1;
+    }
+
+    /// The session epoch a call is sent in; see [`store_cookies`](Self::store_cookies).
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// Adds `Authorization` (when `send_token`) and `Cookie` for `url` to `headers`.
@@ -92,9 +121,20 @@ impl SessionState {
         }
     }
 
-    /// Stores the `Set-Cookie` headers of an answer from `url`. Cookies the jar refuses
-    /// (another domain, malformed) are dropped.
-    pub(crate) fn store_cookies(&mut self, url: &Url, headers: &HeaderMap) {
+    /// Stores the `Set-Cookie` headers of an answer from `url` to a call sent in
+    /// `sent_epoch`. Cookies the jar refuses (another domain, malformed) are dropped, and
+    /// so is every cookie of a call sent before the session last ended, unless the call
+    /// `starts_session` (a login).
+    pub(crate) fn store_cookies(
+        &mut self,
+        url: &Url,
+        headers: &HeaderMap,
+        sent_epoch: u64,
+        starts_session: bool,
+    ) {
+        if sent_epoch != self.epoch && !starts_session {
+            return;
+        }
         for value in headers.get_all(header::SET_COOKIE) {
             let stored = value
                 .to_str()
@@ -119,11 +159,52 @@ impl SessionState {
             .collect()
     }
 
-    /// Forgets the token and every cookie.
+    /// What a logout or revoke token starting now owns.
+    pub(crate) fn begin_end(&self) -> SessionEnd {
+        SessionEnd {
+            token_generation: self.token_generation,
+            cookies: self
+                .cookies
+                .iter_any()
+                .map(|c| (c.name().to_owned(), c.value().to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Ends the session a logout or revoke token owned: clears the token if nothing set
+    /// another since, removes the cookies it started with (not those a login set since),
+    /// and starts a new epoch.
+    pub(crate) fn finish_end(&mut self, owned: SessionEnd) {
+        if self.token_generation == owned.token_generation {
+            self.set_bearer(None);
+        }
+        if !owned.cookies.is_empty() {
+            let doomed: Vec<(String, String, String)> = self
+                .cookies
+                .iter_any()
+                .filter(|c| owned.cookies.iter().any(|(n, v)| n == c.name() && v == c.value()))
+                .map(|c| {
+                    (
+                        String::from(&c.domain),
+                        String::from(&c.path),
+                        c.name().to_owned(),
+                    )
+                })
+                .collect();
+            for (domain, path, name) in doomed {
+                self.cookies.remove(&domain, &path, &name);
+            }
+        }
+        self.has_cookies = self.cookies.iter_any().next().is_some();
+        self.epoch += 1;
+    }
+
+    /// Forgets the token and every cookie, and starts a new epoch.
     pub(crate) fn clear(&mut self) {
-        self.bearer = None;
+        self.set_bearer(None);
         self.cookies.clear();
         self.has_cookies = false;
+        self.epoch += 1;
     }
 }
 

@@ -1,7 +1,7 @@
 //! `SessionClient`: the Session API over any transport, and its builder.
 
 use crate::api::SessionApi;
-use crate::auth::{Bearer, SessionState, is_sensitive_header};
+use crate::auth::{Bearer, SessionEnd, SessionState, is_sensitive_header};
 use crate::endpoint::{self, Endpoint};
 use crate::error::{ConfigError, Error, InvalidRequest};
 use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
@@ -73,7 +73,8 @@ impl<T> Clone for SessionClient<T> {
 pub(crate) struct Inner<T> {
     pub(crate) transport: T,
     pub(crate) base_url: Url,
-    /// One `(Uri, Url)` per endpoint, in [`endpoint::ALL`] order, parsed once at build.
+    /// One `(Uri, jar Url)` per endpoint, in [`endpoint::ALL`] order, parsed once at build
+    /// (see `endpoint_url`).
     pub(crate) urls: Vec<(http::Uri, Url)>,
     pub(crate) headers: HeaderMap,
     /// `headers` and `Content-Type: application/json`, for calls with a body.
@@ -110,7 +111,7 @@ impl<T: HttpTransport> SessionClient<T> {
     /// send it). An empty token, or one that cannot be a header value, is refused.
     pub fn set_access_token(&self, token: impl Into<AccessToken>) -> Result<(), Error> {
         let bearer = Bearer::new(token.into())?;
-        self.inner.state().bearer = Some(bearer);
+        self.inner.state().set_bearer(Some(bearer));
         Ok(())
     }
 
@@ -124,17 +125,17 @@ impl<T: HttpTransport> SessionClient<T> {
 
     /// The access token the client sends, if any.
     pub fn access_token(&self) -> Option<AccessToken> {
-        self.inner.state().bearer.as_ref().map(|b| b.token().clone())
+        self.inner.state().bearer().map(|b| b.token().clone())
     }
 
     /// `true` when the client holds an access token.
     pub fn has_access_token(&self) -> bool {
-        self.inner.state().bearer.is_some()
+        self.inner.state().bearer().is_some()
     }
 
     /// Stops sending an access token.
     pub fn clear_access_token(&self) {
-        self.inner.state().bearer = None;
+        self.inner.state().set_bearer(None);
     }
 
     /// Revokes `token` (revoke token with it as the bearer), leaving the client's own token
@@ -179,13 +180,26 @@ impl<T: HttpTransport> SessionClient<T> {
     }
 }
 
-/// Clears the session state when dropped: after logout or revoke token finishes, fails,
-/// times out or is cancelled.
-struct ClearOnDrop<'a, T>(&'a Inner<T>);
+/// Ends the session a logout or revoke token owned when dropped: after the call finishes,
+/// fails, times out or is cancelled. What was set meanwhile (a token set on a clone, a
+/// concurrent login's cookies) stays.
+struct EndOnDrop<'a, T> {
+    inner: &'a Inner<T>,
+    owned: Option<SessionEnd>,
+}
 
-impl<T> Drop for ClearOnDrop<'_, T> {
+impl<'a, T> EndOnDrop<'a, T> {
+    fn begin(inner: &'a Inner<T>) -> Self {
+        let owned = Some(inner.state().begin_end());
+        Self { inner, owned }
+    }
+}
+
+impl<T> Drop for EndOnDrop<'_, T> {
     fn drop(&mut self) {
-        self.0.state().clear();
+        if let Some(owned) = self.owned.take() {
+            self.inner.state().finish_end(owned);
+        }
     }
 }
 
@@ -213,7 +227,7 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
     }
 
     async fn logout(&self) -> Result<bool, Error> {
-        let _clear = ClearOnDrop(&self.inner);
+        let _end = EndOnDrop::begin(&self.inner);
         self.inner
             .execute(&endpoint::LOGOUT, None, &[], None, endpoint::boolean)
             .await
@@ -232,7 +246,7 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
     }
 
     async fn revoke_token(&self) -> Result<bool, Error> {
-        let _clear = ClearOnDrop(&self.inner);
+        let _end = EndOnDrop::begin(&self.inner);
         self.inner
             .execute(&endpoint::REVOKE_TOKEN, None, &[], None, endpoint::boolean)
             .await
@@ -416,8 +430,13 @@ impl<T> SessionClientBuilder<T> {
         self
     }
 
-    /// A header sent on every call. `Authorization`, `Cookie`, `Host`, `Content-Type`,
-    /// `Content-Length` and `Transfer-Encoding` are the client's own and are refused.
+    /// A header sent on every call.
+    ///
+    /// `User-Agent` may be given here and then replaces the client's own
+    /// (`thoughtspot-session-core/VERSION`). The headers the protocol or the client's own
+    /// behaviour depend on are refused by `build`: `Accept` (answers are decoded as JSON),
+    /// `X-Requested-By` (ThoughtSpot's CSRF guard), `Authorization`, `Cookie`, `Host`,
+    /// `Content-Type`, `Content-Length` and `Transfer-Encoding`.
     #[must_use]
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.default_headers.push((name.into(), value.into()));
@@ -458,6 +477,8 @@ impl<T> SessionClientBuilder<T> {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|_| ConfigError::new(format!("{name:?} is not a valid header name")))?;
             let reserved = [
+                header::ACCEPT,
+                HeaderName::from_static("x-requested-by"),
                 header::HOST,
                 header::CONTENT_TYPE,
                 header::CONTENT_LENGTH,
@@ -609,12 +630,23 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// The URI a call is sent to, and the URL the cookie jar files its cookies under.
+///
+/// The builder trusts plain http to a loopback host (`localhost`, `*.localhost`,
+/// `localhost.`, loopback addresses) as it trusts https; the jar's own rule is narrower
+/// (only `localhost` and loopback addresses), so it would keep a `Secure` session cookie
+/// from `http://app.localhost` and never send it back. The jar is shown such a URL as
+/// https, so both rules agree.
 fn endpoint_url(base: &Url, endpoint: &Endpoint) -> Result<(http::Uri, Url), ConfigError> {
-    let url = base
+    let mut url = base
         .join(endpoint.path)
         .map_err(|e| ConfigError::new(format!("cannot form the {} URL: {e}", endpoint.name)))?;
     let uri = http::Uri::try_from(url.as_str())
         .map_err(|e| ConfigError::new(format!("cannot form the {} URI: {e}", endpoint.name)))?;
+    if url.scheme() == "http" && is_loopback(&url) {
+        // http and https are both special schemes: the change cannot fail.
+        let _ = url.set_scheme("https");
+    }
     Ok((uri, url))
 }
 

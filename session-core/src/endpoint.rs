@@ -1,6 +1,6 @@
 //! The five operations as rows of a table, and how each decodes its 2xx body.
 
-use http::Method;
+use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
@@ -14,6 +14,9 @@ pub(crate) struct Endpoint {
     pub(crate) path: &'static str,
     /// Whether the `Authorization: Bearer` token is sent (the specification's security).
     pub(crate) sends_token: bool,
+    /// Whether the call starts a session (login): its cookies are kept even when a logout
+    /// ended the session while it was in flight.
+    pub(crate) starts_session: bool,
     /// Index into the client's prebuilt URLs.
     pub(crate) index: usize,
 }
@@ -23,6 +26,7 @@ pub(crate) const GET_SESSION_INFO: Endpoint = Endpoint {
     method: Method::GET,
     path: "tspublic/rest/v2/session",
     sends_token: true,
+    starts_session: false,
     index: 0,
 };
 pub(crate) const LOGIN: Endpoint = Endpoint {
@@ -30,6 +34,7 @@ pub(crate) const LOGIN: Endpoint = Endpoint {
     method: Method::POST,
     path: "tspublic/rest/v2/session/login",
     sends_token: true,
+    starts_session: true,
     index: 1,
 };
 pub(crate) const LOGOUT: Endpoint = Endpoint {
@@ -37,6 +42,7 @@ pub(crate) const LOGOUT: Endpoint = Endpoint {
     method: Method::POST,
     path: "tspublic/rest/v2/session/logout",
     sends_token: false,
+    starts_session: false,
     index: 2,
 };
 pub(crate) const GET_TOKEN: Endpoint = Endpoint {
@@ -44,6 +50,7 @@ pub(crate) const GET_TOKEN: Endpoint = Endpoint {
     method: Method::POST,
     path: "tspublic/rest/v2/session/gettoken",
     sends_token: false,
+    starts_session: false,
     index: 3,
 };
 pub(crate) const REVOKE_TOKEN: Endpoint = Endpoint {
@@ -51,6 +58,7 @@ pub(crate) const REVOKE_TOKEN: Endpoint = Endpoint {
     method: Method::POST,
     path: "tspublic/rest/v2/session/revoketoken",
     sends_token: true,
+    starts_session: false,
     index: 4,
 };
 
@@ -64,11 +72,29 @@ pub(crate) struct DecodeProblem {
     pub(crate) problem: Cow<'static, str>,
 }
 
-/// Turns a 2xx body into an operation's result.
-pub(crate) type Decoder<O> = fn(&[u8]) -> Result<O, DecodeProblem>;
+/// Turns a 2xx status and body into an operation's result.
+pub(crate) type Decoder<O> = fn(StatusCode, &[u8]) -> Result<O, DecodeProblem>;
 
-/// Decodes a JSON body into `O`. serde's own message is not kept: it can quote values.
-pub(crate) fn json<O: DeserializeOwned>(body: &[u8]) -> Result<O, DecodeProblem> {
+/// Decodes a JSON object body into `O`. serde's own message is not kept: it can quote
+/// values. Only an object is an answer: serde would read a struct from an array too.
+pub(crate) fn json<O: DeserializeOwned>(_: StatusCode, body: &[u8]) -> Result<O, DecodeProblem> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if let Some(&b) = first
+        && b != b'{'
+    {
+        let got = match b {
+            b'[' => "got a JSON array",
+            b'"' => "got a JSON string",
+            b'n' => "got JSON null",
+            b't' | b'f' => "got a JSON boolean",
+            b'-' | b'0'..=b'9' => "got a JSON number",
+            _ => "malformed JSON",
+        };
+        return Err(DecodeProblem {
+            expected: "a JSON object",
+            problem: got.into(),
+        });
+    }
     serde_json::from_slice(body).map_err(|e| {
         use serde_json::error::Category;
         let what = match e.classify() {
@@ -89,12 +115,17 @@ pub(crate) fn json<O: DeserializeOwned>(body: &[u8]) -> Result<O, DecodeProblem>
     })
 }
 
-/// Decodes `true` / `false`, also as the strings `"true"` / `"false"`.
-pub(crate) fn boolean(body: &[u8]) -> Result<bool, DecodeProblem> {
+/// Decodes `true` / `false`, also as the strings `"true"` / `"false"`. A 204 No Content
+/// is `true`: REST API v2.0 answers logout and revoke so, and some proxies turn a 200 into
+/// a 204.
+pub(crate) fn boolean(status: StatusCode, body: &[u8]) -> Result<bool, DecodeProblem> {
     let problem = |p: &'static str| DecodeProblem {
         expected: "a JSON boolean",
         problem: p.into(),
     };
+    if status == StatusCode::NO_CONTENT {
+        return Ok(true);
+    }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(problem("the body is empty"));
     }
@@ -119,10 +150,12 @@ mod tests {
 
     #[test]
     fn booleans_accept_json_and_string_forms_only() {
-        assert!(boolean(b"true").expect("decodes"));
-        assert!(!boolean(b" false\n").expect("decodes"));
-        assert!(boolean(br#""true""#).expect("decodes"));
-        assert!(!boolean(br#""false""#).expect("decodes"));
+        let ok = StatusCode::OK;
+        assert!(boolean(ok, b"true").expect("decodes"));
+        assert!(!boolean(ok, b" false\n").expect("decodes"));
+        assert!(boolean(ok, br#""true""#).expect("decodes"));
+        assert!(!boolean(ok, br#""false""#).expect("decodes"));
+        assert!(boolean(StatusCode::NO_CONTENT, b"").expect("204 is success"));
         for bad in [
             &b""[..],
             b"  ",
@@ -133,8 +166,25 @@ mod tests {
             b"tru",
             b"<html>",
         ] {
-            assert!(boolean(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(boolean(ok, bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn only_an_object_is_an_answer() {
+        use crate::model::SessionLoginResponse;
+        let ok = StatusCode::OK;
+        for (body, problem) in [
+            (&b"[]"[..], "got a JSON array"),
+            (br#" ["a","TOK"]"#, "got a JSON array"),
+            (b"\"x\"", "got a JSON string"),
+            (b"null", "got JSON null"),
+            (b"7", "got a JSON number"),
+        ] {
+            let e = json::<SessionLoginResponse>(ok, body).expect_err("not an object");
+            assert_eq!((e.expected, e.problem.as_ref()), ("a JSON object", problem));
+        }
+        assert!(json::<SessionLoginResponse>(ok, br#" {"token":"t"}"#).is_ok());
     }
 
     #[test]

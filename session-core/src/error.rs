@@ -1,8 +1,9 @@
 //! Errors: what went wrong, in a form a caller can act on and safely print.
 //!
 //! No variant's `Debug` or `Display` holds a secret: response bodies are kept but shown
-//! only by length, header values are not shown, and decode errors describe the shape of the
-//! body instead of quoting it.
+//! only by length, header values are not shown, decode errors describe the shape of the
+//! body (types and lengths) without quoting a byte of it, and a redirect's target shows only
+//! its scheme and host.
 
 use crate::model::ErrorEnvelope;
 use bytes::Bytes;
@@ -326,7 +327,10 @@ impl StatusError {
         by_type || looks_like_html(&self.answer.body)
     }
 
-    /// The `Location` of a redirect, which the client never follows.
+    /// The `Location` of a redirect, which the client never follows, exactly as received.
+    ///
+    /// It may carry a secret (a session id as a `;jsessionid=` path parameter, a token in
+    /// the query, a user and password): `Display` shows only its scheme and host.
     pub fn location(&self) -> Option<&str> {
         if !self.answer.status.is_redirection() {
             return None;
@@ -344,13 +348,7 @@ impl fmt::Display for StatusError {
         }
         if status.is_redirection() {
             match self.location() {
-                // The query string is left out: it is the one part of a URL that may carry
-                // a token.
-                Some(loc) => write!(
-                    f,
-                    ", redirect to {} not followed",
-                    loc.split(['?', '#']).next().unwrap_or("")
-                )?,
+                Some(location) => write!(f, ", redirect to {} not followed", RedactedLocation(location))?,
                 None => f.write_str(", redirect not followed")?,
             }
         } else if self.answer.body.is_empty() {
@@ -361,6 +359,26 @@ impl fmt::Display for StatusError {
             write!(f, " with a {}-byte body", self.answer.body.len())?;
         }
         Ok(())
+    }
+}
+
+/// A redirect's target as it may be printed: scheme, host and port of an absolute URL, with
+/// user, path, query and fragment left out.
+struct RedactedLocation<'a>(&'a str);
+
+impl fmt::Display for RedactedLocation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(self.0.trim()) {
+            Ok(url) if url.has_host() => {
+                write!(f, "{}://{}", url.scheme(), url.host_str().unwrap_or_default())?;
+                if let Some(port) = url.port() {
+                    write!(f, ":{port}")?;
+                }
+                let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+                f.write_str(if bare { "/" } else { "/[path redacted]" })
+            }
+            _ => f.write_str("a location on the same server [path redacted]"),
+        }
     }
 }
 
@@ -422,8 +440,9 @@ impl DecodeError {
         self.expected
     }
 
-    /// The shape of the body's start with every string value replaced by `"…"`, so it can
-    /// hold no secret: e.g. `{"token":"…","tokenType":"…"`.
+    /// The body's shape, which quotes no byte of it (no key, no value), so it can hold no
+    /// secret: e.g. `<object of 2 fields (string of 12 chars, string of 6 chars)>` or
+    /// `<41 bytes of text, not JSON>`.
     pub fn snippet(&self) -> &str {
         &self.snippet
     }
@@ -433,7 +452,7 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} answered HTTP {} but the body is not {}: {} (body starts {})",
+            "{} answered HTTP {} but the body is not {}: {} (the body is {})",
             self.answer.operation,
             self.answer.status.as_u16(),
             self.expected,
@@ -443,70 +462,87 @@ impl fmt::Display for DecodeError {
     }
 }
 
-/// Describes a body without quoting any string value in it.
+/// Describes a body by its shape alone: JSON types, counts and lengths, never a byte of a
+/// key or a value.
 ///
-/// JSON object keys are kept (they name fields, not values); string values become `"…"`;
-/// numbers, punctuation and literals are kept; the result stops after 80 characters. A body
-/// that is not JSON is described, not quoted.
+/// A hostile or broken server may put a secret anywhere: in a quoted value, in a key, as an
+/// unquoted value of malformed JSON, in a plain-text or form body. So nothing of the body
+/// is copied: a JSON object reads `an object of 2 fields (string of 12 chars, number)`, a
+/// body that is not JSON `41 bytes of text, not JSON`.
 pub(crate) fn shape_snippet(body: &[u8]) -> String {
-    const MAX: usize = 80;
-    if body.is_empty() {
-        return "<empty>".to_owned();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if body.is_empty() {
+            "<empty>".to_owned()
+        } else {
+            format!("<{} bytes of white space>", body.len())
+        };
     }
     if looks_like_html(body) {
         return format!("<HTML page, {} bytes>", body.len());
     }
-    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    if !matches!(
-        first,
-        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
-    ) {
-        return format!("<{} bytes of non-JSON>", body.len());
-    }
-    let mut out = String::new();
-    let mut i = 0;
-    while i < body.len() && out.len() < MAX {
-        let b = body[i];
-        if b == b'"' {
-            // Find the end of the string literal.
-            let mut j = i + 1;
-            while j < body.len() && body[j] != b'"' {
-                j += if body[j] == b'\\' { 2 } else { 1 };
-            }
-            let end = j.min(body.len());
-            let mut k = end + 1;
-            while k < body.len() && body[k].is_ascii_whitespace() {
-                k += 1;
-            }
-            let is_key = k < body.len() && body[k] == b':';
-            let literal = &body[i + 1..end];
-            if is_key
-                && literal.len() <= 40
-                && literal
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
-            {
-                out.push('"');
-                out.extend(literal.iter().map(|&c| c as char));
-                out.push('"');
-            } else {
-                out.push_str("\"…\"");
-            }
-            i = end + 1;
-        } else if b.is_ascii_whitespace() {
-            i += 1;
-        } else if b.is_ascii_graphic() {
-            out.push(b as char);
-            i += 1;
-        } else {
-            out.push('?');
-            i += 1;
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => format!("<{}>", json_shape(&value, 0)),
+        Err(_) => {
+            let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+            let looks = match first {
+                Some(b'{') => "malformed JSON object",
+                Some(b'[') => "malformed JSON array",
+                Some(b'"') => "malformed JSON string",
+                _ if std::str::from_utf8(body).is_ok() => "text, not JSON",
+                _ => "binary data, not JSON",
+            };
+            format!("<{} bytes of {looks}>", body.len())
         }
     }
-    if i < body.len() {
-        out.push('…');
+}
+
+/// The type of a JSON value, its length, and one level of what it holds.
+fn json_shape(value: &serde_json::Value, depth: usize) -> String {
+    use serde_json::Value;
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(_) => "boolean".to_owned(),
+        Value::Number(_) => "number".to_owned(),
+        Value::String(s) => format!("string of {}", plural(s.chars().count(), "char", "chars")),
+        Value::Array(items) if depth > 0 || items.is_empty() => {
+            format!("array of {}", plural(items.len(), "item", "items"))
+        }
+        Value::Object(fields) if depth > 0 || fields.is_empty() => {
+            format!("object of {}", plural(fields.len(), "field", "fields"))
+        }
+        Value::Array(items) => {
+            inner_shapes("array", plural(items.len(), "item", "items"), items.iter(), depth)
+        }
+        Value::Object(fields) => inner_shapes(
+            "object",
+            plural(fields.len(), "field", "fields"),
+            fields.values(),
+            depth,
+        ),
     }
-    out
+}
+
+fn inner_shapes<'a>(
+    kind: &str,
+    count: String,
+    values: impl Iterator<Item = &'a serde_json::Value>,
+    depth: usize,
+) -> String {
+    const SHOWN: usize = 8;
+    let mut shapes: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for value in values {
+        if shapes.len() < SHOWN {
+            shapes.push(json_shape(value, depth + 1));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        shapes.push(format!("{more} more"));
+    }
+    format!("{kind} of {count} ({})", shapes.join(", "))
 }
 
 /// What kind of transport failure happened.
@@ -765,21 +801,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippet_keeps_keys_and_hides_values() {
+    fn snippet_describes_shape_and_quotes_nothing() {
         assert_eq!(
             shape_snippet(br#"{"token": "eyJsecret", "tokenType": "Bearer", "n": 5, "ok": true}"#),
-            r#"{"token":"…","tokenType":"…","n":5,"ok":true}"#
+            "<object of 4 fields (number, boolean, string of 9 chars, string of 6 chars)>"
         );
-        assert_eq!(shape_snippet(br#""hunter2""#), r#""…""#);
-        assert_eq!(shape_snippet(br#"{"a\"b": "x\"y"}"#), r#"{"…":"…"}"#);
+        assert_eq!(shape_snippet(br#""hunter2""#), "<string of 7 chars>");
+        assert_eq!(
+            shape_snippet(br#"{"hunter2": ["a", {}]}"#),
+            "<object of 1 field (array of 2 items)>"
+        );
+        assert_eq!(shape_snippet(b"[]"), "<array of 0 items>");
         assert_eq!(shape_snippet(b""), "<empty>");
+        assert_eq!(shape_snippet(b" \n"), "<2 bytes of white space>");
         assert_eq!(
             shape_snippet(b"  <!DOCTYPE html><p>down</p>"),
             "<HTML page, 28 bytes>"
         );
-        assert_eq!(shape_snippet(b"password=hunter2"), "<16 bytes of non-JSON>");
-        assert_eq!(shape_snippet(br#"{"unterminated: "#), r#"{"…""#);
-        let long = format!("[{}]", "1,".repeat(100));
-        assert!(shape_snippet(long.as_bytes()).ends_with('…'));
+        assert_eq!(shape_snippet(b"password=hunter2"), "<16 bytes of text, not JSON>");
+        assert_eq!(
+            shape_snippet(b"token=abc&expires=300"),
+            "<21 bytes of text, not JSON>"
+        );
+        assert_eq!(
+            shape_snippet(br#"{"token": abc123}"#),
+            "<17 bytes of malformed JSON object>"
+        );
+        assert_eq!(shape_snippet(b"\xff\xfe"), "<2 bytes of binary data, not JSON>");
+        let long = format!("[{}1]", "1,".repeat(100));
+        assert_eq!(
+            shape_snippet(long.as_bytes()),
+            "<array of 101 items (number, number, number, number, number, number, number, number, 93 more)>"
+        );
     }
 }

@@ -125,12 +125,14 @@ pub mod fuzzing {
 
     /// Runs every decoder on `body`; a panic is a finding.
     pub fn decode_all(body: &[u8]) {
-        let _ = json::<SessionLoginResponse>(body).map(|r| (r.created_at(), r.expires_at(), r.lifetime()));
-        let _ = json::<SessionInfo>(body).map(|i| (i.privileges().count(), i.expiration_time()));
-        let _ = json::<GetTokenRequest>(body).map(|r| r.validate());
-        let _ = json::<LoginRequest>(body).map(|r| r.validate());
+        let _ = json::<SessionLoginResponse>(http::StatusCode::OK, body)
+            .map(|r| (r.created_at(), r.expires_at(), r.lifetime()));
+        let _ = json::<SessionInfo>(http::StatusCode::OK, body)
+            .map(|i| (i.privileges().count(), i.expiration_time()));
+        let _ = json::<GetTokenRequest>(http::StatusCode::OK, body).map(|r| r.validate());
+        let _ = json::<LoginRequest>(http::StatusCode::OK, body).map(|r| r.validate());
         let _ = ErrorEnvelope::from_body(body);
-        let _ = boolean(body);
+        let _ = boolean(http::StatusCode::OK, body);
         let _ = crate::error::shape_snippet(body);
     }
 }

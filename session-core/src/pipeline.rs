@@ -93,22 +93,19 @@ impl<T: HttpTransport> Inner<T> {
             attempt += 1;
             count.store(attempt, Ordering::Relaxed);
             tracing::Span::current().record("attempt", attempt);
-            let request = self.request(endpoint, uri, url, body.clone(), bearer);
+            // The slot is taken before the attempt's deadline starts: waiting for one counts
+            // only against the whole-call timeout.
+            let permit = match &self.limiter {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
+            };
+            let (request, epoch) = self.request(endpoint, uri, url, body.clone(), bearer);
             let attempt_deadline = self
                 .attempt_timeout
                 .zip(self.sleep.as_ref())
                 .map(|(t, s)| s.sleep(t));
-            let sent = deadline(
-                async {
-                    let _permit = match &self.limiter {
-                        Some(limiter) => Some(limiter.acquire().await),
-                        None => None,
-                    };
-                    self.transport.send(request).await
-                },
-                attempt_deadline,
-            )
-            .await;
+            let sent = deadline(self.transport.send(request), attempt_deadline).await;
+            drop(permit);
             let now = self.clock.now();
             let (error, delay) = match sent {
                 Ok(Ok(response)) => {
@@ -121,11 +118,14 @@ impl<T: HttpTransport> Inner<T> {
                             "the response headers are larger than 64 KiB",
                         )));
                     }
-                    if parts.headers.contains_key(header::SET_COOKIE) {
-                        self.state().store_cookies(url, &parts.headers);
+                    // A call with its own bearer (revoking a token handed out) is isolated:
+                    // it neither sends nor keeps the client's cookies.
+                    if bearer.is_none() && parts.headers.contains_key(header::SET_COOKIE) {
+                        self.state()
+                            .store_cookies(url, &parts.headers, epoch, endpoint.starts_session);
                     }
                     if parts.status.is_success() {
-                        return decode(&bytes).map_err(|p| {
+                        return decode(parts.status, &bytes).map_err(|p| {
                             Error::Decode(Box::new(DecodeError::new(
                                 endpoint.name,
                                 parts.status,
@@ -184,6 +184,7 @@ impl<T: HttpTransport> Inner<T> {
         error
     }
 
+    /// The request of one attempt, and the session epoch it is sent in.
     fn request(
         &self,
         endpoint: &Endpoint,
@@ -191,7 +192,7 @@ impl<T: HttpTransport> Inner<T> {
         url: &url::Url,
         body: Option<Bytes>,
         bearer: Option<&Bearer>,
-    ) -> http::Request<Bytes> {
+    ) -> (http::Request<Bytes>, u64) {
         let has_body = body.is_some();
         let mut request = http::Request::new(body.unwrap_or_default());
         *request.method_mut() = endpoint.method.clone();
@@ -202,12 +203,20 @@ impl<T: HttpTransport> Inner<T> {
         } else {
             self.headers.clone()
         };
-        self.state()
-            .apply(url, endpoint.sends_token && bearer.is_none(), headers);
-        if let (true, Some(bearer)) = (endpoint.sends_token, bearer) {
-            headers.insert(header::AUTHORIZATION, bearer.header().clone());
-        }
-        request
+        let epoch = match bearer {
+            None => {
+                let state = self.state();
+                state.apply(url, endpoint.sends_token, headers);
+                state.epoch()
+            }
+            Some(bearer) => {
+                if endpoint.sends_token {
+                    headers.insert(header::AUTHORIZATION, bearer.header().clone());
+                }
+                0
+            }
+        };
+        (request, epoch)
     }
 }
 

@@ -3,6 +3,36 @@
 
 use crate::endpoint::{boolean, json};
 use crate::error::shape_snippet;
+
+/// Every word a shape description may hold.
+const SHAPE_WORDS: &[&str] = &[
+    "empty",
+    "bytes",
+    "of",
+    "white",
+    "space",
+    "HTML",
+    "page",
+    "malformed",
+    "JSON",
+    "object",
+    "array",
+    "string",
+    "text",
+    "not",
+    "binary",
+    "data",
+    "null",
+    "boolean",
+    "number",
+    "char",
+    "chars",
+    "item",
+    "items",
+    "field",
+    "fields",
+    "more",
+];
 use crate::model::{
     AccessLevel, ErrorEnvelope, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType,
 };
@@ -58,8 +88,9 @@ fn any_json() -> impl Strategy<Value = serde_json::Value> {
 
 /// Runs every decoder on `body`; none may panic, whatever the outcome.
 fn decode_everything(body: &[u8]) {
-    let _ = json::<SessionLoginResponse>(body).map(|r| (r.created_at(), r.expires_at(), r.lifetime()));
-    let _ = json::<SessionInfo>(body).map(|i| {
+    let _ = json::<SessionLoginResponse>(http::StatusCode::OK, body)
+        .map(|r| (r.created_at(), r.expires_at(), r.lifetime()));
+    let _ = json::<SessionInfo>(http::StatusCode::OK, body).map(|i| {
         (
             i.user_name().map(str::len),
             i.privileges().count(),
@@ -67,10 +98,10 @@ fn decode_everything(body: &[u8]) {
             i.current_org_id(),
         )
     });
-    let _ = json::<GetTokenRequest>(body).map(|r| r.validate());
-    let _ = json::<LoginRequest>(body).map(|r| r.validate());
+    let _ = json::<GetTokenRequest>(http::StatusCode::OK, body).map(|r| r.validate());
+    let _ = json::<LoginRequest>(http::StatusCode::OK, body).map(|r| r.validate());
     let _ = ErrorEnvelope::from_body(body);
-    let _ = boolean(body);
+    let _ = boolean(http::StatusCode::OK, body);
     let _ = shape_snippet(body);
 }
 
@@ -106,9 +137,37 @@ proptest! {
     }
 
     #[test]
-    fn the_snippet_never_quotes_a_string_value(secret in "[a-zA-Z0-9]{12,40}", key in "[a-z]{1,8}") {
-        let body = serde_json::json!({ key: secret, "tokenType": "Bearer" }).to_string();
-        prop_assert!(!shape_snippet(body.as_bytes()).contains(&secret));
+    fn the_snippet_never_quotes_a_secret_wherever_it_stands(
+        secret in "[a-zA-Z0-9_.~+/-]{5,39}[0-9]",
+        filler in "[a-z]{1,8}",
+        form in 0usize..12,
+    ) {
+        // Where a broken or hostile server may put a token: quoted values and keys, unquoted
+        // values, plain text, form bodies, numbers-looking text, nested, and cut short.
+        let quoted = serde_json::to_string(&secret).expect("a string encodes");
+        let body = match form {
+            0 => format!(r#"{{"{filler}": {quoted}, "tokenType": "Bearer"}}"#),
+            1 => format!(r#"{{{quoted}: 1}}"#),
+            2 => format!(r#"{{"token": {secret}}}"#),
+            3 => secret.clone(),
+            4 => format!("token={secret}&expires=300"),
+            5 => format!("[{quoted}, {{{quoted}: [{quoted}]}}]"),
+            6 => format!(r#"{{"{filler}": {quoted}"#),
+            7 => format!("{quoted}"),
+            8 => format!("{secret} {filler}"),
+            9 => format!(r#"{{"a": {{"b": {{"{secret}": null}}}}}}"#),
+            10 => format!("[{secret}]"),
+            _ => format!("{filler}{secret}"),
+        };
+        let snippet = shape_snippet(body.as_bytes());
+        prop_assert!(!snippet.contains(&secret), "{snippet}");
+        // Only the describing words, counts and punctuation are ever written.
+        let words = snippet
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| !w.is_empty());
+        for word in words {
+            prop_assert!(SHAPE_WORDS.contains(&word), "{word:?} in {snippet}");
+        }
     }
 
     #[test]
@@ -126,7 +185,7 @@ proptest! {
         if let Some(l) = lifetime { r = r.with_lifetime(Duration::from_secs(l)); }
         if let Some(k) = kind { r = r.with_token_type(k); }
         let body = serde_json::to_vec(&r).expect("encodes");
-        prop_assert_eq!(json::<SessionLoginResponse>(&body).expect("decodes"), r);
+        prop_assert_eq!(json::<SessionLoginResponse>(http::StatusCode::OK, &body).expect("decodes"), r);
     }
 
     #[test]
@@ -149,7 +208,7 @@ proptest! {
         if let Some(o) = org { r = r.org_id(o); }
         prop_assert!(r.validate().is_ok());
         let body = serde_json::to_vec(&r).expect("encodes");
-        prop_assert_eq!(json::<GetTokenRequest>(&body).expect("decodes"), r);
+        prop_assert_eq!(json::<GetTokenRequest>(http::StatusCode::OK, &body).expect("decodes"), r);
     }
 
     #[test]
@@ -157,7 +216,7 @@ proptest! {
         let mut r = LoginRequest::password(user, password);
         if let Some(flag) = remember { r = r.remember_me(flag); }
         let body = serde_json::to_vec(&r).expect("encodes");
-        prop_assert_eq!(json::<LoginRequest>(&body).expect("decodes"), r);
+        prop_assert_eq!(json::<LoginRequest>(http::StatusCode::OK, &body).expect("decodes"), r);
     }
 
     #[test]
@@ -171,6 +230,6 @@ proptest! {
     #[test]
     fn booleans_round_trip(b in any::<bool>(), as_string in any::<bool>()) {
         let body = if as_string { format!("\"{b}\"") } else { b.to_string() };
-        prop_assert_eq!(boolean(body.as_bytes()).ok(), Some(b));
+        prop_assert_eq!(boolean(http::StatusCode::OK, body.as_bytes()).ok(), Some(b));
     }
 }

@@ -93,8 +93,46 @@ async fn a_redirect_is_not_followed() {
     assert_eq!(s.location(), Some("https://sso.example.org/login?ticket=abc"));
     assert_eq!(
         e.to_string(),
-        "login failed: HTTP 302 Found, redirect to https://sso.example.org/login not followed"
+        "login failed: HTTP 302 Found, redirect to https://sso.example.org/[path redacted] not followed"
     );
+}
+
+#[tokio::test]
+async fn a_redirect_prints_no_secret_of_its_location() {
+    for (location, shown) in [
+        (
+            "/callosum/login;jsessionid=JS-SECRET-1",
+            "a location on the same server [path redacted]",
+        ),
+        (
+            "https://admin:PW-SECRET-2@sso.example.org:8443/x",
+            "https://sso.example.org:8443/[path redacted]",
+        ),
+        (
+            "https://sso.example.org/TOK-SECRET-3/login",
+            "https://sso.example.org/[path redacted]",
+        ),
+        (
+            "https://sso.example.org/#TOK-SECRET-4",
+            "https://sso.example.org/[path redacted]",
+        ),
+        ("https://sso.example.org/", "https://sso.example.org/"),
+        (
+            "not a url SECRET-5",
+            "a location on the same server [path redacted]",
+        ),
+    ] {
+        let e = login_error(302, &[("location", location)], "").await;
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("redirect to {shown} not followed")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("SECRET") && !format!("{e:?}").contains("SECRET"),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -105,16 +143,42 @@ async fn undecodable_2xx_bodies_are_decode_errors_that_quote_no_value() {
         .await
         .unwrap_err();
     let Error::Decode(d) = &e else { panic!("{e:?}") };
-    assert_eq!(d.snippet(), r#"{"userName":"…","token":"…","#);
+    assert_eq!(d.snippet(), "<39 bytes of malformed JSON object>");
     assert!(e.to_string().contains("the JSON ends early"), "{e}");
     assert!(!e.to_string().contains("tok-SECRET-9") && !format!("{e:?}").contains("tok-SECRET-9"));
 
     let t = FnTransport::always(200, r#"["not","an","object"]"#);
     let e = client(&t).get_session_info().await.unwrap_err();
     assert!(
-        matches!(e, Error::Decode(_)) && e.to_string().contains("wrong shape"),
+        matches!(e, Error::Decode(_)) && e.to_string().contains("got a JSON array"),
         "{e}"
     );
+    // An array is no answer to login or get token either, whatever it holds.
+    let t = FnTransport::always(200, r#"["analyst","TOK-SECRET-7"]"#);
+    let e = client(&t)
+        .get_token(&GetTokenRequest::with_secret_key("u", "k"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode(_)), "{e:?}");
+    assert!(
+        !e.to_string().contains("TOK-SECRET-7") && !e.to_string().contains("analyst"),
+        "{e}"
+    );
+
+    let t = FnTransport::always(200, r#"{"userName": "u", "token": TOK-SECRET-8}"#);
+    let e = client(&t)
+        .get_token(&GetTokenRequest::with_secret_key("u", "k"))
+        .await
+        .unwrap_err();
+    assert!(!e.to_string().contains("TOK-SECRET-8"), "{e}");
+    for body in ["TOK-SECRET-9 plain text", "token=TOK-SECRET-9&expires=300"] {
+        let t = FnTransport::new(move |_, _| Reply::Answer(answer(200, body)));
+        let e = client(&t).get_session_info().await.unwrap_err();
+        assert!(
+            !e.to_string().contains("TOK-SECRET-9") && !format!("{e:?}").contains("TOK-SECRET-9"),
+            "{e}"
+        );
+    }
 
     for body in ["", "1", "null", r#""yes""#, "{}", "<html></html>"] {
         let t = FnTransport::new(move |_, _| Reply::Answer(answer(200, body)));
@@ -126,6 +190,13 @@ async fn undecodable_2xx_bodies_are_decode_errors_that_quote_no_value() {
     }
     let t = FnTransport::always(200, r#""false""#);
     assert!(!client(&t).revoke_token().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_204_answer_to_logout_or_revoke_is_success() {
+    let t = FnTransport::always(204, "");
+    assert!(client(&t).logout().await.unwrap());
+    assert!(client(&t).revoke_token().await.unwrap());
 }
 
 #[tokio::test]

@@ -133,6 +133,22 @@ async fn a_path_prefix_and_configured_headers_are_kept() {
     assert_eq!(header(&r, "x-tenant"), Some("acme"));
 }
 
+#[tokio::test]
+async fn a_user_agent_given_as_a_default_header_replaces_the_clients() {
+    let t = respond_by_path();
+    let c = SessionClient::builder("https://ts.example.com")
+        .sleep(InstantSleep::default())
+        .default_header("User-Agent", "my-app/2.1")
+        .build(t.clone())
+        .unwrap();
+    c.get_session_info().await.unwrap();
+    let r = t.last();
+    assert_eq!(header(&r, "user-agent"), Some("my-app/2.1"));
+    assert_eq!(r.headers().get_all("user-agent").iter().count(), 1);
+    assert_eq!(header(&r, "accept"), Some("application/json"));
+    assert_eq!(header(&r, "x-requested-by"), Some("ThoughtSpot"));
+}
+
 #[test]
 fn the_builder_refuses_what_cannot_work() {
     let t = respond_by_path();
@@ -141,6 +157,8 @@ fn the_builder_refuses_what_cannot_work() {
     assert!(err(builder(&s).default_header("Authorization", "Basic x")).contains("authorization"));
     assert!(err(builder(&s).default_header("Cookie", "a=b")).contains("cookie"));
     assert!(err(builder(&s).default_header("bad name", "x")).contains("not a valid header name"));
+    assert!(err(builder(&s).default_header("Accept", "text/html")).contains("accept"));
+    assert!(err(builder(&s).default_header("X-Requested-By", "me")).contains("x-requested-by"));
     assert!(err(builder(&s).accept_language("a\nb")).contains("Accept-Language"));
     assert!(err(builder(&s).access_token("")).contains("empty"));
     assert!(err(builder(&s).access_token("a\r\nb")).contains("characters"));

@@ -178,3 +178,75 @@ async fn retries_can_be_turned_off() {
     c.get_session_info().await.unwrap_err();
     assert_eq!(t.count(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn waiting_for_a_max_in_flight_slot_does_not_count_against_the_attempt_timeout() {
+    // The cluster answers each call in 3 s; one call at a time; 5 s per attempt.
+    let t = FnTransport::new(|_, _| {
+        Reply::Later(Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            answer(200, TOKEN_BODY)
+        }))
+    });
+    let c = SessionClient::builder(BASE)
+        .sleep(TokioSleep::new())
+        .max_in_flight(1)
+        .attempt_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .build(t.clone())
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let calls = (0..3).map(|_| {
+        let c = c.clone();
+        async move { c.get_token(&GetTokenRequest::with_secret_key("u", "k")).await }
+    });
+    for result in futures_join_all(calls).await {
+        result.expect("each call gets its slot, then 3 s of its 5 s attempt");
+    }
+    assert_eq!(t.count(), 3, "each POST was sent once");
+    assert_eq!(started.elapsed(), Duration::from_secs(9));
+
+    // The wait still counts against the whole-call timeout.
+    let c = SessionClient::builder(BASE)
+        .sleep(TokioSleep::new())
+        .max_in_flight(1)
+        .timeout(Duration::from_secs(4))
+        .build(t.clone())
+        .unwrap();
+    let first = tokio::spawn({
+        let c = c.clone();
+        async move { c.get_session_info().await }
+    });
+    tokio::task::yield_now().await;
+    let e = c.get_session_info().await.unwrap_err();
+    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    first.await.unwrap().unwrap();
+}
+
+/// Runs futures concurrently on the current task, in order of their results.
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.map(|f| Box::pin(f)).collect();
+    let mut outputs = Vec::new();
+    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for slot in pending.iter_mut() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => {
+                        outputs.push(out);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs
+}

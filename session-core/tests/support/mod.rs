@@ -14,6 +14,8 @@ pub enum Reply {
     Answer(Response<Bytes>),
     Fail(TransportError),
     Hang,
+    /// Answers when the future completes (a test holds it to order calls).
+    Later(std::pin::Pin<Box<dyn std::future::Future<Output = Response<Bytes>> + Send>>),
 }
 
 type Handler = dyn Fn(&Request<Bytes>, usize) -> Reply + Send + Sync;
@@ -75,6 +77,7 @@ impl HttpTransport for FnTransport {
             Reply::Answer(r) => Ok(r),
             Reply::Fail(e) => Err(e),
             Reply::Hang => std::future::pending().await,
+            Reply::Later(answer) => Ok(answer.await),
         }
     }
 }
