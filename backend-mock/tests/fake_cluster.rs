@@ -320,3 +320,20 @@ async fn wrong_method_unknown_path_and_bad_bodies() {
     assert_eq!(fake.requests().len(), 6);
     assert!(!format!("{fake:?}").contains("trusted-key"));
 }
+
+#[tokio::test]
+async fn a_session_opened_with_a_token_prints_no_token() {
+    let fake = fake();
+    let c = fake.client();
+    let issued = c
+        .get_token(&GetTokenRequest::with_secret_key("analyst", "trusted-key"))
+        .await
+        .expect("token");
+    c.use_token(&issued).expect("usable");
+    c.login(&LoginRequest::bearer()).await.expect("bearer login");
+    let sessions = fake.live_sessions();
+    assert!(sessions.iter().any(|s| s.from_token));
+    let debug = format!("{sessions:?}");
+    let token = issued.token().expect("a token").secret().to_owned();
+    assert!(!debug.contains(&token) && debug.contains("[redacted]"), "{debug}");
+}

@@ -562,7 +562,7 @@ impl<T: fmt::Debug> fmt::Debug for SessionClientBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionClientBuilder")
             .field("transport", &self.transport)
-            .field("base_url", &self.base_url)
+            .field("base_url", &RedactedUrl(&self.base_url))
             .field("access_token", &self.access_token)
             .field("timeout", &self.timeout)
             .field("attempt_timeout", &self.attempt_timeout)
@@ -577,6 +577,34 @@ impl<T: fmt::Debug> fmt::Debug for SessionClientBuilder<T> {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_in_flight", &self.max_in_flight)
             .finish()
+    }
+}
+
+/// A base URL as `Debug` may show it: without user, password, query or fragment (which
+/// `build` refuses, but a builder holds until then), and not at all when it does not parse.
+struct RedactedUrl<'a>(&'a str);
+
+impl fmt::Debug for RedactedUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(self.0.trim()) {
+            Ok(mut url) => {
+                let hidden = !url.username().is_empty()
+                    || url.password().is_some()
+                    || url.query().is_some()
+                    || url.fragment().is_some();
+                // Clearing these cannot fail on a URL with a host; where it does, the URL
+                // keeps them and is not shown.
+                let cleared = url.set_username("").is_ok() && url.set_password(None).is_ok();
+                url.set_query(None);
+                url.set_fragment(None);
+                match (cleared, hidden) {
+                    (true, false) => write!(f, "{:?}", url.as_str()),
+                    (true, true) => write!(f, "\"{} [user, query or fragment redacted]\"", url.as_str()),
+                    (false, _) => f.write_str("[a URL with no host, redacted]"),
+                }
+            }
+            Err(_) => write!(f, "[not a valid URL, {} bytes, redacted]", self.0.len()),
+        }
     }
 }
 
@@ -684,6 +712,25 @@ mod tests {
         assert!(url("https://ts.example.com/?x=1").is_err());
         let e = url("https://admin:hunter2@ts.example.com").unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn builder_debug_shows_no_secret_of_the_base_url() {
+        for (raw, shown) in [
+            (
+                "https://admin:hunter2@ts.example.com/ts",
+                "https://ts.example.com/ts [user, query or fragment redacted]",
+            ),
+            (
+                "https://ts.example.com/?token=hunter2",
+                "https://ts.example.com/ [user, query or fragment redacted]",
+            ),
+            ("https://ts.example.com/ts", "\"https://ts.example.com/ts\""),
+            ("hunter2 is no URL", "[not a valid URL, 17 bytes, redacted]"),
+        ] {
+            let debug = format!("{:?}", SessionClient::builder(raw));
+            assert!(debug.contains(shown) && !debug.contains("hunter2"), "{debug}");
+        }
     }
 
     #[test]

@@ -32,8 +32,8 @@ impl FakeToken {
     }
 }
 
-/// A cookie session the fake holds.
-#[derive(Clone, Debug)]
+/// A cookie session the fake holds. Its `Debug` redacts the token it was opened with.
+#[derive(Clone)]
 pub struct FakeSession {
     /// The user signed in.
     pub user: String,
@@ -46,6 +46,19 @@ pub struct FakeSession {
     /// `true` when it was opened with a bearer token rather than a password.
     pub from_token: bool,
     pub(crate) token: Option<String>,
+}
+
+impl std::fmt::Debug for FakeSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeSession")
+            .field("user", &self.user)
+            .field("org_id", &self.org_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("from_token", &self.from_token)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 /// One request the fake answered, without headers or body (they hold credentials).

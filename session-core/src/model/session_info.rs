@@ -23,9 +23,25 @@ use std::time::SystemTime;
 /// assert!(info.has_privilege("AUTHORING"));
 /// assert_eq!(info.get("timezone").and_then(|v| v.as_str()), Some("UTC"));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Debug` shows the typed fields and only the number of the others: the object is
+/// the cluster's to fill, and a cluster may echo a token in it.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionInfo(Map<String, Value>);
+
+impl std::fmt::Debug for SessionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionInfo")
+            .field("user_name", &self.user_name())
+            .field("user_guid", &self.user_guid())
+            .field("release_version", &self.release_version())
+            .field("current_org_id", &self.current_org_id())
+            .field("privileges", &self.privileges().collect::<Vec<_>>())
+            .field("fields", &self.0.len())
+            .finish()
+    }
+}
 
 impl SessionInfo {
     /// Wraps a JSON object (servers and fakes build one this way).
@@ -131,5 +147,19 @@ mod tests {
         );
         assert_eq!(info.current_org_id().as_deref(), Some("0"));
         assert!(serde_json::from_str::<SessionInfo>("[1]").is_err());
+    }
+
+    #[test]
+    fn debug_shows_typed_fields_and_counts_the_rest() {
+        let info: SessionInfo = serde_json::from_str(
+            r#"{"userName": "u", "authToken": "TOK-SECRET", "TOK-AS-KEY": 1, "privileges": ["A"]}"#,
+        )
+        .expect("decodes");
+        let debug = format!("{info:?}");
+        assert!(!debug.contains("TOK-"), "{debug}");
+        assert!(
+            debug.contains(r#"user_name: Some("u")"#) && debug.contains("fields: 4"),
+            "{debug}"
+        );
     }
 }
