@@ -121,7 +121,7 @@ async fn walk(client: &SessionClient<Arc<dyn HttpTransport>>, t: &Target) -> Res
 
     step(6, "log in with the password");
     let session = client
-        .login(&LoginRequest::password(t.user.as_str(), t.password.as_str()))
+        .login(&LoginRequest::with_password(t.user.as_str(), t.password.as_str()))
         .await?;
     println!(
         "   session of type {:?} for {:?}",

@@ -35,7 +35,7 @@ async fn password_login_starts_a_cookie_session_that_logout_ends() {
     let fake = fake();
     let client = fake.client();
     let session = client
-        .login(&LoginRequest::password("analyst", "analyst-pw"))
+        .login(&LoginRequest::with_password("analyst", "analyst-pw"))
         .await
         .unwrap();
     assert_eq!(session.token_type(), Some(&TokenType::Cookie));
@@ -71,7 +71,7 @@ async fn password_login_starts_a_cookie_session_that_logout_ends() {
 async fn bad_credentials_are_500_with_upstream_401_and_ids() {
     let client = fake().client();
     let e = client
-        .login(&LoginRequest::password("analyst", "wrong"))
+        .login(&LoginRequest::with_password("analyst", "wrong"))
         .await
         .unwrap_err();
     assert_eq!(e.status().map(|s| s.as_u16()), Some(500));
@@ -92,10 +92,10 @@ async fn bad_credentials_are_500_with_upstream_401_and_ids() {
 async fn bad_parameters_are_500_with_upstream_400() {
     let client = fake().client();
     let cases = [
-        GetTokenRequest::with_secret_key("analyst", "trusted-key").report_book_view("no-such-object"),
-        GetTokenRequest::with_secret_key("analyst", "trusted-key").org_id("99"),
+        GetTokenRequest::with_secret_key("analyst", "trusted-key").with_report_book_view("no-such-object"),
+        GetTokenRequest::with_secret_key("analyst", "trusted-key").with_org_id("99"),
         GetTokenRequest::with_secret_key("analyst", "trusted-key")
-            .token_expiry(Duration::from_secs(90 * 24 * 3600)),
+            .with_token_expiry(Duration::from_secs(90 * 24 * 3600)),
     ];
     for request in cases {
         let e = client.get_token(&request).await.unwrap_err();
@@ -119,7 +119,8 @@ async fn a_token_expires_on_the_virtual_clock() {
     let client = fake.client();
     let issued = client
         .get_token(
-            &GetTokenRequest::with_secret_key("analyst", "trusted-key").token_expiry(Duration::from_secs(60)),
+            &GetTokenRequest::with_secret_key("analyst", "trusted-key")
+                .with_token_expiry(Duration::from_secs(60)),
         )
         .await
         .unwrap();
@@ -173,7 +174,7 @@ async fn a_report_book_view_token_may_not_open_a_full_session() {
     let fake = fake();
     let client = fake.client();
     let issued = client
-        .get_token(&GetTokenRequest::with_secret_key("analyst", "trusted-key").report_book_view(OBJECT))
+        .get_token(&GetTokenRequest::with_secret_key("analyst", "trusted-key").with_report_book_view(OBJECT))
         .await
         .unwrap();
     let record = &fake.live_tokens()[0];
@@ -198,7 +199,7 @@ async fn tokens_are_scoped_to_an_org() {
     let fake = fake();
     let client = fake.client();
     let issued = client
-        .get_token(&GetTokenRequest::with_password("analyst", "analyst-pw").org_id("7"))
+        .get_token(&GetTokenRequest::with_password("analyst", "analyst-pw").with_org_id("7"))
         .await
         .unwrap();
     client.use_token(&issued).unwrap();
@@ -245,7 +246,7 @@ async fn faults_outage_and_failing_calls() {
 
     fake.fail_next(2, 503);
     client
-        .login(&LoginRequest::password("analyst", "analyst-pw"))
+        .login(&LoginRequest::with_password("analyst", "analyst-pw"))
         .await
         .unwrap_err();
     client.get_session_info().await.unwrap_err(); // answered 503, then retried: no session yet

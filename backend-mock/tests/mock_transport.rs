@@ -20,7 +20,10 @@ async fn matches_by_route_body_and_headers() {
         .respond(MockResponse::json(200, json!({"userName": "u"})));
 
     let client = mock.client();
-    client.login(&LoginRequest::password("u", "p")).await.unwrap();
+    client
+        .login(&LoginRequest::with_password("u", "p"))
+        .await
+        .unwrap();
     assert_eq!(client.get_session_info().await.unwrap().user_name(), Some("u"));
     mock.verify().unwrap();
     let recorded = mock.requests();
@@ -90,7 +93,10 @@ async fn in_order_expectations() {
         .respond(MockResponse::json(200, json!({"token": "t"})));
     mock.expect_login().respond(MockResponse::json(200, json!({})));
     let client = mock.client();
-    let e = client.login(&LoginRequest::password("u", "p")).await.unwrap_err();
+    let e = client
+        .login(&LoginRequest::with_password("u", "p"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Transport(_)));
     let report = mock.verify().unwrap_err().to_string();
     assert!(

@@ -220,7 +220,7 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             .into());
         }
         let body = Self::encode(request)?;
-        let secrets = [request.password_secret().map_or("", |p| p.secret())];
+        let secrets = [request.password().map_or("", |p| p.secret())];
         self.inner
             .execute(&endpoint::LOGIN, Some(body), &secrets, None, endpoint::json)
             .await

@@ -203,9 +203,9 @@ proptest! {
         } else {
             GetTokenRequest::with_password(user, secret)
         };
-        if let Some(o) = object { r = r.report_book_view(o); } else if full { r = r.access_level(AccessLevel::Full); }
-        if let Some(e) = expiry { r = r.token_expiry(Duration::from_secs(e)); }
-        if let Some(o) = org { r = r.org_id(o); }
+        if let Some(o) = object { r = r.with_report_book_view(o); } else if full { r = r.with_access_level(AccessLevel::Full); }
+        if let Some(e) = expiry { r = r.with_token_expiry(Duration::from_secs(e)); }
+        if let Some(o) = org { r = r.with_org_id(o); }
         prop_assert!(r.validate().is_ok());
         let body = serde_json::to_vec(&r).expect("encodes");
         prop_assert_eq!(json::<GetTokenRequest>(http::StatusCode::OK, &body).expect("decodes"), r);
@@ -213,8 +213,8 @@ proptest! {
 
     #[test]
     fn login_requests_round_trip(user in non_empty(), password in non_empty(), remember in proptest::option::of(any::<bool>())) {
-        let mut r = LoginRequest::password(user, password);
-        if let Some(flag) = remember { r = r.remember_me(flag); }
+        let mut r = LoginRequest::with_password(user, password);
+        if let Some(flag) = remember { r = r.with_remember_me(flag); }
         let body = serde_json::to_vec(&r).expect("encodes");
         prop_assert_eq!(json::<LoginRequest>(http::StatusCode::OK, &body).expect("decodes"), r);
     }

@@ -14,13 +14,21 @@
 //!   seen before; concurrent requests for one user then share one get token call. Some
 //!   embedding set-ups refuse a token twice: turn on
 //!   [`fresh_every_time`](TokenManagerBuilder::fresh_every_time). When the front end reports
-//!   a rejected token, call [`invalidate`](TokenManager::invalidate) or
-//!   [`refresh`](TokenManager::refresh) so that it is never served again.
+//!   a rejected token, pass that token to [`refresh`](TokenManager::refresh) (or
+//!   [`invalidate`](TokenManager::invalidate)): it acts only while that token is still the
+//!   cached one, so two tabs reporting the same token make one new token, not two.
+//! - **Clocks.** Freshness is measured on the manager's clock alone: a token counts as
+//!   expiring at the local time its request was sent plus the lifetime the cluster
+//!   answered. The cluster's own clock, which may be hours off, only ever shortens that, by
+//!   at most [`CLOCK_TOLERANCE`].
 //! - **Orgs.** Where orgs are enabled a token is scoped to one org: make the org part of the
-//!   key ([`TokenKey::org`]); tokens of two orgs never mix.
-//! - **Sign-out.** When a user signs out of your application, invalidate their keys with
-//!   revocation on ([`revoke_on_invalidate`](TokenManagerBuilder::revoke_on_invalidate)),
-//!   so the token stops working on the cluster too.
+//!   key ([`TokenKey::with_org_id`]); tokens of two orgs never mix.
+//! - **Sign-out.** When a user signs out of your application, [`evict`](TokenManager::evict)
+//!   their keys with revocation on
+//!   ([`revoke_on_invalidate`](TokenManagerBuilder::revoke_on_invalidate)), so the token
+//!   stops working on the cluster too. Revocation is best-effort: a failure is counted in
+//!   [`TokenManagerStats::revoke_errors`] and logged, never returned (a rejected token is
+//!   usually expired or revoked already, and the cluster then refuses to revoke it).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -30,7 +38,11 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).secret_key("key").build();
 //! let clock = Arc::new(fake.clock().clone());
-//! let manager = TokenManager::builder(fake.client(), "key").clock(clock).revoke_on_invalidate(true).build();
+//! let manager = TokenManager::builder(fake.client(), "key")
+//!     .clock(clock)
+//!     .revoke_on_invalidate(true)
+//!     .build()
+//!     .unwrap();
 //!
 //! let key = TokenKey::new("analyst");
 //! let first = manager.token(&key).await.unwrap();
@@ -38,15 +50,21 @@
 //! assert_eq!(first.token(), again.token()); // cached
 //! assert_eq!(manager.stats().fetches, 1);
 //!
-//! manager.invalidate(&key).await.unwrap(); // revoked on the cluster too
+//! // The front end rejected `first`: the next token is a new one.
+//! let second = manager.refresh(&key, first.token()).await.unwrap();
+//! assert_ne!(second.token(), first.token());
+//! // A second report of the same rejected token keeps `second`.
+//! assert_eq!(manager.refresh(&key, first.token()).await.unwrap().token(), second.token());
+//!
+//! assert!(manager.evict(&key).await); // sign-out: revoked on the cluster too
 //! assert!(fake.live_tokens().is_empty());
 //! # }
 //! ```
 
 use crate::api::SessionApi;
 use crate::client::SessionClient;
-use crate::error::Error;
-use crate::model::{AccessLevel, GetTokenRequest};
+use crate::error::{ConfigError, Error};
+use crate::model::{AccessLevel, GetTokenRequest, SessionLoginResponse};
 use crate::secret::{AccessToken, SecretKey};
 use crate::time::{Clock, SystemClock};
 use crate::transport::HttpTransport;
@@ -81,14 +99,14 @@ impl TokenKey {
 
     /// Scopes the token to an org.
     #[must_use]
-    pub fn org(mut self, org: impl Into<String>) -> Self {
+    pub fn with_org_id(mut self, org: impl Into<String>) -> Self {
         self.org = Some(org.into());
         self
     }
 
     /// View access to one Liveboard or visualization (`REPORT_BOOK_VIEW`).
     #[must_use]
-    pub fn report_book_view(mut self, object_id: impl Into<String>) -> Self {
+    pub fn with_report_book_view(mut self, object_id: impl Into<String>) -> Self {
         self.access_level = AccessLevel::ReportBookView;
         self.object_id = Some(object_id.into());
         self
@@ -129,12 +147,13 @@ impl ManagedToken {
         &self.token
     }
 
-    /// When the manager received it (the manager's clock).
+    /// When the manager asked for it (the manager's clock).
     pub fn issued_at(&self) -> SystemTime {
         self.issued_at
     }
 
-    /// When it expires, by the cluster's answer (or the fallback lifetime).
+    /// When it expires, on the manager's clock: when its request was sent plus the lifetime
+    /// the cluster answered (or the fallback lifetime); see [`CLOCK_TOLERANCE`].
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
     }
@@ -156,6 +175,11 @@ pub struct TokenManagerStats {
     pub errors: u64,
     /// Cached tokens dropped to stay within the key limit.
     pub evictions: u64,
+    /// Revocations that failed (best-effort: the failure is logged, not returned).
+    pub revoke_errors: u64,
+    /// Tokens handed out but not cached, because their lifetime was no longer than the
+    /// skew margin.
+    pub uncached: u64,
     /// Tokens cached now.
     pub cached: usize,
 }
@@ -163,14 +187,24 @@ pub struct TokenManagerStats {
 type RevokeFuture = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send>>;
 type Revoke = Arc<dyn Fn(AccessToken) -> RevokeFuture + Send + Sync>;
 
-/// Configures a [`TokenManager`].
+/// How far the cluster's absolute expiry may fall short of the local one and still be
+/// believed (30 s). A cluster clock off by more is ignored: freshness then rests on the
+/// manager's clock and the lifetime alone.
+pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(30);
+
+/// The longest lifetime the manager believes or accepts (one year): a longer one from the
+/// cluster is cut to it, and a longer one configured is refused.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Configures a [`TokenManager`]; [`build`](Self::build) checks everything and never
+/// panics.
 pub struct TokenManagerBuilder<S> {
     api: S,
     secret_key: SecretKey,
     clock: Arc<dyn Clock>,
     skew: Duration,
     lifetime: Option<Duration>,
-    fallback_lifetime: Duration,
+    fallback_lifetime: Option<Duration>,
     max_keys: usize,
     fresh_every_time: bool,
     revoke: Option<Revoke>,
@@ -180,13 +214,20 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
     /// The clock that decides whether a cached token is still good (default the system
     /// clock; give a virtual one in tests).
     #[must_use]
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The clock, shared with other users of it.
+    #[must_use]
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
     /// A cached token is served only while it stays valid for longer than this (default
-    /// 60 s).
+    /// 60 s). It must be shorter than the token lifetime and the fallback lifetime.
     #[must_use]
     pub fn skew(mut self, skew: Duration) -> Self {
         self.skew = skew;
@@ -201,11 +242,11 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
         self
     }
 
-    /// The lifetime assumed when the cluster's answer says nothing of expiry (default the
-    /// asked lifetime, else 5 minutes).
+    /// The lifetime assumed when the cluster's answer says nothing of expiry. When not set:
+    /// the asked [`token_lifetime`](Self::token_lifetime), else 5 minutes.
     #[must_use]
     pub fn fallback_lifetime(mut self, lifetime: Duration) -> Self {
-        self.fallback_lifetime = lifetime;
+        self.fallback_lifetime = Some(lifetime);
         self
     }
 
@@ -213,7 +254,7 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
     /// 1.
     #[must_use]
     pub fn max_keys(mut self, max: usize) -> Self {
-        self.max_keys = max.max(1);
+        self.max_keys = max;
         self
     }
 
@@ -225,7 +266,7 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
         self
     }
 
-    /// Revoke a token on the cluster when it is invalidated, with `revoke`.
+    /// Revoke a token on the cluster when it is invalidated or evicted, with `revoke`.
     #[must_use]
     pub fn revoke_with<F, Fut>(mut self, revoke: F) -> Self
     where
@@ -236,10 +277,34 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
         self
     }
 
-    /// Builds the manager.
-    pub fn build(self) -> TokenManager<S> {
-        let fallback = self.lifetime.unwrap_or(self.fallback_lifetime);
-        TokenManager {
+    /// Checks the configuration and builds the manager.
+    pub fn build(self) -> Result<TokenManager<S>, ConfigError> {
+        if self.max_keys == 0 {
+            return Err(ConfigError::new("max_keys must be at least 1"));
+        }
+        let fallback = self
+            .fallback_lifetime
+            .or(self.lifetime)
+            .unwrap_or(Duration::from_secs(300));
+        for (name, lifetime) in [
+            ("token_lifetime", self.lifetime),
+            ("fallback_lifetime", Some(fallback)),
+        ] {
+            let Some(lifetime) = lifetime else { continue };
+            if lifetime.is_zero() || lifetime > MAX_LIFETIME {
+                return Err(ConfigError::new(format!(
+                    "{name} must be longer than zero and at most a year"
+                )));
+            }
+            if self.skew >= lifetime {
+                return Err(ConfigError::new(format!(
+                    "the skew ({:?}) must be shorter than {name} ({lifetime:?}): no token would ever \
+                     be served from the cache",
+                    self.skew
+                )));
+            }
+        }
+        Ok(TokenManager {
             inner: Arc::new(Inner {
                 api: self.api,
                 secret_key: self.secret_key,
@@ -253,13 +318,14 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                 state: Mutex::new(State::default()),
                 counters: Counters::default(),
             }),
-        }
+        })
     }
 }
 
 impl<T: HttpTransport + 'static> TokenManagerBuilder<SessionClient<T>> {
-    /// Revoke a token on the cluster when it is invalidated, through the same client
-    /// ([`SessionClient::revoke_access_token`]); off by default.
+    /// Revoke a token on the cluster when it is invalidated or evicted, through the same
+    /// client ([`SessionClient::revoke_access_token`], which leaves the client's own token
+    /// and cookies alone); off by default.
     #[must_use]
     pub fn revoke_on_invalidate(self, revoke: bool) -> Self {
         if !revoke {
@@ -279,6 +345,7 @@ impl<S> fmt::Debug for TokenManagerBuilder<S> {
             .field("secret_key", &self.secret_key)
             .field("skew", &self.skew)
             .field("lifetime", &self.lifetime)
+            .field("fallback_lifetime", &self.fallback_lifetime)
             .field("max_keys", &self.max_keys)
             .field("fresh_every_time", &self.fresh_every_time)
             .field("revoke_on_invalidate", &self.revoke.is_some())
@@ -324,6 +391,8 @@ struct Counters {
     fetches: AtomicU64,
     errors: AtomicU64,
     evictions: AtomicU64,
+    revoke_errors: AtomicU64,
+    uncached: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -415,7 +484,11 @@ impl<S> Leader<'_, S> {
         if ours {
             state.entries.remove(self.key);
             if let Ok(token) = &result {
-                self.inner.cache(&mut state, self.key.clone(), token.clone());
+                if self.inner.cacheable(token) {
+                    self.inner.cache(&mut state, self.key.clone(), token.clone());
+                } else {
+                    bump(&self.inner.counters.uncached);
+                }
             }
         }
         drop(state);
@@ -442,6 +515,14 @@ impl<S> Inner<S> {
         // Every update below is completed before the guard drops; a panic cannot leave a
         // half-written entry, so a poisoned lock is used as it is.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A token that expires within the skew margin would never be served again.
+    fn cacheable(&self, token: &ManagedToken) -> bool {
+        token
+            .expires_at
+            .duration_since(token.issued_at)
+            .is_ok_and(|lifetime| lifetime > self.skew)
     }
 
     fn cache(&self, state: &mut State, key: TokenKey, token: ManagedToken) {
@@ -474,7 +555,7 @@ impl<S: SessionApi> TokenManager<S> {
             clock: Arc::new(SystemClock),
             skew: Duration::from_secs(60),
             lifetime: None,
-            fallback_lifetime: Duration::from_secs(300),
+            fallback_lifetime: None,
             max_keys: 10_000,
             fresh_every_time: false,
             revoke: None,
@@ -498,7 +579,9 @@ impl<S: SessionApi> TokenManager<S> {
                 let tick = state.tick;
                 let State { entries, lru, .. } = &mut *state;
                 match entries.get_mut(key) {
-                    Some(Slot::Ready { token, used }) if token.expires_at > now + inner.skew => {
+                    Some(Slot::Ready { token, used })
+                        if now.checked_add(inner.skew).is_some_and(|t| token.expires_at > t) =>
+                    {
                         lru.remove(used);
                         lru.insert(tick, key.clone());
                         *used = tick;
@@ -547,15 +630,16 @@ impl<S: SessionApi> TokenManager<S> {
         let inner = &*self.inner;
         let mut request = GetTokenRequest::with_secret_key(key.user.as_str(), inner.secret_key.clone());
         if let Some(object) = &key.object_id {
-            request = request.report_book_view(object.as_str());
+            request = request.with_report_book_view(object.as_str());
         }
         if let Some(org) = &key.org {
-            request = request.org_id(org.as_str());
+            request = request.with_org_id(org.as_str());
         }
         if let Some(lifetime) = inner.lifetime {
-            request = request.token_expiry(lifetime);
+            request = request.with_token_expiry(lifetime);
         }
         bump(&inner.counters.fetches);
+        let sent_at = inner.clock.now();
         let response = match inner.api.get_token(&request).await {
             Ok(r) => r,
             Err(e) => {
@@ -563,15 +647,11 @@ impl<S: SessionApi> TokenManager<S> {
                 return Err(e);
             }
         };
-        let issued_at = inner.clock.now();
-        let expires_at = response
-            .expires_at()
-            .or_else(|| response.lifetime().map(|l| issued_at + l))
-            .unwrap_or(issued_at + inner.fallback_lifetime);
+        let expires_at = local_expiry(sent_at, &response, inner.fallback_lifetime);
         match response.into_token() {
             Some(token) => Ok(ManagedToken {
                 token,
-                issued_at,
+                issued_at: sent_at,
                 expires_at,
             }),
             None => {
@@ -581,35 +661,60 @@ impl<S: SessionApi> TokenManager<S> {
         }
     }
 
-    /// Forgets the cached token of `key`, so it is never served again; with revocation on,
-    /// also revokes it on the cluster. `Ok(true)` when a token was cached.
-    pub async fn invalidate(&self, key: &TokenKey) -> Result<bool, Error> {
-        let removed = {
-            let mut state = self.inner.lock();
-            match state.entries.get(key) {
-                Some(Slot::Ready { used, .. }) => {
-                    let used = *used;
-                    state.lru.remove(&used);
-                    match state.entries.remove(key) {
-                        Some(Slot::Ready { token, .. }) => Some(token),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            }
+    /// Removes the cached token of `key` if `which` accepts it.
+    fn take(&self, key: &TokenKey, which: impl FnOnce(&ManagedToken) -> bool) -> Option<ManagedToken> {
+        let mut state = self.inner.lock();
+        let used = match state.entries.get(key) {
+            Some(Slot::Ready { token, used }) if which(token) => *used,
+            _ => return None,
         };
-        let Some(token) = removed else { return Ok(false) };
-        if let Some(revoke) = &self.inner.revoke {
-            revoke(token.token).await?;
+        state.lru.remove(&used);
+        match state.entries.remove(key) {
+            Some(Slot::Ready { token, .. }) => Some(token),
+            _ => None,
         }
-        Ok(true)
     }
 
-    /// Invalidates `key` (revoking with revocation on), then gets a new token: for a token
-    /// the front end rejected.
-    pub async fn refresh(&self, key: &TokenKey) -> Result<ManagedToken, Error> {
-        self.invalidate(key).await?;
+    /// Revokes `token` with revocation on: best-effort, a failure is counted and logged.
+    async fn revoke(&self, token: ManagedToken) {
+        let Some(revoke) = &self.inner.revoke else { return };
+        if let Err(e) = revoke(token.token).await {
+            bump(&self.inner.counters.revoke_errors);
+            // The error's text holds no secret (see the error module).
+            tracing::warn!(error = %e, "revoking a token failed; it stays valid until it expires");
+        }
+    }
+
+    /// Forgets `rejected` if it is still the cached token of `key`, so it is never served
+    /// again; with revocation on, also revokes it (best-effort). `true` when it was cached.
+    ///
+    /// A token another request already replaced is left alone: two reports of one rejected
+    /// token invalidate once.
+    pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) -> bool {
+        let Some(token) = self.take(key, |cached| cached.token == *rejected) else {
+            return false;
+        };
+        self.revoke(token).await;
+        true
+    }
+
+    /// A new token in place of `rejected`, the token the front end refused: invalidates
+    /// `rejected` if it is still cached (revoking it, best-effort), then returns the cached
+    /// or a new token. When another request already replaced `rejected`, that replacement
+    /// is returned and nothing is minted.
+    pub async fn refresh(&self, key: &TokenKey, rejected: &AccessToken) -> Result<ManagedToken, Error> {
+        self.invalidate(key, rejected).await;
         self.token(key).await
+    }
+
+    /// Forgets whatever token is cached for `key`, revoking it with revocation on
+    /// (best-effort): for a user's sign-out. `true` when a token was cached.
+    pub async fn evict(&self, key: &TokenKey) -> bool {
+        let Some(token) = self.take(key, |_| true) else {
+            return false;
+        };
+        self.revoke(token).await;
+        true
     }
 
     /// The counters.
@@ -623,6 +728,8 @@ impl<S: SessionApi> TokenManager<S> {
             fetches: c.fetches.load(Ordering::Relaxed),
             errors: c.errors.load(Ordering::Relaxed),
             evictions: c.evictions.load(Ordering::Relaxed),
+            revoke_errors: c.revoke_errors.load(Ordering::Relaxed),
+            uncached: c.uncached.load(Ordering::Relaxed),
             cached,
         }
     }
@@ -638,6 +745,32 @@ impl<S: SessionApi> TokenManager<S> {
     }
 }
 
+/// When a token answered to a request sent at `sent_at` expires, on the local clock.
+///
+/// The lifetime (`tokenExpiryDuration` in seconds, or the cluster's expiry minus its
+/// creation time) is measured on the cluster but is the same on any clock, so it is added
+/// to the local send time. The cluster's absolute expiry is read on the cluster's clock: it
+/// only shortens the result, and only when it falls short by at most [`CLOCK_TOLERANCE`];
+/// a cluster clock off by more is ignored. With no lifetime, a plausible absolute expiry
+/// (in the future, within [`MAX_LIFETIME`]) is used, else `fallback`.
+fn local_expiry(sent_at: SystemTime, response: &SessionLoginResponse, fallback: Duration) -> SystemTime {
+    let absolute = response.expires_at();
+    let lifetime = match response.lifetime() {
+        Some(lifetime) => lifetime.min(MAX_LIFETIME),
+        None => match absolute.and_then(|at| at.duration_since(sent_at).ok()) {
+            Some(left) if !left.is_zero() && left <= MAX_LIFETIME => left,
+            _ => fallback,
+        },
+    };
+    // Both lifetimes are at most a year: the sum stays in range for any real clock; should
+    // it not, the token counts as expired at once.
+    let local = sent_at.checked_add(lifetime).unwrap_or(sent_at);
+    match absolute {
+        Some(at) if at < local && local.duration_since(at).is_ok_and(|d| d <= CLOCK_TOLERANCE) => at,
+        _ => local,
+    }
+}
+
 impl<S> fmt::Debug for TokenManager<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys: Vec<TokenKey> = self.inner.lock().lru.values().cloned().collect();
@@ -647,5 +780,44 @@ impl<S> fmt::Debug for TokenManager<S> {
             .field("max_keys", &self.inner.max_keys)
             .field("fresh_every_time", &self.inner.fresh_every_time)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: Duration = Duration::from_secs(1_800_000_000);
+
+    fn at(secs_after: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + AT + Duration::from_secs(secs_after)
+    }
+
+    #[test]
+    fn expiry_is_the_local_send_time_plus_the_lifetime() {
+        let sent = at(0);
+        let fallback = Duration::from_secs(120);
+        let seconds = SessionLoginResponse::new()
+            .with_created_at(at(7200))
+            .with_lifetime(Duration::from_secs(300));
+        assert_eq!(local_expiry(sent, &seconds, fallback), at(300));
+        // The cluster's expiry 20 s short of ours: believed, as an upper bound.
+        let short = SessionLoginResponse::new()
+            .with_created_at(at(0))
+            .with_absolute_expiry(at(280));
+        assert_eq!(local_expiry(sent, &short, fallback), at(280));
+        // Nothing of expiry: the fallback.
+        assert_eq!(
+            local_expiry(sent, &SessionLoginResponse::new(), fallback),
+            at(120)
+        );
+        // Only an absolute expiry: used when plausible, else the fallback.
+        let absolute = SessionLoginResponse::new().with_absolute_expiry(at(600));
+        assert_eq!(local_expiry(sent, &absolute, fallback), at(600));
+        let past = SessionLoginResponse::new().with_absolute_expiry(at(0) - Duration::from_secs(60));
+        assert_eq!(local_expiry(sent, &past, fallback), at(120));
+        // An absurd lifetime is cut to a year, never an overflow.
+        let huge = SessionLoginResponse::new().with_lifetime(Duration::from_secs(10_000_000_000));
+        assert_eq!(local_expiry(sent, &huge, fallback), sent + MAX_LIFETIME);
     }
 }

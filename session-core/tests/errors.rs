@@ -18,7 +18,7 @@ async fn login_error(status: u16, headers: &[(&'static str, &'static str)], body
     let headers = headers.to_vec();
     let t = FnTransport::new(move |_, _| Reply::Answer(answer_with(status, &headers, body)));
     client(&t)
-        .login(&LoginRequest::password("u", "p"))
+        .login(&LoginRequest::with_password("u", "p"))
         .await
         .unwrap_err()
 }
@@ -227,13 +227,13 @@ async fn invalid_requests_are_refused_before_sending() {
     let cases = [
         (
             GetTokenRequest::with_secret_key("u", "k")
-                .access_level(thoughtspot_session_core::AccessLevel::ReportBookView),
+                .with_access_level(thoughtspot_session_core::AccessLevel::ReportBookView),
             "tsObjectId",
         ),
         (GetTokenRequest::with_secret_key("u", ""), "password or secretKey"),
         (GetTokenRequest::with_password(" ", "p"), "userName"),
         (
-            GetTokenRequest::with_password("u", "p").token_expiry(std::time::Duration::ZERO),
+            GetTokenRequest::with_password("u", "p").with_token_expiry(std::time::Duration::ZERO),
             "at least one second",
         ),
     ];
@@ -244,7 +244,7 @@ async fn invalid_requests_are_refused_before_sending() {
             "{e}"
         );
     }
-    let e = c.login(&LoginRequest::password("u", "")).await.unwrap_err();
+    let e = c.login(&LoginRequest::with_password("u", "")).await.unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
     let decoded: GetTokenRequest = serde_json::from_str(r#"{"userName":"u"}"#).unwrap();
     assert!(matches!(

@@ -46,7 +46,7 @@ async fn get_session_info_is_a_bodiless_get() {
 async fn login_posts_camel_case_json() {
     let t = respond_by_path();
     let out = client(&t)
-        .login(&LoginRequest::password("tsadmin", "pw-1").remember_me(true))
+        .login(&LoginRequest::with_password("tsadmin", "pw-1").with_remember_me(true))
         .await
         .unwrap();
     assert_eq!(out.token_type(), Some(&TokenType::Bearer));
@@ -77,9 +77,9 @@ async fn get_token_sends_only_the_fields_set() {
     assert_eq!(out.lifetime(), Some(Duration::from_secs(900)));
 
     let full = GetTokenRequest::with_password("analyst", "pw")
-        .report_book_view("obj-1")
-        .token_expiry(Duration::from_millis(1500))
-        .org_id("7");
+        .with_report_book_view("obj-1")
+        .with_token_expiry(Duration::from_millis(1500))
+        .with_org_id("7");
     c.get_token(&full).await.unwrap();
     let r = t.last();
     assert_eq!(r.uri().path(), "/tspublic/rest/v2/session/gettoken");

@@ -54,7 +54,7 @@ async fn a_post_answered_500_or_503_is_sent_once() {
     for status in [500, 503] {
         let t = FnTransport::new(move |_, _| Reply::Answer(answer(status, "")));
         client(&t)
-            .login(&LoginRequest::password("u", "p"))
+            .login(&LoginRequest::with_password("u", "p"))
             .await
             .unwrap_err();
         assert_eq!(t.count(), 1);

@@ -78,7 +78,7 @@ async fn no_secret_reaches_debug_display_or_traces() {
         printed.push_str(&format!("{label}: {debug}\n{label}: {display:?}\n"));
     };
 
-    let login = LoginRequest::password("u", "PW-hunter2");
+    let login = LoginRequest::with_password("u", "PW-hunter2");
     let by_key = GetTokenRequest::with_secret_key("u", "KEY-s3cr3t");
     let by_password = GetTokenRequest::with_password("u", "PW-hunter2");
     show("login request", format!("{login:?}"), None);
@@ -113,7 +113,7 @@ async fn no_secret_reaches_debug_display_or_traces() {
             .await
             .unwrap_err(),
     );
-    errors.push(c.login(&LoginRequest::password("u", "")).await.unwrap_err());
+    errors.push(c.login(&LoginRequest::with_password("u", "")).await.unwrap_err());
     errors.push(c.set_access_token("TOK-configured\n").unwrap_err());
     errors.push(
         SessionClient::builder("https://u:PW-hunter2@h")

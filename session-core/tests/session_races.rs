@@ -115,7 +115,7 @@ async fn a_cookie_answering_a_call_sent_before_logout_ended_does_not_revive_the_
         .no_timeout()
         .build(t.clone())
         .unwrap();
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     let release = gates.hold("session");
     let info = tokio::spawn({
         let c = c.clone();
@@ -143,7 +143,7 @@ async fn a_login_during_logout_keeps_its_new_session() {
         .no_timeout()
         .build(t.clone())
         .unwrap();
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
 
     // A login answered while logout is in flight.
     let release_logout = gates.hold("logout");
@@ -152,7 +152,7 @@ async fn a_login_during_logout_keeps_its_new_session() {
         async move { c.logout().await }
     });
     settle().await;
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     release_logout.send(()).unwrap();
     logout.await.unwrap().unwrap();
     c.get_session_info().await.unwrap();
@@ -162,7 +162,7 @@ async fn a_login_during_logout_keeps_its_new_session() {
     let release_login = gates.hold("login");
     let login = tokio::spawn({
         let c = c.clone();
-        async move { c.login(&LoginRequest::password("u", "p")).await }
+        async move { c.login(&LoginRequest::with_password("u", "p")).await }
     });
     settle().await;
     c.logout().await.unwrap();
@@ -181,7 +181,7 @@ async fn revoking_a_handed_out_token_neither_sends_nor_keeps_cookies() {
         .access_token("tok-service")
         .build(t.clone())
         .unwrap();
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     assert!(
         c.revoke_access_token(&AccessToken::from("tok-user"))
             .await
@@ -226,7 +226,7 @@ async fn a_secure_cookie_from_a_loopback_name_goes_back() {
             .sleep(InstantSleep::default())
             .build(t.clone())
             .unwrap();
-        c.login(&LoginRequest::password("u", "p")).await.unwrap();
+        c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
         c.get_session_info().await.unwrap();
         assert_eq!(header(&t.last(), "cookie"), Some("JSESSIONID=js-s"), "{base}");
     }

@@ -21,7 +21,7 @@ async fn authorization_per_operation(token: Option<&str>) -> Vec<(String, Option
     }
     let c = b.build(t.clone()).unwrap();
     c.get_session_info().await.unwrap();
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     c.get_token(&GetTokenRequest::with_secret_key("u", "k"))
         .await
         .unwrap();
@@ -117,7 +117,7 @@ fn cluster_with_cookies() -> FnTransport {
 async fn session_cookies_go_back_on_every_call_and_are_gone_after_logout() {
     let t = cluster_with_cookies();
     let c = client(&t);
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     let mut names = c.cookie_names();
     names.sort();
     assert_eq!(
@@ -152,7 +152,7 @@ async fn revoke_token_forgets_token_and_cookies_even_when_it_fails() {
         .access_token("tok-1")
         .build(t.clone())
         .unwrap();
-    c.login(&LoginRequest::password("u", "p")).await.unwrap();
+    c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     assert!(c.revoke_token().await.is_err());
     assert_eq!(header(&t.last(), "authorization"), Some("Bearer tok-1"));
     assert!(!c.has_access_token());
@@ -180,7 +180,7 @@ async fn clones_share_the_session() {
     let t = cluster_with_cookies();
     let a = client(&t);
     let b = a.clone();
-    a.login(&LoginRequest::password("u", "p")).await.unwrap();
+    a.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     b.set_access_token("tok-2").unwrap();
     b.get_session_info().await.unwrap();
     assert!(header(&t.last(), "cookie").unwrap().contains("JSESSIONID"));

@@ -77,7 +77,7 @@ pub async fn password_login_cookie_session(c: &Connected) -> Vec<String> {
     let mut t = Vec::new();
     let login = c
         .client
-        .login(&LoginRequest::password("analyst", "analyst-pw"))
+        .login(&LoginRequest::with_password("analyst", "analyst-pw"))
         .await
         .expect("login");
     t.push(format!(
@@ -102,7 +102,7 @@ pub async fn password_login_cookie_session(c: &Connected) -> Vec<String> {
     t.push(outcome(&c.client.get_session_info().await));
     t.push(outcome(
         &c.client
-            .login(&LoginRequest::password("analyst", "wrong"))
+            .login(&LoginRequest::with_password("analyst", "wrong"))
             .await
             .map(|_| ()),
     ));
@@ -160,8 +160,8 @@ pub async fn expiry_on_the_virtual_clock(c: &Connected) -> Vec<String> {
         .client
         .get_token(
             &GetTokenRequest::with_password("analyst", "analyst-pw")
-                .token_expiry(Duration::from_secs(60))
-                .org_id("7"),
+                .with_token_expiry(Duration::from_secs(60))
+                .with_org_id("7"),
         )
         .await
         .expect("token");
@@ -177,7 +177,7 @@ pub async fn expiry_on_the_virtual_clock(c: &Connected) -> Vec<String> {
 
 pub async fn bad_parameters_and_view_tokens(c: &Connected) -> Vec<String> {
     let mut t = Vec::new();
-    let view = GetTokenRequest::with_secret_key("analyst", "trusted-key").report_book_view(OBJECT);
+    let view = GetTokenRequest::with_secret_key("analyst", "trusted-key").with_report_book_view(OBJECT);
     let issued = c.client.get_token(&view).await.expect("view token");
     t.push(format!("view token {:?}", issued.token_type()));
     c.client.use_token(&issued).expect("a token");
@@ -185,9 +185,9 @@ pub async fn bad_parameters_and_view_tokens(c: &Connected) -> Vec<String> {
         &c.client.login(&LoginRequest::bearer()).await.map(|_| ()),
     ));
     let unknown =
-        GetTokenRequest::with_secret_key("analyst", "trusted-key").report_book_view("no-such-object");
+        GetTokenRequest::with_secret_key("analyst", "trusted-key").with_report_book_view("no-such-object");
     t.push(outcome(&c.client.get_token(&unknown).await.map(|_| ())));
-    let org = GetTokenRequest::with_secret_key("analyst", "trusted-key").org_id("99");
+    let org = GetTokenRequest::with_secret_key("analyst", "trusted-key").with_org_id("99");
     t.push(outcome(&c.client.get_token(&org).await.map(|_| ())));
     t
 }

@@ -54,7 +54,9 @@ pub async fn a_redirect_to_another_server_carries_no_credential(factory: Factory
     h.stub(Stub::new("GET", SESSION, 302).header("location", format!("{}/steal", elsewhere.uri())))
         .await;
     let c = builder(&h).access_token("tok-1").build().expect("valid");
-    c.login(&LoginRequest::password("u", "p")).await.expect("login");
+    c.login(&LoginRequest::with_password("u", "p"))
+        .await
+        .expect("login");
     let e = c.get_session_info().await.expect_err("redirect");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(302));
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -80,7 +80,7 @@ pub async fn login_is_exact(h: &dyn Harness) {
     )
     .await;
     let out = client(h)
-        .login(&LoginRequest::password("tsadmin", "pw").remember_me(true))
+        .login(&LoginRequest::with_password("tsadmin", "pw").with_remember_me(true))
         .await
         .expect("login");
     assert_eq!(out.token_type(), Some(&TokenType::Cookie));
@@ -97,9 +97,9 @@ pub async fn login_is_exact(h: &dyn Harness) {
 pub async fn get_token_is_exact(h: &dyn Harness) {
     h.stub(Stub::new("POST", GET_TOKEN, 200).json(token_body())).await;
     let request = GetTokenRequest::with_secret_key("analyst", "key-1")
-        .report_book_view("obj-1")
-        .token_expiry(Duration::from_secs(300))
-        .org_id("7");
+        .with_report_book_view("obj-1")
+        .with_token_expiry(Duration::from_secs(300))
+        .with_org_id("7");
     let out = client(h).get_token(&request).await.expect("token");
     assert_eq!(
         out.token().map(|t| t.secret().to_owned()).as_deref(),
@@ -145,7 +145,9 @@ pub async fn auth_rule_per_operation(h: &dyn Harness) {
         }
         let c = b.build().expect("valid");
         c.get_session_info().await.expect("info");
-        c.login(&LoginRequest::password("u", "p")).await.expect("login");
+        c.login(&LoginRequest::with_password("u", "p"))
+            .await
+            .expect("login");
         c.get_token(&GetTokenRequest::with_password("u", "p"))
             .await
             .expect("token");
@@ -193,7 +195,9 @@ pub async fn session_cookie_round_trip(h: &dyn Harness) {
         .await;
     h.stub(Stub::new("POST", LOGOUT, 200).json(json!(true))).await;
     let c = client(h);
-    c.login(&LoginRequest::password("u", "p")).await.expect("login");
+    c.login(&LoginRequest::with_password("u", "p"))
+        .await
+        .expect("login");
     c.get_session_info().await.expect("info");
     c.logout().await.expect("logout");
     c.get_session_info().await.expect("info after logout");
@@ -220,7 +224,7 @@ pub async fn error_envelope_is_parsed(h: &dyn Harness) {
         .await;
     let c = client(h);
     let e = c
-        .login(&LoginRequest::password("u", "wrong"))
+        .login(&LoginRequest::with_password("u", "wrong"))
         .await
         .expect_err("refused");
     assert!(e.is_unauthorized(), "{e}");
@@ -261,7 +265,7 @@ pub async fn other_statuses_with_html_and_empty_bodies(h: &dyn Harness) {
     }
     let c = client(h);
     let results = [
-        c.login(&LoginRequest::password("u", "p")).await.map(|_| ()),
+        c.login(&LoginRequest::with_password("u", "p")).await.map(|_| ()),
         c.get_token(&GetTokenRequest::with_password("u", "p"))
             .await
             .map(|_| ()),

@@ -108,7 +108,7 @@ async fn cookie_session_survives(client: &SessionClient<Arc<dyn HttpTransport>>,
 
 async fn login(client: &SessionClient<Arc<dyn HttpTransport>>) -> Vec<String> {
     client
-        .login(&LoginRequest::password("user-0", "pw"))
+        .login(&LoginRequest::with_password("user-0", "pw"))
         .await
         .expect("login");
     let mut names = client.cookie_names();

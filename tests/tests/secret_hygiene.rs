@@ -62,7 +62,7 @@ async fn run(factory: Factory) {
     show(format!("{:?}", client.get_session_info().await.unwrap()));
     show(format!("{client:?}"));
     let session = client
-        .login(&LoginRequest::password("analyst", "PW-analyst-7f3"))
+        .login(&LoginRequest::with_password("analyst", "PW-analyst-7f3"))
         .await
         .unwrap();
     show(format!("{session:?} {client:#?}"));
@@ -71,7 +71,7 @@ async fn run(factory: Factory) {
     let mut errors = Vec::new();
     errors.push(
         client
-            .login(&LoginRequest::password("analyst", "PW-wrong-55"))
+            .login(&LoginRequest::with_password("analyst", "PW-wrong-55"))
             .await
             .unwrap_err(),
     );

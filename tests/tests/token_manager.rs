@@ -1,9 +1,8 @@
 //! TokenManager on FakeThoughtSpot and its virtual clock.
 
-use std::sync::Arc;
-use std::time::Duration;
-use thoughtspot_session_core::{Clock, Error, SessionClient, TokenKey, TokenManager};
-use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+use std::time::{Duration, SystemTime};
+use thoughtspot_session_core::{Error, SessionClient, TokenKey, TokenManager};
+use thoughtspot_session_mock::{ExpiryFormat, FakeThoughtSpot, FakeUser, ManualClock};
 
 fn fake(users: usize) -> FakeThoughtSpot {
     let mut b = FakeThoughtSpot::builder()
@@ -26,8 +25,7 @@ fn client(fake: &FakeThoughtSpot) -> SessionClient<FakeThoughtSpot> {
 fn manager(
     fake: &FakeThoughtSpot,
 ) -> thoughtspot_session_core::TokenManagerBuilder<SessionClient<FakeThoughtSpot>> {
-    let clock: Arc<dyn Clock> = Arc::new(fake.clock().clone());
-    TokenManager::builder(client(fake), "key").clock(clock)
+    TokenManager::builder(client(fake), "key").clock(fake.clock().clone())
 }
 
 async fn until_sleeping(fake: &FakeThoughtSpot, sleeps: usize) {
@@ -42,7 +40,7 @@ async fn cached_until_the_skew_margin_then_refreshed() {
         "token_manager::cached_until_the_skew_margin_then_refreshed",
     );
     let fake = fake(1);
-    let m = manager(&fake).skew(Duration::from_secs(60)).build();
+    let m = manager(&fake).skew(Duration::from_secs(60)).build().unwrap();
     let key = TokenKey::new("user-0");
     let first = m.token(&key).await.unwrap();
     assert_eq!(
@@ -66,7 +64,7 @@ async fn a_thousand_concurrent_requests_for_ten_users_make_ten_calls() {
     );
     let fake = fake(10);
     fake.set_latency(Duration::from_secs(1));
-    let m = manager(&fake).build();
+    let m = manager(&fake).build().unwrap();
     let tasks: Vec<_> = (0..1000)
         .map(|n| {
             let m = m.clone();
@@ -107,7 +105,7 @@ async fn a_failed_fetch_reaches_every_waiter_and_the_next_request_retries() {
     let fake = fake(1);
     fake.set_latency(Duration::from_secs(1));
     fake.fail_next(1, 500);
-    let m = manager(&fake).build();
+    let m = manager(&fake).build().unwrap();
     let key = TokenKey::new("user-0");
     let tasks: Vec<_> = (0..100)
         .map(|_| {
@@ -141,7 +139,7 @@ async fn the_least_recently_used_key_is_evicted() {
     let _watchdog =
         thoughtspot_session_tests::Watchdog::start("token_manager::the_least_recently_used_key_is_evicted");
     let fake = fake(3);
-    let m = manager(&fake).max_keys(2).build();
+    let m = manager(&fake).max_keys(2).build().unwrap();
     let [a, b, c] = [0, 1, 2].map(|n| TokenKey::new(format!("user-{n}")));
     m.token(&a).await.unwrap();
     m.token(&b).await.unwrap();
@@ -163,11 +161,11 @@ async fn keys_keep_orgs_and_access_levels_apart() {
         .secret_key("key")
         .object("obj-1")
         .build();
-    let m = manager(&fake).build();
+    let m = manager(&fake).build().unwrap();
     let full = m.token(&TokenKey::new("u")).await.unwrap();
-    let org7 = m.token(&TokenKey::new("u").org("7")).await.unwrap();
+    let org7 = m.token(&TokenKey::new("u").with_org_id("7")).await.unwrap();
     let view = m
-        .token(&TokenKey::new("u").report_book_view("obj-1"))
+        .token(&TokenKey::new("u").with_report_book_view("obj-1"))
         .await
         .unwrap();
     assert_ne!(full.token(), org7.token());
@@ -192,15 +190,19 @@ async fn invalidate_revokes_and_refresh_mints_a_new_token() {
         "token_manager::invalidate_revokes_and_refresh_mints_a_new_token",
     );
     let fake = fake(1);
-    let m = manager(&fake).revoke_on_invalidate(true).build();
+    let m = manager(&fake).revoke_on_invalidate(true).build().unwrap();
     let key = TokenKey::new("user-0");
     let first = m.token(&key).await.unwrap();
-    let second = m.refresh(&key).await.unwrap();
+    let second = m.refresh(&key, first.token()).await.unwrap();
     assert_ne!(first.token(), second.token());
     let revoked: Vec<bool> = fake.tokens().iter().map(|t| t.revoked).collect();
     assert_eq!(revoked.iter().filter(|r| **r).count(), 1);
-    assert!(m.invalidate(&key).await.unwrap());
-    assert!(!m.invalidate(&key).await.unwrap(), "nothing cached any more");
+    assert!(
+        !m.invalidate(&key, first.token()).await,
+        "first is no longer cached"
+    );
+    assert!(m.invalidate(&key, second.token()).await);
+    assert!(!m.evict(&key).await, "nothing cached any more");
     assert!(fake.live_tokens().is_empty());
     assert!(
         m.api().access_token().is_none(),
@@ -209,11 +211,120 @@ async fn invalidate_revokes_and_refresh_mints_a_new_token() {
 }
 
 #[tokio::test]
+async fn two_reports_of_one_rejected_token_make_one_new_token() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::two_reports_of_one_rejected_token_make_one_new_token",
+    );
+    let fake = fake(1);
+    let m = manager(&fake).revoke_on_invalidate(true).build().unwrap();
+    let key = TokenKey::new("user-0");
+    let rejected = m.token(&key).await.unwrap();
+    // Two tabs report the same token, one after the other.
+    let tab1 = m.refresh(&key, rejected.token()).await.unwrap();
+    let tab2 = m.refresh(&key, rejected.token()).await.unwrap();
+    assert_ne!(tab1.token(), rejected.token());
+    assert_eq!(
+        tab1.token(),
+        tab2.token(),
+        "the second report keeps the replacement"
+    );
+    assert_eq!(fake.count("get token"), 2);
+    assert_eq!(fake.count("revoke token"), 1, "the replacement is never revoked");
+    assert_eq!(fake.live_tokens().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_revocation_is_counted_not_returned() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::a_failed_revocation_is_counted_not_returned",
+    );
+    let fake = fake(1);
+    let m = manager(&fake).revoke_on_invalidate(true).build().unwrap();
+    let key = TokenKey::new("user-0");
+    let rejected = m.token(&key).await.unwrap();
+    // The token is already revoked on the cluster (as a rejected token usually is): the
+    // revocation answers 401.
+    assert!(client(&fake).revoke_access_token(rejected.token()).await.unwrap());
+    let fresh = m
+        .refresh(&key, rejected.token())
+        .await
+        .expect("a new token all the same");
+    assert_ne!(fresh.token(), rejected.token());
+    assert_eq!(m.stats().revoke_errors, 1);
+    assert!(fake.live_tokens().iter().any(|t| &t.token == fresh.token()));
+}
+
+/// Freshness rests on the manager's clock: a cluster clock hours off either way neither
+/// disables caching nor serves an expired token.
+#[tokio::test]
+async fn a_cluster_clock_hours_off_changes_nothing() {
+    let _watchdog = thoughtspot_session_tests::Watchdog::start(
+        "token_manager::a_cluster_clock_hours_off_changes_nothing",
+    );
+    let local = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    for format in [ExpiryFormat::Seconds, ExpiryFormat::AbsoluteMillis] {
+        for offset_hours in [-5i64, -1, 0, 1, 5] {
+            let offset = Duration::from_secs(offset_hours.unsigned_abs() * 3600);
+            let cluster_now = if offset_hours < 0 {
+                local - offset
+            } else {
+                local + offset
+            };
+            let fake = FakeThoughtSpot::builder()
+                .user(FakeUser::new("u", "pw"))
+                .secret_key("key")
+                .token_lifetime(Duration::from_secs(300))
+                .expiry_format(format)
+                .clock(ManualClock::starting_at(cluster_now))
+                .build();
+            let manager_clock = ManualClock::starting_at(local);
+            let m = TokenManager::builder(client(&fake), "key")
+                .clock(manager_clock.clone())
+                .build()
+                .unwrap();
+            let key = TokenKey::new("u");
+            let first = m.token(&key).await.unwrap();
+            let case = format!("{format:?}, cluster {offset_hours:+} h");
+            assert_eq!(first.expires_at(), local + Duration::from_secs(300), "{case}");
+            for advance in [Duration::from_secs(200), Duration::from_secs(39)] {
+                fake.clock().advance(advance);
+                manager_clock.advance(advance);
+                assert_eq!(m.token(&key).await.unwrap(), first, "{case}: cached");
+            }
+            fake.clock().advance(Duration::from_secs(2));
+            manager_clock.advance(Duration::from_secs(2));
+            let second = m.token(&key).await.unwrap();
+            assert_ne!(second.token(), first.token(), "{case}: within the skew, replaced");
+            assert_eq!(fake.count("get token"), 2, "{case}");
+        }
+    }
+}
+
+#[test]
+fn the_builder_refuses_configurations_that_cannot_work() {
+    let fake = fake(1);
+    let err = |b: thoughtspot_session_core::TokenManagerBuilder<SessionClient<FakeThoughtSpot>>| {
+        b.build().map(|_| ()).unwrap_err().to_string()
+    };
+    assert!(err(manager(&fake).max_keys(0)).contains("max_keys"));
+    assert!(err(manager(&fake).token_lifetime(Duration::from_secs(60))).contains("skew"));
+    assert!(err(manager(&fake).skew(Duration::from_secs(300))).contains("fallback_lifetime"));
+    assert!(err(manager(&fake).fallback_lifetime(Duration::MAX)).contains("at most a year"));
+    assert!(err(manager(&fake).token_lifetime(Duration::ZERO)).contains("longer than zero"));
+    // An explicit fallback is kept beside an asked lifetime.
+    manager(&fake)
+        .token_lifetime(Duration::from_secs(600))
+        .fallback_lifetime(Duration::from_secs(120))
+        .build()
+        .unwrap();
+}
+
+#[tokio::test]
 async fn fresh_every_time_never_reuses_a_token() {
     let _watchdog =
         thoughtspot_session_tests::Watchdog::start("token_manager::fresh_every_time_never_reuses_a_token");
     let fake = fake(1);
-    let m = manager(&fake).fresh_every_time(true).build();
+    let m = manager(&fake).fresh_every_time(true).build().unwrap();
     let key = TokenKey::new("user-0");
     let a = m.token(&key).await.unwrap();
     let b = m.token(&key).await.unwrap();
@@ -227,7 +338,7 @@ async fn a_cancelled_fetch_hands_over_to_a_waiter() {
         thoughtspot_session_tests::Watchdog::start("token_manager::a_cancelled_fetch_hands_over_to_a_waiter");
     let fake = fake(1);
     fake.set_latency(Duration::from_secs(1));
-    let m = manager(&fake).build();
+    let m = manager(&fake).build().unwrap();
     let key = TokenKey::new("user-0");
     let leader = tokio::spawn({
         let (m, key) = (m.clone(), key.clone());
@@ -255,7 +366,7 @@ async fn debug_shows_keys_never_tokens() {
     let _watchdog =
         thoughtspot_session_tests::Watchdog::start("token_manager::debug_shows_keys_never_tokens");
     let fake = fake(1);
-    let m = manager(&fake).build();
+    let m = manager(&fake).build().unwrap();
     let t = m.token(&TokenKey::new("user-0")).await.unwrap();
     let printed = format!("{m:?} {t:?}");
     assert!(printed.contains("user-0"), "{printed}");

@@ -181,7 +181,7 @@ impl Call<'_> {
             return self.bad_parameter(&format!("Invalid parameter values: {}", e.message()));
         }
         let (user, org, token) =
-            if let (Some(name), Some(password)) = (request.user_name(), request.password_secret()) {
+            if let (Some(name), Some(password)) = (request.user_name(), request.password()) {
                 match self.config.users.get(name) {
                     Some(u) if &u.password == password => (u.name.clone(), u.orgs[0], None),
                     _ => return self.unauthorized("Invalid username or password"),
@@ -267,20 +267,20 @@ impl Call<'_> {
         let level = request.effective_access_level();
         if level == AccessLevel::ReportBookView {
             let known = request
-                .object_id()
+                .ts_object_id()
                 .is_some_and(|id| self.config.objects.contains(id));
             if !known {
                 return self.bad_parameter("Invalid parameter values tsObjectId");
             }
         }
-        let org = match request.org() {
+        let org = match request.org_id() {
             None => user.orgs[0],
             Some(org) => match org.trim().parse::<u64>() {
                 Ok(id) if user.orgs.contains(&id) => id,
                 _ => return self.bad_parameter("Invalid parameter values orgId"),
             },
         };
-        let lifetime = request.requested_expiry().unwrap_or(self.config.token_lifetime);
+        let lifetime = request.token_expiry().unwrap_or(self.config.token_lifetime);
         if lifetime > self.config.max_token_lifetime {
             return self.bad_parameter("Invalid parameter values tokenExpiryDuration");
         }
@@ -289,7 +289,7 @@ impl Call<'_> {
             token: AccessToken::new(token.clone()),
             user: user.name.clone(),
             access_level: level,
-            object_id: request.object_id().map(str::to_owned),
+            object_id: request.ts_object_id().map(str::to_owned),
             org_id: org,
             created_at: self.now,
             expires_at: self.now + lifetime,

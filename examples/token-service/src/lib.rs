@@ -11,8 +11,10 @@
 //! derives the user from that, never from a header the browser can set.
 //!
 //! - `GET /token` or `POST /token`: `200 text/plain` with the token.
-//! - `POST /token/invalidate`: forgets (and revokes) the caller's token, for a token the
-//!   front end rejected or a sign-out.
+//! - `POST /token/invalidate`: with the token the front end rejected as a `text/plain`
+//!   body, forgets (and revokes) it if it is still the one cached, so the next `/token`
+//!   mints a new one; with an empty body, forgets (and revokes) whatever is cached, for a
+//!   sign-out. Always `204`: revocation is best-effort.
 //! - Errors are JSON with a proper status, never 200: 401 (caller not authenticated), 403
 //!   (caller not mapped to a cluster user), 404, 405, 502 (the cluster refused), 503 (the
 //!   cluster is unreachable or overloaded).
@@ -25,7 +27,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use std::collections::HashMap;
 use std::sync::Arc;
-use thoughtspot_session_core::{Error, SessionApi, TokenKey, TokenManager};
+use thoughtspot_session_core::{AccessToken, Error, SessionApi, TokenKey, TokenManager};
 
 /// Who may call the service, who they are on the cluster, and which origin may read the
 /// answers.
@@ -181,14 +183,20 @@ impl<S: SessionApi> TokenService<S> {
             );
         };
         if invalidate {
-            return match self.manager.invalidate(key).await {
-                Ok(_) => {
-                    let mut response = Response::new(Bytes::new());
-                    *response.status_mut() = StatusCode::NO_CONTENT;
-                    response
-                }
-                Err(e) => cluster_error(&e),
-            };
+            // With the rejected token as the body, only that token is forgotten (a second
+            // report of it, from another tab, keeps the replacement); with an empty body,
+            // whatever is cached is (a sign-out). Revocation is best-effort either way.
+            let rejected = std::str::from_utf8(request.body())
+                .map(str::trim)
+                .unwrap_or_default();
+            if rejected.is_empty() {
+                self.manager.evict(key).await;
+            } else {
+                self.manager.invalidate(key, &AccessToken::from(rejected)).await;
+            }
+            let mut response = Response::new(Bytes::new());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            return response;
         }
         match self.manager.token(key).await {
             Ok(token) => {

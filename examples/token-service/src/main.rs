@@ -55,10 +55,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manager = TokenManager::builder(client, secret_key)
         .token_lifetime(std::time::Duration::from_secs(600))
         .revoke_on_invalidate(true)
-        .build();
+        .build()?;
     let config = ServiceConfig::new(caller_key, origin)
         .user("alice", TokenKey::new("alice@example.com"))
-        .user("bob", TokenKey::new("bob@example.com").org("7"));
+        .user("bob", TokenKey::new("bob@example.com").with_org_id("7"));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("token service on http://{}; try:", listener.local_addr()?);
     println!("  curl -i -H 'x-service-key: <TOKEN_SERVICE_KEY>' -H 'x-app-user: alice' http://{addr}/token");

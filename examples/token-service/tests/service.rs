@@ -28,10 +28,11 @@ async fn start() -> Running {
     let manager = TokenManager::builder(client, "cluster-secret-key")
         .clock(clock)
         .revoke_on_invalidate(true)
-        .build();
+        .build()
+        .unwrap();
     let config = ServiceConfig::new(CALLER_KEY, ORIGIN)
         .user("alice", TokenKey::new("alice@example.com"))
-        .user("bob", TokenKey::new("bob@example.com").org("7"))
+        .user("bob", TokenKey::new("bob@example.com").with_org_id("7"))
         .user("mallory", TokenKey::new("not-on-the-cluster"));
     assert!(!format!("{config:?}").contains(CALLER_KEY));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -236,5 +237,27 @@ async fn invalidate_revokes_and_the_next_request_gets_a_new_token() {
     );
     let second = s.token("alice").await;
     assert_ne!(first, second);
+    assert_eq!(s.fake.live_tokens().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_reported_twice_is_replaced_once() {
+    let s = start().await;
+    let rejected = s.token("alice").await;
+    let report = || {
+        s.http
+            .post(format!("{}/token/invalidate", s.base))
+            .header("x-app-user", "alice")
+            .header("x-service-key", CALLER_KEY)
+            .body(rejected.clone())
+            .send()
+    };
+    assert_eq!(report().await.unwrap().status(), 204);
+    let replacement = s.token("alice").await;
+    assert_ne!(replacement, rejected);
+    // The second tab reports the same token: the replacement stays.
+    assert_eq!(report().await.unwrap().status(), 204);
+    assert_eq!(s.token("alice").await, replacement);
+    assert_eq!(s.fake.count("get token"), 2);
     assert_eq!(s.fake.live_tokens().len(), 1);
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// ```
 /// use thoughtspot_session_core::LoginRequest;
 ///
-/// let by_password = LoginRequest::password("tsadmin", "admin-password").remember_me(true);
+/// let by_password = LoginRequest::with_password("tsadmin", "admin-password").with_remember_me(true);
 /// assert_eq!(
 ///     serde_json::to_string(&by_password).unwrap(),
 ///     r#"{"userName":"tsadmin","password":"admin-password","rememberMe":true}"#
@@ -44,7 +44,7 @@ pub struct LoginRequest {
 
 impl LoginRequest {
     /// Logs in `user_name` with `password`.
-    pub fn password(user_name: impl Into<String>, password: impl Into<Password>) -> Self {
+    pub fn with_password(user_name: impl Into<String>, password: impl Into<Password>) -> Self {
         Self {
             user_name: Some(user_name.into()),
             password: Some(password.into()),
@@ -61,7 +61,7 @@ impl LoginRequest {
 
     /// Asks for a session cookie that persists across calls (`rememberMe`).
     #[must_use]
-    pub fn remember_me(mut self, remember: bool) -> Self {
+    pub fn with_remember_me(mut self, remember: bool) -> Self {
         self.remember_me = Some(remember);
         self
     }
@@ -72,12 +72,12 @@ impl LoginRequest {
     }
 
     /// The password, when logging in by password.
-    pub fn password_secret(&self) -> Option<&Password> {
+    pub fn password(&self) -> Option<&Password> {
         self.password.as_ref()
     }
 
     /// The `rememberMe` flag, when set.
-    pub fn remember_me_flag(&self) -> Option<bool> {
+    pub fn remember_me(&self) -> Option<bool> {
         self.remember_me
     }
 

@@ -39,9 +39,9 @@ impl AccessLevel {
 /// use thoughtspot_session_core::GetTokenRequest;
 ///
 /// let request = GetTokenRequest::with_secret_key("analyst@example.com", "5e1f-secret")
-///     .report_book_view("e65d7d3e-f8d2-4e2b-a2b3-8f7ad5b4e5c1")
-///     .token_expiry(Duration::from_secs(300))
-///     .org_id("42");
+///     .with_report_book_view("e65d7d3e-f8d2-4e2b-a2b3-8f7ad5b4e5c1")
+///     .with_token_expiry(Duration::from_secs(300))
+///     .with_org_id("42");
 /// assert_eq!(
 ///     serde_json::to_string(&request).unwrap(),
 ///     concat!(
@@ -117,17 +117,17 @@ impl GetTokenRequest {
     }
 
     /// Sets `accessLevel`. [`AccessLevel::ReportBookView`] also needs
-    /// [`ts_object_id`](Self::ts_object_id); [`report_book_view`](Self::report_book_view)
+    /// [`with_ts_object_id`](Self::with_ts_object_id); [`with_report_book_view`](Self::with_report_book_view)
     /// sets both.
     #[must_use]
-    pub fn access_level(mut self, level: AccessLevel) -> Self {
+    pub fn with_access_level(mut self, level: AccessLevel) -> Self {
         self.access_level = Some(level);
         self
     }
 
     /// View access to one Liveboard or visualization: `REPORT_BOOK_VIEW` and its GUID.
     #[must_use]
-    pub fn report_book_view(mut self, object_id: impl Into<String>) -> Self {
+    pub fn with_report_book_view(mut self, object_id: impl Into<String>) -> Self {
         self.access_level = Some(AccessLevel::ReportBookView);
         self.ts_object_id = Some(object_id.into());
         self
@@ -135,7 +135,7 @@ impl GetTokenRequest {
 
     /// Sets `tsObjectId`, the GUID of the object a `REPORT_BOOK_VIEW` token opens.
     #[must_use]
-    pub fn ts_object_id(mut self, object_id: impl Into<String>) -> Self {
+    pub fn with_ts_object_id(mut self, object_id: impl Into<String>) -> Self {
         self.ts_object_id = Some(object_id.into());
         self
     }
@@ -143,7 +143,7 @@ impl GetTokenRequest {
     /// Asks for a token lifetime (`tokenExpiryDuration`, whole seconds on the wire; a
     /// fraction of a second is rounded up).
     #[must_use]
-    pub fn token_expiry(mut self, lifetime: Duration) -> Self {
+    pub fn with_token_expiry(mut self, lifetime: Duration) -> Self {
         let secs = lifetime.as_secs() + u64::from(lifetime.subsec_nanos() > 0);
         self.token_expiry_duration = Some(secs);
         self
@@ -151,7 +151,7 @@ impl GetTokenRequest {
 
     /// Sets `orgId`, the organization the token is for where orgs are enabled.
     #[must_use]
-    pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
+    pub fn with_org_id(mut self, org_id: impl Into<String>) -> Self {
         self.org_id = Some(org_id.into());
         self
     }
@@ -172,7 +172,7 @@ impl GetTokenRequest {
     }
 
     /// The access level asked for; `None` leaves the cluster's default (`FULL`).
-    pub fn requested_access_level(&self) -> Option<AccessLevel> {
+    pub fn access_level(&self) -> Option<AccessLevel> {
         self.access_level
     }
 
@@ -182,17 +182,17 @@ impl GetTokenRequest {
     }
 
     /// The object GUID for `REPORT_BOOK_VIEW`.
-    pub fn object_id(&self) -> Option<&str> {
+    pub fn ts_object_id(&self) -> Option<&str> {
         self.ts_object_id.as_deref()
     }
 
     /// The lifetime asked for.
-    pub fn requested_expiry(&self) -> Option<Duration> {
+    pub fn token_expiry(&self) -> Option<Duration> {
         self.token_expiry_duration.map(Duration::from_secs)
     }
 
     /// The organization asked for.
-    pub fn org(&self) -> Option<&str> {
+    pub fn org_id(&self) -> Option<&str> {
         self.org_id.as_deref()
     }
 
