@@ -27,8 +27,17 @@
 //! - HTTP/1.1, and HTTP/2 where the server offers it by ALPN.
 //! - Never follows a redirect (hyper does not): a 3xx reaches the client, which returns an
 //!   error naming the `Location`.
-//! - A connect timeout (default 10 s); the whole-call timeout is the client's.
+//! - A connect timeout (default 10 s) that covers the TLS handshake too; the whole-call
+//!   timeout is the client's.
+//! - Pooled connections closed after 90 s idle, in the background
+//!   ([`pool_idle_timeout`](HyperTransportBuilder::pool_idle_timeout)); a request whose
+//!   pooled connection closed before any byte of it was written is sent again on a new
+//!   one (safe for POST too).
 //! - A cap on the response body (default 4 MiB) enforced while reading.
+//! - **No proxy support.** hyper-util's client connects directly and ignores
+//!   `HTTPS_PROXY`; behind a corporate proxy use the reqwest backend (which honours the
+//!   proxy environment), or hand [`HyperTransport::from_client`] a client over a connector
+//!   that tunnels (hyper-util's `client::proxy` module has one).
 //!
 //! [`HyperTransport::from_client`] takes a hyper-util client the application owns, over
 //! any connector; its pool is shared, and the body cap still applies.
@@ -48,7 +57,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -64,13 +73,19 @@ pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;
 /// The default connect timeout: 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The default idle timeout of a pooled connection: 90 s, as reqwest's.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+mod connect_timeout;
+pub use connect_timeout::ConnectTimeout;
+
 /// The connector [`HyperTransport::new`] uses: https through rustls over hyper-util's
-/// HTTP connector.
-pub type DefaultConnector = HttpsConnector<HttpConnector>;
+/// HTTP connector, the whole set-up (TCP and TLS) under the connect timeout.
+pub type DefaultConnector = ConnectTimeout<HttpsConnector<HttpConnector>>;
 
 /// The connector of [`HyperTransportBuilder::build_native_tls`] (feature `native-tls`).
 #[cfg(feature = "native-tls")]
-pub type NativeTlsConnector = hyper_tls::HttpsConnector<HttpConnector>;
+pub type NativeTlsConnector = ConnectTimeout<hyper_tls::HttpsConnector<HttpConnector>>;
 
 /// A session client builder for the cluster at `base_url`, with a [`HyperTransport`] of
 /// default settings and the tokio sleep already set: add options, then `build()`.
@@ -129,6 +144,7 @@ pub struct HyperTransportBuilder {
     root_certificates: Vec<Vec<u8>>,
     accept_invalid_certs: bool,
     pool_max_idle_per_host: Option<usize>,
+    pool_idle_timeout: Option<Duration>,
 }
 
 impl Default for HyperTransportBuilder {
@@ -139,12 +155,13 @@ impl Default for HyperTransportBuilder {
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             pool_max_idle_per_host: None,
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
         }
     }
 }
 
 impl HyperTransportBuilder {
-    /// How long to wait for a connection (default 10 s).
+    /// How long to wait for a connection, TLS handshake included (default 10 s).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -182,6 +199,15 @@ impl HyperTransportBuilder {
         self
     }
 
+    /// How long a pooled connection may stay idle before it is closed, in the background
+    /// (default 90 s; `None` keeps idle connections until the server closes them). Set it
+    /// below the idle timeout of any load balancer in front of the cluster.
+    #[must_use]
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
     /// Builds the transport; fails on a certificate that does not parse.
     pub fn build(self) -> Result<HyperTransport, ConfigError> {
         let tls = self.tls_config()?;
@@ -201,13 +227,24 @@ impl HyperTransportBuilder {
         http
     }
 
-    fn transport<C: Connect + Clone>(&self, connector: C) -> HyperTransport<C> {
+    fn transport<C: Connect + Clone>(&self, connector: C) -> HyperTransport<ConnectTimeout<C>>
+    where
+        ConnectTimeout<C>: Connect + Clone,
+    {
         let mut client = Client::builder(TokioExecutor::new());
+        // The timer closes idle connections in the background; without it hyper-util only
+        // notices an expired one when it next takes it from the pool.
+        client
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            // A request that failed because its pooled connection closed before any byte
+            // of it was written is sent again on a new connection: safe for POST too.
+            .retry_canceled_requests(true);
         if let Some(max) = self.pool_max_idle_per_host {
             client.pool_max_idle_per_host(max);
         }
         HyperTransport {
-            client: client.build(connector),
+            client: client.build(ConnectTimeout::new(connector, self.connect_timeout)),
             max_body: self.max_body,
         }
     }

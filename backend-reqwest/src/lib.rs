@@ -34,6 +34,15 @@
 //! - Never follows a redirect: a 3xx reaches the client, which returns an error naming the
 //!   `Location`.
 //! - A connect timeout (default 10 s); the whole-call timeout is the client's.
+//! - The proxy environment honoured, as reqwest does: `HTTPS_PROXY` / `HTTP_PROXY` /
+//!   `ALL_PROXY` and `NO_PROXY` (upper or lower case); turn it off with
+//!   [`no_proxy`](ReqwestTransportBuilder::no_proxy). A proxy given there with a user and
+//!   password gets them as `Proxy-Authorization`; it sees plain-http calls in full (use
+//!   https).
+//! - Pooled connections closed after 90 s idle
+//!   ([`pool_idle_timeout`](ReqwestTransportBuilder::pool_idle_timeout)); a request whose
+//!   pooled connection closed before any byte of it was written is sent again on a new
+//!   one (hyper-util's behaviour under reqwest; safe for POST too).
 //! - A cap on the response body (default 4 MiB) enforced while reading: past it the call
 //!   fails with `TransportError` body-too-large and no more than the cap is buffered.
 //!
@@ -143,7 +152,12 @@ pub struct ReqwestTransportBuilder {
     root_certificates: Vec<Vec<u8>>,
     accept_invalid_certs: bool,
     pool_max_idle_per_host: Option<usize>,
+    pool_idle_timeout: Option<Duration>,
+    proxy_from_environment: bool,
 }
+
+/// The default idle timeout of a pooled connection: 90 s, reqwest's own.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 impl Default for ReqwestTransportBuilder {
     fn default() -> Self {
@@ -153,6 +167,8 @@ impl Default for ReqwestTransportBuilder {
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             pool_max_idle_per_host: None,
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            proxy_from_environment: true,
         }
     }
 }
@@ -197,13 +213,34 @@ impl ReqwestTransportBuilder {
         self
     }
 
+    /// How long a pooled connection may stay idle before it is closed (default 90 s;
+    /// `None` keeps idle connections until the server closes them). Set it below the idle
+    /// timeout of any load balancer in front of the cluster.
+    #[must_use]
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// Ignores the proxy environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`
+    /// and their lower-case forms), which is honoured by default: every call then connects
+    /// directly.
+    #[must_use]
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy_from_environment = false;
+        self
+    }
+
     /// Builds the transport; fails on a certificate that does not parse or a TLS library
     /// that cannot start.
     pub fn build(self) -> Result<ReqwestTransport, ConfigError> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
-            .no_proxy();
+            .pool_idle_timeout(self.pool_idle_timeout);
+        if !self.proxy_from_environment {
+            builder = builder.no_proxy();
+        }
         #[cfg(feature = "rustls")]
         {
             builder = builder.tls_backend_rustls();

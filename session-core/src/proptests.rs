@@ -153,7 +153,7 @@ proptest! {
             4 => format!("token={secret}&expires=300"),
             5 => format!("[{quoted}, {{{quoted}: [{quoted}]}}]"),
             6 => format!(r#"{{"{filler}": {quoted}"#),
-            7 => format!("{quoted}"),
+            7 => format!("{quoted}\n"),
             8 => format!("{secret} {filler}"),
             9 => format!(r#"{{"a": {{"b": {{"{secret}": null}}}}}}"#),
             10 => format!("[{secret}]"),

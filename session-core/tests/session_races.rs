@@ -14,7 +14,9 @@ use tokio::sync::oneshot;
 
 /// Holds the answers of chosen operations until the test releases them.
 #[derive(Clone, Default)]
-struct Gates(Arc<Mutex<HashMap<&'static str, Vec<oneshot::Receiver<()>>>>>);
+struct Gates(Arc<Mutex<HeldByOperation>>);
+
+type HeldByOperation = HashMap<&'static str, Vec<oneshot::Receiver<()>>>;
 
 impl Gates {
     /// The next call of `operation` (last path segment) waits for the returned sender.
