@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thoughtspot_session_core::{
-    GetTokenRequest, HttpTransport, LoginRequest, SessionApi, SessionClient, TokioSleep,
+    GetTokenRequest, HttpTransport, LoginRequest, RetryPolicy, SessionApi, SessionClient, TokioSleep,
 };
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 use thoughtspot_session_tests::{Factory, TransportOptions};
@@ -39,10 +39,17 @@ async fn run(factory: Factory) {
         .build();
     let server = FakeServer::start(fake.clone()).await.unwrap();
     let transport: Arc<dyn HttpTransport> = factory(TransportOptions::default());
+    // A whole-call timeout far above the retries' few milliseconds of waiting, so that on
+    // a loaded machine every error path is the one named, never a timeout instead.
     let client = SessionClient::builder(server.base_url())
         .sleep(TokioSleep::new())
-        .timeout(Duration::from_millis(500))
-        .build(transport)
+        .timeout(Duration::from_secs(30))
+        .retry(
+            RetryPolicy::default()
+                .jitter(false)
+                .initial_backoff(Duration::from_millis(5)),
+        )
+        .build(transport.clone())
         .unwrap();
     let mut printed = String::new();
     let mut show = |what: String| printed.push_str(&what);
@@ -87,11 +94,22 @@ async fn run(factory: Factory) {
     errors.push(client.revoke_token().await.unwrap_err());
     errors.push(client.logout().await.unwrap_err()); // no session
     fake.set_outage(true);
-    errors.push(client.get_session_info().await.unwrap_err()); // 503 HTML, retried
+    let outage = client.get_session_info().await.unwrap_err(); // 503 HTML, retried
+    assert!(
+        matches!(&outage, thoughtspot_session_core::Error::Status(s) if s.status() == 503 && s.is_html()),
+        "{outage:?}"
+    );
+    assert_eq!(fake.count("get session info"), 4, "one call, then three attempts");
+    errors.push(outage);
     fake.set_outage(false);
     fake.set_latency(Duration::from_secs(3600)); // on the virtual clock: never answers
+    let impatient = SessionClient::builder(server.base_url())
+        .sleep(TokioSleep::new())
+        .timeout(Duration::from_millis(300))
+        .build(transport)
+        .unwrap();
     errors.push(
-        client
+        impatient
             .get_token(&GetTokenRequest::with_password("analyst", "PW-analyst-7f3"))
             .await
             .unwrap_err(),
