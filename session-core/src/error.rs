@@ -133,12 +133,19 @@ impl fmt::Display for Error {
     }
 }
 
+/// `Error` is transparent: its `Display` is the inner error's, and `source()` is the inner
+/// error's source, so that a reporter walking the chain (anyhow, eyre, tracing) prints each
+/// text once: `get token failed: could not connect to the cluster`, then the cause.
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Error::Transport(e) => Some(e),
-            Error::Config(e) => Some(e),
-            _ => None,
+            Error::Api(e) => e.source(),
+            Error::Status(e) => e.source(),
+            Error::Decode(e) => e.source(),
+            Error::Transport(e) => e.source(),
+            Error::Timeout(e) => e.source(),
+            Error::InvalidRequest(e) => e.source(),
+            Error::Config(e) => e.source(),
         }
     }
 }
@@ -252,6 +259,8 @@ impl ApiError {
     }
 }
 
+impl StdError for ApiError {}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = &self.envelope;
@@ -338,6 +347,8 @@ impl StatusError {
         self.answer.headers.get(http::header::LOCATION)?.to_str().ok()
     }
 }
+
+impl StdError for StatusError {}
 
 impl fmt::Display for StatusError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -447,6 +458,8 @@ impl DecodeError {
         &self.snippet
     }
 }
+
+impl StdError for DecodeError {}
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -580,6 +593,8 @@ pub struct TransportError {
     kind: TransportErrorKind,
     message: Option<Cow<'static, str>>,
     source: Option<std::sync::Arc<dyn StdError + Send + Sync>>,
+    /// The operation that failed, set by the client.
+    operation: Option<&'static str>,
 }
 
 impl TransportError {
@@ -589,6 +604,7 @@ impl TransportError {
             kind,
             message: None,
             source: Some(std::sync::Arc::from(source.into())),
+            operation: None,
         }
     }
 
@@ -599,6 +615,7 @@ impl TransportError {
             kind,
             message: Some(message.into()),
             source: None,
+            operation: None,
         }
     }
 
@@ -637,6 +654,17 @@ impl TransportError {
         self
     }
 
+    /// Names the operation that failed (the client does this).
+    pub(crate) fn for_operation(mut self, operation: &'static str) -> Self {
+        self.operation = Some(operation);
+        self
+    }
+
+    /// The operation that failed, e.g. `get token`, once the client has returned the error.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
@@ -665,6 +693,9 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(operation) = self.operation {
+            write!(f, "{operation} failed: ")?;
+        }
         if let Some(m) = &self.message {
             return f.write_str(m);
         }
@@ -711,6 +742,8 @@ impl TimeoutError {
         self.attempts
     }
 }
+
+impl StdError for TimeoutError {}
 
 impl fmt::Display for TimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -113,10 +113,13 @@ impl<T: HttpTransport> Inner<T> {
                     tracing::Span::current().record("status", parts.status.as_u16());
                     if headers_too_large(&parts.headers) {
                         // Not retried: a server that sends this will send it again.
-                        return Err(Error::Transport(TransportError::msg(
-                            TransportErrorKind::Other,
-                            "the response headers are larger than 64 KiB",
-                        )));
+                        return Err(Error::Transport(
+                            TransportError::msg(
+                                TransportErrorKind::Other,
+                                "the response headers are larger than 64 KiB",
+                            )
+                            .for_operation(endpoint.name),
+                        ));
                     }
                     // A call with its own bearer (revoking a token handed out) is isolated:
                     // it neither sends nor keeps the client's cookies.
@@ -149,7 +152,7 @@ impl<T: HttpTransport> Inner<T> {
                     let delay = self
                         .retry
                         .next_delay(&endpoint.method, attempt, Failure::Transport(&e), now);
-                    (Error::Transport(e), delay)
+                    (Error::Transport(e.for_operation(endpoint.name)), delay)
                 }
                 Err(()) => {
                     let delay =
@@ -158,7 +161,8 @@ impl<T: HttpTransport> Inner<T> {
                     let e = TransportError::msg(
                         TransportErrorKind::Timeout,
                         "no answer within the attempt timeout",
-                    );
+                    )
+                    .for_operation(endpoint.name);
                     (Error::Transport(e), delay)
                 }
             };

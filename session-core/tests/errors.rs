@@ -214,9 +214,8 @@ async fn transport_errors_keep_their_kind_and_source() {
     let Error::Transport(te) = &e else { panic!("{e:?}") };
     assert!(te.is_io());
     assert_eq!(t.count(), 1, "an io error on a POST is not retried");
-    let source = std::error::Error::source(&e)
-        .and_then(std::error::Error::source)
-        .unwrap();
+    assert_eq!(te.operation(), Some("get token"));
+    let source = std::error::Error::source(&e).unwrap();
     assert_eq!(source.to_string(), "pipe");
 }
 
@@ -252,4 +251,101 @@ async fn invalid_requests_are_refused_before_sending() {
         Err(Error::InvalidRequest(_))
     ));
     assert_eq!(t.count(), 0);
+}
+
+/// The texts a reporter prints walking `source()` from `e`.
+fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut texts = vec![e.to_string()];
+    let mut next = e.source();
+    while let Some(cause) = next {
+        texts.push(cause.to_string());
+        next = cause.source();
+    }
+    texts
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_kind_of_error_says_each_thing_once_along_its_chain() {
+    use thoughtspot_session_core::{ConfigError, SessionClient, TokioSleep};
+    let refused = FnTransport::new(|_, _| {
+        Reply::Fail(TransportError::connect(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        )))
+    });
+    let by_key = GetTokenRequest::with_secret_key("u", "k");
+    let envelope = r#"{"error":{"message":"boom","code":"E1"}}"#;
+    let errors: Vec<(Error, Vec<&str>)> = vec![
+        (
+            client(&FnTransport::always(500, envelope))
+                .get_token(&by_key)
+                .await
+                .unwrap_err(),
+            vec!["get token failed: the cluster answered HTTP 500 (E1): boom"],
+        ),
+        (
+            client(&FnTransport::always(404, ""))
+                .get_token(&by_key)
+                .await
+                .unwrap_err(),
+            vec!["get token failed: HTTP 404 Not Found with an empty body"],
+        ),
+        (
+            client(&FnTransport::always(200, "x"))
+                .get_token(&by_key)
+                .await
+                .unwrap_err(),
+            vec![
+                "get token answered HTTP 200 but the body is not a JSON object: malformed JSON \
+                 (the body is <1 bytes of text, not JSON>)",
+            ],
+        ),
+        (
+            client(&refused).get_token(&by_key).await.unwrap_err(),
+            vec![
+                "get token failed: could not connect to the cluster",
+                "Connection refused (os error 111)",
+            ],
+        ),
+        (
+            SessionClient::builder(BASE)
+                .sleep(TokioSleep::new())
+                .timeout(std::time::Duration::from_secs(5))
+                .build(FnTransport::new(|_, _| Reply::Hang))
+                .unwrap()
+                .get_token(&by_key)
+                .await
+                .unwrap_err(),
+            vec!["get token did not finish within 5s (1 attempt)"],
+        ),
+        (
+            client(&refused)
+                .get_token(&GetTokenRequest::with_secret_key("u", ""))
+                .await
+                .unwrap_err(),
+            vec!["invalid request, not sent: get token: needs a non-empty password or secretKey"],
+        ),
+        (
+            Error::from(ConfigError::with_source(
+                "TLS could not be set up",
+                std::io::Error::other("no usable certificate"),
+            )),
+            vec![
+                "invalid client configuration: TLS could not be set up",
+                "no usable certificate",
+            ],
+        ),
+    ];
+    let kinds: std::collections::HashSet<_> = errors.iter().map(|(e, _)| std::mem::discriminant(e)).collect();
+    assert_eq!(kinds.len(), 7, "every variant");
+    for (e, expected) in &errors {
+        let texts = chain(e);
+        assert_eq!(texts, *expected, "{e:?}");
+        for pair in texts.windows(2) {
+            assert!(
+                !pair[0].contains(&pair[1]) && !pair[1].contains(&pair[0]),
+                "{texts:?}"
+            );
+        }
+    }
 }
