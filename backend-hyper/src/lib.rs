@@ -1,7 +1,7 @@
 //! # thoughtspot-session-hyper
 //!
 //! The ThoughtSpot Session API client over [hyper] 1 and hyper-util's pooled client: an
-//! [`HttpTransport`](thoughtspot_session_core::HttpTransport) that only moves bytes, and a
+//! [`HttpTransport`] that only moves bytes, and a
 //! one-line way to a ready client. Every behaviour a caller sees (headers, auth, cookies,
 //! retries, timeouts, errors) comes from `thoughtspot-session-core`, re-exported here so
 //! that one dependency line suffices.
@@ -49,6 +49,7 @@
 //!   default, so the feature only adds.
 
 // Library code does not panic: no unwrap or expect outside tests.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use async_trait::async_trait;

@@ -1,7 +1,7 @@
 //! # thoughtspot-session-reqwest
 //!
 //! The ThoughtSpot Session API client over [reqwest]: an
-//! [`HttpTransport`](thoughtspot_session_core::HttpTransport) that only moves bytes, and a
+//! [`HttpTransport`] that only moves bytes, and a
 //! one-line way to a ready client. Every behaviour a caller sees (headers, auth, cookies,
 //! retries, timeouts, errors) comes from `thoughtspot-session-core`, re-exported here so
 //! that one dependency line suffices.
@@ -59,6 +59,7 @@
 //!   rustls is used.
 
 // Library code does not panic: no unwrap or expect outside tests.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use async_trait::async_trait;

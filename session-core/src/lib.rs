@@ -75,7 +75,7 @@
 //! - `rt-tokio`: [`TokioSleep`], a [`Sleep`] over tokio's timer. Off by default: core
 //!   depends on no runtime.
 
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Library code does not panic: no unwrap or expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
