@@ -82,6 +82,70 @@ impl ManualClock {
     pub fn pending_sleeps(&self) -> usize {
         self.state().sleepers.len()
     }
+
+    /// A sleep that moves this clock instead of waiting: see [`AdvancingSleep`].
+    pub fn advancing_sleep(&self) -> AdvancingSleep {
+        AdvancingSleep { clock: self.clone() }
+    }
+}
+
+/// A sleep that never waits but moves a [`ManualClock`] to its end: a retry's backoff or a
+/// `Retry-After` of two minutes takes no time, yet the clock (and so token expiry, session
+/// expiry and `Retry-After` dates read on it) moves by exactly what was skipped.
+///
+/// The clock moves when the sleep is first polled, to the instant it was due to end (never
+/// back). A timeout is polled only while the call it guards is pending: over a transport
+/// that answers at once it never fires and never moves the clock; over one that does not
+/// answer it fires at once, with the clock at the timeout's end.
+///
+/// ```
+/// use std::time::Duration;
+/// use thoughtspot_session_core::{Clock, RetryPolicy, SessionApi, SessionClient};
+/// use thoughtspot_session_mock::{FnTransport, ManualClock, Reply, response};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let clock = ManualClock::new();
+/// let start = clock.now();
+/// // Busy for two minutes, then an answer.
+/// let cluster = FnTransport::new(|_, index| match index {
+///     0 => Reply::Answer(response(503, &[("retry-after", "120")], "")),
+///     _ => Reply::json(&serde_json::json!({"userName": "analyst"})),
+/// });
+/// let client = SessionClient::builder("https://ts.example.com")
+///     .sleep(clock.advancing_sleep())
+///     .clock(clock.clone())
+///     .retry(RetryPolicy::default().max_backoff(Duration::from_secs(300)))
+///     .build(cluster)
+///     .unwrap();
+/// client.get_session_info().await.unwrap(); // at once
+/// assert_eq!(clock.now().duration_since(start).unwrap(), Duration::from_secs(120));
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct AdvancingSleep {
+    clock: ManualClock,
+}
+
+impl AdvancingSleep {
+    /// A sleep that moves `clock`.
+    pub fn new(clock: ManualClock) -> Self {
+        Self { clock }
+    }
+}
+
+impl Sleep for AdvancingSleep {
+    fn sleep(&self, duration: Duration) -> SleepFuture {
+        let clock = self.clock.clone();
+        let end = clock.now() + duration;
+        Box::pin(std::future::poll_fn(move |_| {
+            if let Ok(left) = end.duration_since(clock.now())
+                && !left.is_zero()
+            {
+                clock.advance(left);
+            }
+            Poll::Ready(())
+        }))
+    }
 }
 
 impl Clock for ManualClock {

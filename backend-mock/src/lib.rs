@@ -11,6 +11,11 @@
 //!   status for the next N calls).
 //! - [`MockTransport`]: scripted expectations with canned answers, closures, status
 //!   sequences and transport faults; a recorder; a verification report.
+//! - [`FnTransport`]: a closure that answers each request (a [`Reply`]: a response, a
+//!   transport failure, never, or later), and a record of what was sent.
+//! - Time: [`ManualClock`], a virtual clock; [`AdvancingSleep`], a sleep that moves it
+//!   instead of waiting, so retries, `Retry-After` and timeouts run at once and exactly;
+//!   [`InstantSleep`], a sleep that returns at once and records what it was asked.
 //!
 //! ## A test of your own code against the fake
 //!
@@ -46,15 +51,17 @@
 
 mod clock;
 mod fake;
+mod fn_transport;
 mod mock;
 #[cfg(feature = "server")]
 mod server;
 
-pub use clock::{InstantSleep, ManualClock};
+pub use clock::{AdvancingSleep, InstantSleep, ManualClock};
 pub use fake::{
     ExpiryFormat, FAKE_BASE_URL, FakeRequest, FakeSession, FakeThoughtSpot, FakeThoughtSpotBuilder,
     FakeToken, FakeUser,
 };
+pub use fn_transport::{FnTransport, Reply, response};
 pub use mock::{Expectation, MOCK_BASE_URL, MockError, MockResponse, MockTransport};
 #[cfg(feature = "server")]
 pub use server::FakeServer;

@@ -31,7 +31,7 @@ async fn get_session_info_is_a_bodiless_get() {
     let t = respond_by_path();
     let info = client(&t).get_session_info().await.unwrap();
     assert_eq!(info.user_name(), Some("analyst"));
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(r.method(), http::Method::GET);
     assert_eq!(
         r.uri().to_string(),
@@ -50,7 +50,7 @@ async fn login_posts_camel_case_json() {
         .await
         .unwrap();
     assert_eq!(out.token_type(), Some(&TokenType::Bearer));
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(r.method(), http::Method::POST);
     assert_eq!(r.uri().path(), "/tspublic/rest/v2/session/login");
     assert_common_headers(&r);
@@ -70,7 +70,7 @@ async fn get_token_sends_only_the_fields_set() {
         .await
         .unwrap();
     assert_eq!(
-        json_body(&t.last()),
+        json_body(&t.last().unwrap()),
         json!({"userName": "analyst", "secretKey": "key-1"})
     );
     assert_eq!(out.token().unwrap().secret(), "tok-SECRET-1");
@@ -81,7 +81,7 @@ async fn get_token_sends_only_the_fields_set() {
         .with_token_expiry(Duration::from_millis(1500))
         .with_org_id("7");
     c.get_token(&full).await.unwrap();
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(r.uri().path(), "/tspublic/rest/v2/session/gettoken");
     assert_eq!(header(&r, "content-type"), Some("application/json"));
     assert_eq!(
@@ -96,7 +96,7 @@ async fn logout_and_revoke_are_bodiless_posts() {
     let t = respond_by_path();
     let c = client(&t);
     assert!(c.logout().await.unwrap());
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(
         (r.method().as_str(), r.uri().path()),
         ("POST", "/tspublic/rest/v2/session/logout")
@@ -106,7 +106,7 @@ async fn logout_and_revoke_are_bodiless_posts() {
     assert_common_headers(&r);
 
     assert!(c.revoke_token().await.unwrap());
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(
         (r.method().as_str(), r.uri().path()),
         ("POST", "/tspublic/rest/v2/session/revoketoken")
@@ -124,7 +124,7 @@ async fn a_path_prefix_and_configured_headers_are_kept() {
         .build(t.clone())
         .unwrap();
     c.get_session_info().await.unwrap();
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(
         r.uri().to_string(),
         "https://ts.example.com/thoughtspot/tspublic/rest/v2/session"
@@ -142,7 +142,7 @@ async fn a_user_agent_given_as_a_default_header_replaces_the_clients() {
         .build(t.clone())
         .unwrap();
     c.get_session_info().await.unwrap();
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(header(&r, "user-agent"), Some("my-app/2.1"));
     assert_eq!(r.headers().get_all("user-agent").iter().count(), 1);
     assert_eq!(header(&r, "accept"), Some("application/json"));

@@ -32,7 +32,7 @@ async fn get_is_retried_on_503_until_it_succeeds() {
     assert_eq!(t.count(), 3);
     // The whole-call timeout, then two exponential waits.
     assert_eq!(
-        sleep.waits(),
+        sleep.requested(),
         [
             Duration::from_secs(60),
             Duration::from_millis(200),
@@ -96,7 +96,7 @@ async fn retry_after_is_honoured() {
         .get_session_info()
         .await
         .unwrap();
-    assert_eq!(sleep.waits(), [Duration::from_secs(3)]);
+    assert_eq!(sleep.requested(), [Duration::from_secs(3)]);
 }
 
 #[tokio::test(start_paused = true)]

@@ -125,7 +125,7 @@ async fn a_cookie_answering_a_call_sent_before_logout_ended_does_not_revive_the_
     });
     settle().await;
     assert_eq!(
-        header(&t.last(), "cookie"),
+        header(&t.last().unwrap(), "cookie"),
         Some("JSESSIONID=js-1"),
         "sent in the session"
     );
@@ -134,7 +134,7 @@ async fn a_cookie_answering_a_call_sent_before_logout_ended_does_not_revive_the_
     info.await.unwrap().unwrap();
     assert!(c.cookie_names().is_empty(), "{:?}", c.cookie_names());
     c.get_session_info().await.unwrap();
-    assert_eq!(header(&t.last(), "cookie"), None);
+    assert_eq!(header(&t.last().unwrap(), "cookie"), None);
 }
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn a_login_during_logout_keeps_its_new_session() {
     release_logout.send(()).unwrap();
     logout.await.unwrap().unwrap();
     c.get_session_info().await.unwrap();
-    assert_eq!(header(&t.last(), "cookie"), Some("JSESSIONID=js-2"));
+    assert_eq!(header(&t.last().unwrap(), "cookie"), Some("JSESSIONID=js-2"));
 
     // A login sent before a logout ended and answered after it.
     let release_login = gates.hold("login");
@@ -171,7 +171,7 @@ async fn a_login_during_logout_keeps_its_new_session() {
     release_login.send(()).unwrap();
     login.await.unwrap().unwrap();
     c.get_session_info().await.unwrap();
-    assert_eq!(header(&t.last(), "cookie"), Some("JSESSIONID=js-3"));
+    assert_eq!(header(&t.last().unwrap(), "cookie"), Some("JSESSIONID=js-3"));
 }
 
 #[tokio::test]
@@ -189,7 +189,7 @@ async fn revoking_a_handed_out_token_neither_sends_nor_keeps_cookies() {
             .await
             .unwrap()
     );
-    let revoke = t.last();
+    let revoke = t.last().unwrap();
     assert_eq!(header(&revoke, "authorization"), Some("Bearer tok-user"));
     assert_eq!(
         header(&revoke, "cookie"),
@@ -197,7 +197,7 @@ async fn revoking_a_handed_out_token_neither_sends_nor_keeps_cookies() {
         "the client's session cookie is not sent"
     );
     c.get_session_info().await.unwrap();
-    let after = t.last();
+    let after = t.last().unwrap();
     assert_eq!(
         header(&after, "cookie"),
         Some("JSESSIONID=js-1"),
@@ -230,6 +230,10 @@ async fn a_secure_cookie_from_a_loopback_name_goes_back() {
             .unwrap();
         c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
         c.get_session_info().await.unwrap();
-        assert_eq!(header(&t.last(), "cookie"), Some("JSESSIONID=js-s"), "{base}");
+        assert_eq!(
+            header(&t.last().unwrap(), "cookie"),
+            Some("JSESSIONID=js-s"),
+            "{base}"
+        );
     }
 }

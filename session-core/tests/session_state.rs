@@ -76,7 +76,7 @@ async fn a_token_from_get_token_is_used_for_a_bearer_login() {
         .unwrap();
     c.use_token(&issued).unwrap();
     c.login(&LoginRequest::bearer()).await.unwrap();
-    let r = t.last();
+    let r = t.last().unwrap();
     assert_eq!(header(&r, "authorization"), Some("Bearer tok-SECRET-1"));
     assert_eq!(r.body().as_ref(), b"{}");
 
@@ -92,7 +92,7 @@ async fn a_token_from_get_token_is_used_for_a_bearer_login() {
     );
     c.clear_access_token();
     c.get_session_info().await.unwrap();
-    assert_eq!(header(&t.last(), "authorization"), None);
+    assert_eq!(header(&t.last().unwrap(), "authorization"), None);
 }
 
 fn cluster_with_cookies() -> FnTransport {
@@ -127,7 +127,7 @@ async fn session_cookies_go_back_on_every_call_and_are_gone_after_logout() {
     );
 
     c.get_session_info().await.unwrap();
-    let cookie = header(&t.last(), "cookie").unwrap().to_owned();
+    let cookie = header(&t.last().unwrap(), "cookie").unwrap().to_owned();
     let mut pairs: Vec<_> = cookie.split("; ").collect();
     pairs.sort();
     assert_eq!(pairs, ["JSESSIONID=js-SECRET", "clientId=cid-SECRET"]);
@@ -137,12 +137,12 @@ async fn session_cookies_go_back_on_every_call_and_are_gone_after_logout() {
     let failed = c.logout().await.unwrap_err();
     assert!(matches!(failed, Error::Api(_)));
     assert_eq!(
-        header(&t.last(), "cookie").map(|c| c.contains("JSESSIONID=js-SECRET")),
+        header(&t.last().unwrap(), "cookie").map(|c| c.contains("JSESSIONID=js-SECRET")),
         Some(true)
     );
     assert!(c.cookie_names().is_empty());
     c.get_session_info().await.unwrap();
-    assert_eq!(header(&t.last(), "cookie"), None);
+    assert_eq!(header(&t.last().unwrap(), "cookie"), None);
 }
 
 #[tokio::test]
@@ -154,7 +154,7 @@ async fn revoke_token_forgets_token_and_cookies_even_when_it_fails() {
         .unwrap();
     c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     assert!(c.revoke_token().await.is_err());
-    assert_eq!(header(&t.last(), "authorization"), Some("Bearer tok-1"));
+    assert_eq!(header(&t.last().unwrap(), "authorization"), Some("Bearer tok-1"));
     assert!(!c.has_access_token());
     assert!(c.cookie_names().is_empty());
 }
@@ -183,6 +183,10 @@ async fn clones_share_the_session() {
     a.login(&LoginRequest::with_password("u", "p")).await.unwrap();
     b.set_access_token("tok-2").unwrap();
     b.get_session_info().await.unwrap();
-    assert!(header(&t.last(), "cookie").unwrap().contains("JSESSIONID"));
+    assert!(
+        header(&t.last().unwrap(), "cookie")
+            .unwrap()
+            .contains("JSESSIONID")
+    );
     assert!(a.has_access_token());
 }
