@@ -44,7 +44,7 @@
 //!
 //! ## Features
 //!
-//! - `server`: [`FakeServer`] serves a `FakeThoughtSpot` over HTTP/1.1 on 127.0.0.1 (hyper
+//! - `server`: `FakeServer` serves a `FakeThoughtSpot` over HTTP/1.1 on 127.0.0.1 (hyper
 //!   and tokio), so the real backends, or clients in other languages, can run against it.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

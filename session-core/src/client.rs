@@ -395,31 +395,19 @@ impl<T> SessionClientBuilder<T> {
         self
     }
 
-    /// The sleep that timeouts and retry waits use.
+    /// The sleep that timeouts and retry waits use. To share one, pass an `Arc` of it:
+    /// `Arc<S>` and `Arc<dyn Sleep>` are sleeps too.
     #[must_use]
     pub fn sleep(mut self, sleep: impl Sleep + 'static) -> Self {
         self.sleep = Some(Arc::new(sleep));
         self
     }
 
-    /// The sleep, shared with other users of it.
-    #[must_use]
-    pub fn shared_sleep(mut self, sleep: Arc<dyn Sleep>) -> Self {
-        self.sleep = Some(sleep);
-        self
-    }
-
-    /// The clock that reads `Retry-After` dates (default the system clock).
+    /// The clock that reads `Retry-After` dates (default the system clock). To share one,
+    /// pass an `Arc` of it.
     #[must_use]
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
-        self
-    }
-
-    /// The clock, shared with other users of it.
-    #[must_use]
-    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
         self
     }
 

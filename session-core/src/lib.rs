@@ -72,7 +72,7 @@
 //!
 //! ## Features
 //!
-//! - `rt-tokio`: [`TokioSleep`], a [`Sleep`] over tokio's timer. Off by default: core
+//! - `rt-tokio`: `TokioSleep`, a [`Sleep`] over tokio's timer. Off by default: core
 //!   depends on no runtime.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -92,7 +92,7 @@ mod proptests;
 mod retry;
 mod secret;
 mod time;
-pub mod token_manager;
+mod token_manager;
 mod transport;
 
 pub use api::SessionApi;
@@ -109,7 +109,10 @@ pub use secret::{AccessToken, Password, SecretKey};
 #[cfg(feature = "rt-tokio")]
 pub use time::TokioSleep;
 pub use time::{Clock, Sleep, SleepFuture, SystemClock};
-pub use token_manager::{ManagedToken, TokenKey, TokenManager, TokenManagerBuilder, TokenManagerStats};
+pub use token_manager::{
+    MAX_TOKEN_LIFETIME, ManagedToken, TOKEN_CLOCK_TOLERANCE, TokenKey, TokenManager, TokenManagerBuilder,
+    TokenManagerStats,
+};
 pub use transport::HttpTransport;
 
 /// Re-exported so that backends and users name the same versions.

@@ -11,7 +11,7 @@ pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Waits for a duration. Timeouts and retry backoff use it.
 ///
-/// Enable the `rt-tokio` feature for [`TokioSleep`]; tests inject a sleep that returns at
+/// Enable the `rt-tokio` feature for `TokioSleep`; tests inject a sleep that returns at
 /// once, or one driven by a virtual clock.
 ///
 /// ```

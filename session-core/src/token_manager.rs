@@ -1,65 +1,4 @@
 //! `TokenManager`: cached, single-flight trusted-authentication tokens for a token service.
-//!
-//! # Guide
-//!
-//! A trusted-authentication token service signs its own users in, asks the cluster for a
-//! token for each with the secret key, and hands the token to the embedding front end.
-//!
-//! - **Lifetime.** Ask for a lifetime a little longer than a front-end page lives, e.g. 5 to
-//!   15 minutes ([`TokenManagerBuilder::token_lifetime`]); a long-lived token is a long-lived
-//!   credential in a browser. The manager serves a cached token only while it stays valid
-//!   for longer than the skew margin (default 60 s), so the front end never receives a token
-//!   about to expire.
-//! - **Cache or mint.** Caching per user is right when the front end accepts a token it has
-//!   seen before; concurrent requests for one user then share one get token call. Some
-//!   embedding set-ups refuse a token twice: turn on
-//!   [`fresh_every_time`](TokenManagerBuilder::fresh_every_time). When the front end reports
-//!   a rejected token, pass that token to [`refresh`](TokenManager::refresh) (or
-//!   [`invalidate`](TokenManager::invalidate)): it acts only while that token is still the
-//!   cached one, so two tabs reporting the same token make one new token, not two.
-//! - **Clocks.** Freshness is measured on the manager's clock alone: a token counts as
-//!   expiring at the local time its request was sent plus the lifetime the cluster
-//!   answered. The cluster's own clock, which may be hours off, only ever shortens that, by
-//!   at most [`CLOCK_TOLERANCE`].
-//! - **Orgs.** Where orgs are enabled a token is scoped to one org: make the org part of the
-//!   key ([`TokenKey::with_org_id`]); tokens of two orgs never mix.
-//! - **Sign-out.** When a user signs out of your application, [`evict`](TokenManager::evict)
-//!   their keys with revocation on
-//!   ([`revoke_on_invalidate`](TokenManagerBuilder::revoke_on_invalidate)), so the token
-//!   stops working on the cluster too. Revocation is best-effort: a failure is counted in
-//!   [`TokenManagerStats::revoke_errors`] and logged, never returned (a rejected token is
-//!   usually expired or revoked already, and the cluster then refuses to revoke it).
-//!
-//! ```
-//! use std::sync::Arc;
-//! use thoughtspot_session_core::{TokenKey, TokenManager};
-//! use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).secret_key("key").build();
-//! let clock = Arc::new(fake.clock().clone());
-//! let manager = TokenManager::builder(fake.client(), "key")
-//!     .clock(clock)
-//!     .revoke_on_invalidate(true)
-//!     .build()
-//!     .unwrap();
-//!
-//! let key = TokenKey::new("analyst");
-//! let first = manager.token(&key).await.unwrap();
-//! let again = manager.token(&key).await.unwrap();
-//! assert_eq!(first.token(), again.token()); // cached
-//! assert_eq!(manager.stats().fetches, 1);
-//!
-//! // The front end rejected `first`: the next token is a new one.
-//! let second = manager.refresh(&key, first.token()).await.unwrap();
-//! assert_ne!(second.token(), first.token());
-//! // A second report of the same rejected token keeps `second`.
-//! assert_eq!(manager.refresh(&key, first.token()).await.unwrap().token(), second.token());
-//!
-//! assert!(manager.evict(&key).await); // sign-out: revoked on the cluster too
-//! assert!(fake.live_tokens().is_empty());
-//! # }
-//! ```
 
 use crate::api::SessionApi;
 use crate::client::SessionClient;
@@ -153,7 +92,7 @@ impl ManagedToken {
     }
 
     /// When it expires, on the manager's clock: when its request was sent plus the lifetime
-    /// the cluster answered (or the fallback lifetime); see [`CLOCK_TOLERANCE`].
+    /// the cluster answered (or the fallback lifetime); see [`TOKEN_CLOCK_TOLERANCE`].
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
     }
@@ -190,11 +129,11 @@ type Revoke = Arc<dyn Fn(AccessToken) -> RevokeFuture + Send + Sync>;
 /// How far the cluster's absolute expiry may fall short of the local one and still be
 /// believed (30 s). A cluster clock off by more is ignored: freshness then rests on the
 /// manager's clock and the lifetime alone.
-pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(30);
+pub const TOKEN_CLOCK_TOLERANCE: Duration = Duration::from_secs(30);
 
 /// The longest lifetime the manager believes or accepts (one year): a longer one from the
 /// cluster is cut to it, and a longer one configured is refused.
-pub const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Configures a [`TokenManager`]; [`build`](Self::build) checks everything and never
 /// panics.
@@ -212,17 +151,10 @@ pub struct TokenManagerBuilder<S> {
 
 impl<S: SessionApi> TokenManagerBuilder<S> {
     /// The clock that decides whether a cached token is still good (default the system
-    /// clock; give a virtual one in tests).
+    /// clock; give a virtual one in tests). To share one, pass an `Arc` of it.
     #[must_use]
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
-        self
-    }
-
-    /// The clock, shared with other users of it.
-    #[must_use]
-    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
         self
     }
 
@@ -291,7 +223,7 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
             ("fallback_lifetime", Some(fallback)),
         ] {
             let Some(lifetime) = lifetime else { continue };
-            if lifetime.is_zero() || lifetime > MAX_LIFETIME {
+            if lifetime.is_zero() || lifetime > MAX_TOKEN_LIFETIME {
                 return Err(ConfigError::new(format!(
                     "{name} must be longer than zero and at most a year"
                 )));
@@ -355,8 +287,66 @@ impl<S> fmt::Debug for TokenManagerBuilder<S> {
 
 /// Tokens for a token service: cached per [`TokenKey`] while they stay valid, fetched once
 /// for any number of concurrent requests, bounded, invalidated on demand. Works over any
-/// [`SessionApi`] and the injected clock; needs no runtime. Cheap to clone. See the
-/// [module docs](self) for a guide.
+/// [`SessionApi`] and the injected clock; needs no runtime. Cheap to clone.
+///
+/// # Guide
+///
+/// A trusted-authentication token service signs its own users in, asks the cluster for a
+/// token for each with the secret key, and hands the token to the embedding front end.
+///
+/// - **Lifetime.** Ask for a lifetime a little longer than a front-end page lives, e.g. 5 to
+///   15 minutes ([`TokenManagerBuilder::token_lifetime`]); a long-lived token is a long-lived
+///   credential in a browser. The manager serves a cached token only while it stays valid
+///   for longer than the skew margin (default 60 s), so the front end never receives a token
+///   about to expire.
+/// - **Cache or mint.** Caching per user is right when the front end accepts a token it has
+///   seen before; concurrent requests for one user then share one get token call. Some
+///   embedding set-ups refuse a token twice: turn on
+///   [`fresh_every_time`](TokenManagerBuilder::fresh_every_time). When the front end reports
+///   a rejected token, pass that token to [`refresh`](TokenManager::refresh) (or
+///   [`invalidate`](TokenManager::invalidate)): it acts only while that token is still the
+///   cached one, so two tabs reporting the same token make one new token, not two.
+/// - **Clocks.** Freshness is measured on the manager's clock alone: a token counts as
+///   expiring at the local time its request was sent plus the lifetime the cluster
+///   answered. The cluster's own clock, which may be hours off, only ever shortens that, by
+///   at most [`TOKEN_CLOCK_TOLERANCE`].
+/// - **Orgs.** Where orgs are enabled a token is scoped to one org: make the org part of the
+///   key ([`TokenKey::with_org_id`]); tokens of two orgs never mix.
+/// - **Sign-out.** When a user signs out of your application, [`evict`](TokenManager::evict)
+///   their keys with revocation on
+///   ([`revoke_on_invalidate`](TokenManagerBuilder::revoke_on_invalidate)), so the token
+///   stops working on the cluster too. Revocation is best-effort: a failure is counted in
+///   [`TokenManagerStats::revoke_errors`] and logged, never returned (a rejected token is
+///   usually expired or revoked already, and the cluster then refuses to revoke it).
+///
+/// ```
+/// use thoughtspot_session_core::{TokenKey, TokenManager};
+/// use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).secret_key("key").build();
+/// let manager = TokenManager::builder(fake.client(), "key")
+///     .clock(fake.clock().clone())
+///     .revoke_on_invalidate(true)
+///     .build()
+///     .unwrap();
+///
+/// let key = TokenKey::new("analyst");
+/// let first = manager.token(&key).await.unwrap();
+/// let again = manager.token(&key).await.unwrap();
+/// assert_eq!(first.token(), again.token()); // cached
+/// assert_eq!(manager.stats().fetches, 1);
+///
+/// // The front end rejected `first`: the next token is a new one.
+/// let second = manager.refresh(&key, first.token()).await.unwrap();
+/// assert_ne!(second.token(), first.token());
+/// // A second report of the same rejected token keeps `second`.
+/// assert_eq!(manager.refresh(&key, first.token()).await.unwrap().token(), second.token());
+///
+/// assert!(manager.evict(&key).await); // sign-out: revoked on the cluster too
+/// assert!(fake.live_tokens().is_empty());
+/// # }
+/// ```
 pub struct TokenManager<S> {
     inner: Arc<Inner<S>>,
 }
@@ -750,15 +740,15 @@ impl<S: SessionApi> TokenManager<S> {
 /// The lifetime (`tokenExpiryDuration` in seconds, or the cluster's expiry minus its
 /// creation time) is measured on the cluster but is the same on any clock, so it is added
 /// to the local send time. The cluster's absolute expiry is read on the cluster's clock: it
-/// only shortens the result, and only when it falls short by at most [`CLOCK_TOLERANCE`];
+/// only shortens the result, and only when it falls short by at most [`TOKEN_CLOCK_TOLERANCE`];
 /// a cluster clock off by more is ignored. With no lifetime, a plausible absolute expiry
-/// (in the future, within [`MAX_LIFETIME`]) is used, else `fallback`.
+/// (in the future, within [`MAX_TOKEN_LIFETIME`]) is used, else `fallback`.
 fn local_expiry(sent_at: SystemTime, response: &SessionLoginResponse, fallback: Duration) -> SystemTime {
     let absolute = response.expires_at();
     let lifetime = match response.lifetime() {
-        Some(lifetime) => lifetime.min(MAX_LIFETIME),
+        Some(lifetime) => lifetime.min(MAX_TOKEN_LIFETIME),
         None => match absolute.and_then(|at| at.duration_since(sent_at).ok()) {
-            Some(left) if !left.is_zero() && left <= MAX_LIFETIME => left,
+            Some(left) if !left.is_zero() && left <= MAX_TOKEN_LIFETIME => left,
             _ => fallback,
         },
     };
@@ -766,7 +756,7 @@ fn local_expiry(sent_at: SystemTime, response: &SessionLoginResponse, fallback: 
     // it not, the token counts as expired at once.
     let local = sent_at.checked_add(lifetime).unwrap_or(sent_at);
     match absolute {
-        Some(at) if at < local && local.duration_since(at).is_ok_and(|d| d <= CLOCK_TOLERANCE) => at,
+        Some(at) if at < local && local.duration_since(at).is_ok_and(|d| d <= TOKEN_CLOCK_TOLERANCE) => at,
         _ => local,
     }
 }
@@ -818,6 +808,6 @@ mod tests {
         assert_eq!(local_expiry(sent, &past, fallback), at(120));
         // An absurd lifetime is cut to a year, never an overflow.
         let huge = SessionLoginResponse::new().with_lifetime(Duration::from_secs(10_000_000_000));
-        assert_eq!(local_expiry(sent, &huge, fallback), sent + MAX_LIFETIME);
+        assert_eq!(local_expiry(sent, &huge, fallback), sent + MAX_TOKEN_LIFETIME);
     }
 }

@@ -110,11 +110,9 @@ impl FakeThoughtSpot {
     /// instant sleep so that retries do not wait. For latency and timeout tests, give the
     /// builder `.sleep(fake.clock().clone())` and advance the clock.
     pub fn client_builder(&self) -> SessionClientBuilder {
-        let clock: Arc<dyn Clock> = Arc::new(self.shared.clock.clone());
-        let sleep: Arc<dyn Sleep> = Arc::new(NoWait);
         SessionClient::builder(FAKE_BASE_URL)
-            .shared_clock(clock)
-            .shared_sleep(sleep)
+            .clock(self.shared.clock.clone())
+            .sleep(NoWait)
     }
 
     /// A client of this fake, with [`client_builder`](Self::client_builder)'s settings.
