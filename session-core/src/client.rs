@@ -2,7 +2,7 @@
 
 use crate::api::SessionApi;
 use crate::auth::{Bearer, SessionEnd, SessionState, is_sensitive_header};
-use crate::endpoint::{self, Endpoint};
+use crate::endpoint::{self, Route};
 use crate::error::{ConfigError, Error, InvalidRequest};
 use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
 use crate::retry::RetryPolicy;
@@ -143,13 +143,7 @@ impl<T: HttpTransport> SessionClient<T> {
     pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<bool, Error> {
         let bearer = Bearer::new(token.clone())?;
         self.inner
-            .execute(
-                &endpoint::REVOKE_TOKEN,
-                None,
-                &[],
-                Some(&bearer),
-                endpoint::boolean,
-            )
+            .execute(&endpoint::REVOKE_TOKEN, None, &[], Some(&bearer))
             .await
     }
 
@@ -207,7 +201,7 @@ impl<T> Drop for EndOnDrop<'_, T> {
 impl<T: HttpTransport> SessionApi for SessionClient<T> {
     async fn get_session_info(&self) -> Result<SessionInfo, Error> {
         self.inner
-            .execute(&endpoint::GET_SESSION_INFO, None, &[], None, endpoint::json)
+            .execute(&endpoint::GET_SESSION_INFO, None, &[], None)
             .await
     }
 
@@ -222,15 +216,13 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
         let body = Self::encode(request)?;
         let secrets = [request.password().map_or("", |p| p.secret())];
         self.inner
-            .execute(&endpoint::LOGIN, Some(body), &secrets, None, endpoint::json)
+            .execute(&endpoint::LOGIN, Some(body), &secrets, None)
             .await
     }
 
     async fn logout(&self) -> Result<bool, Error> {
         let _end = EndOnDrop::begin(&self.inner);
-        self.inner
-            .execute(&endpoint::LOGOUT, None, &[], None, endpoint::boolean)
-            .await
+        self.inner.execute(&endpoint::LOGOUT, None, &[], None).await
     }
 
     async fn get_token(&self, request: &GetTokenRequest) -> Result<SessionLoginResponse, Error> {
@@ -241,15 +233,13 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             request.secret_key().map_or("", |k| k.secret()),
         ];
         self.inner
-            .execute(&endpoint::GET_TOKEN, Some(body), &secrets, None, endpoint::json)
+            .execute(&endpoint::GET_TOKEN, Some(body), &secrets, None)
             .await
     }
 
     async fn revoke_token(&self) -> Result<bool, Error> {
         let _end = EndOnDrop::begin(&self.inner);
-        self.inner
-            .execute(&endpoint::REVOKE_TOKEN, None, &[], None, endpoint::boolean)
-            .await
+        self.inner.execute(&endpoint::REVOKE_TOKEN, None, &[], None).await
     }
 }
 
@@ -653,7 +643,7 @@ fn is_loopback(url: &Url) -> bool {
 /// (only `localhost` and loopback addresses), so it would keep a `Secure` session cookie
 /// from `http://app.localhost` and never send it back. The jar is shown such a URL as
 /// https, so both rules agree.
-fn endpoint_url(base: &Url, endpoint: &Endpoint) -> Result<(http::Uri, Url), ConfigError> {
+fn endpoint_url(base: &Url, endpoint: &Route) -> Result<(http::Uri, Url), ConfigError> {
     let mut url = base
         .join(endpoint.path)
         .map_err(|e| ConfigError::new(format!("cannot form the {} URL: {e}", endpoint.name)))?;
@@ -724,12 +714,12 @@ mod tests {
     #[test]
     fn endpoint_urls_keep_the_path_prefix() {
         let base = parse_base_url("https://h/thoughtspot", false).expect("valid");
-        let (uri, _) = endpoint_url(&base, &endpoint::LOGIN).expect("valid");
+        let (uri, _) = endpoint_url(&base, &endpoint::LOGIN.route).expect("valid");
         assert_eq!(
             uri.to_string(),
             "https://h/thoughtspot/tspublic/rest/v2/session/login"
         );
-        let (uri, _) = endpoint_url(&base, &endpoint::GET_SESSION_INFO).expect("valid");
+        let (uri, _) = endpoint_url(&base, &endpoint::GET_SESSION_INFO.route).expect("valid");
         assert_eq!(uri.path(), "/thoughtspot/tspublic/rest/v2/session");
     }
 }

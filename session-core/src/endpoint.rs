@@ -1,12 +1,13 @@
 //! The five operations as rows of a table, and how each decodes its 2xx body.
 
+use crate::model::{SessionInfo, SessionLoginResponse};
 use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
-/// One operation of the Session API: everything that differs between them is data.
+/// Where and how an operation is sent: the untyped half of an [`Endpoint`] row.
 #[derive(Debug)]
-pub(crate) struct Endpoint {
+pub(crate) struct Route {
     /// The operation's name in logs and errors.
     pub(crate) name: &'static str,
     pub(crate) method: Method,
@@ -21,49 +22,77 @@ pub(crate) struct Endpoint {
     pub(crate) index: usize,
 }
 
-pub(crate) const GET_SESSION_INFO: Endpoint = Endpoint {
-    name: "get session info",
-    method: Method::GET,
-    path: "tspublic/rest/v2/session",
-    sends_token: true,
-    starts_session: false,
-    index: 0,
+/// One operation of the Session API, as a row of the table: everything that differs
+/// between operations is data, down to how its answer decodes into `O`.
+pub(crate) struct Endpoint<O> {
+    pub(crate) route: Route,
+    pub(crate) decode: Decoder<O>,
+}
+
+pub(crate) const GET_SESSION_INFO: Endpoint<SessionInfo> = Endpoint {
+    route: Route {
+        name: "get session info",
+        method: Method::GET,
+        path: "tspublic/rest/v2/session",
+        sends_token: true,
+        starts_session: false,
+        index: 0,
+    },
+    decode: json::<SessionInfo>,
 };
-pub(crate) const LOGIN: Endpoint = Endpoint {
-    name: "login",
-    method: Method::POST,
-    path: "tspublic/rest/v2/session/login",
-    sends_token: true,
-    starts_session: true,
-    index: 1,
+pub(crate) const LOGIN: Endpoint<SessionLoginResponse> = Endpoint {
+    route: Route {
+        name: "login",
+        method: Method::POST,
+        path: "tspublic/rest/v2/session/login",
+        sends_token: true,
+        starts_session: true,
+        index: 1,
+    },
+    decode: json::<SessionLoginResponse>,
 };
-pub(crate) const LOGOUT: Endpoint = Endpoint {
-    name: "logout",
-    method: Method::POST,
-    path: "tspublic/rest/v2/session/logout",
-    sends_token: false,
-    starts_session: false,
-    index: 2,
+pub(crate) const LOGOUT: Endpoint<bool> = Endpoint {
+    route: Route {
+        name: "logout",
+        method: Method::POST,
+        path: "tspublic/rest/v2/session/logout",
+        sends_token: false,
+        starts_session: false,
+        index: 2,
+    },
+    decode: boolean,
 };
-pub(crate) const GET_TOKEN: Endpoint = Endpoint {
-    name: "get token",
-    method: Method::POST,
-    path: "tspublic/rest/v2/session/gettoken",
-    sends_token: false,
-    starts_session: false,
-    index: 3,
+pub(crate) const GET_TOKEN: Endpoint<SessionLoginResponse> = Endpoint {
+    route: Route {
+        name: "get token",
+        method: Method::POST,
+        path: "tspublic/rest/v2/session/gettoken",
+        sends_token: false,
+        starts_session: false,
+        index: 3,
+    },
+    decode: json::<SessionLoginResponse>,
 };
-pub(crate) const REVOKE_TOKEN: Endpoint = Endpoint {
-    name: "revoke token",
-    method: Method::POST,
-    path: "tspublic/rest/v2/session/revoketoken",
-    sends_token: true,
-    starts_session: false,
-    index: 4,
+pub(crate) const REVOKE_TOKEN: Endpoint<bool> = Endpoint {
+    route: Route {
+        name: "revoke token",
+        method: Method::POST,
+        path: "tspublic/rest/v2/session/revoketoken",
+        sends_token: true,
+        starts_session: false,
+        index: 4,
+    },
+    decode: boolean,
 };
 
-/// Every endpoint, in index order.
-pub(crate) const ALL: [&Endpoint; 5] = [&GET_SESSION_INFO, &LOGIN, &LOGOUT, &GET_TOKEN, &REVOKE_TOKEN];
+/// Every route, in index order.
+pub(crate) const ALL: [&Route; 5] = [
+    &GET_SESSION_INFO.route,
+    &LOGIN.route,
+    &LOGOUT.route,
+    &GET_TOKEN.route,
+    &REVOKE_TOKEN.route,
+];
 
 /// Why a 2xx body did not decode, in words that quote nothing from the body.
 #[derive(Debug)]
@@ -191,6 +220,8 @@ mod tests {
     fn endpoint_rows_follow_the_specification() {
         let sends: Vec<_> = ALL.iter().filter(|e| e.sends_token).map(|e| e.name).collect();
         assert_eq!(sends, ["get session info", "login", "revoke token"]);
+        let starts: Vec<_> = ALL.iter().filter(|e| e.starts_session).map(|e| e.name).collect();
+        assert_eq!(starts, ["login"]);
         for (i, e) in ALL.iter().enumerate() {
             assert_eq!(e.index, i);
         }

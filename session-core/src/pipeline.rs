@@ -2,7 +2,7 @@
 
 use crate::auth::Bearer;
 use crate::client::Inner;
-use crate::endpoint::{Decoder, Endpoint};
+use crate::endpoint::{Decoder, Endpoint, Route};
 use crate::error::{
     ApiError, DecodeError, Error, StatusError, TimeoutError, TransportError, TransportErrorKind,
 };
@@ -27,12 +27,12 @@ impl<T: HttpTransport> Inner<T> {
     /// is sent instead of the session's token.
     pub(crate) async fn execute<O>(
         &self,
-        endpoint: &'static Endpoint,
+        endpoint: &'static Endpoint<O>,
         body: Option<Bytes>,
         body_secrets: &[&str],
         bearer: Option<&Bearer>,
-        decode: Decoder<O>,
     ) -> Result<O, Error> {
+        let (decode, endpoint) = (endpoint.decode, &endpoint.route);
         let span = tracing::debug_span!(
             "thoughtspot_session",
             operation = endpoint.name,
@@ -80,7 +80,7 @@ impl<T: HttpTransport> Inner<T> {
 
     async fn attempts<O>(
         &self,
-        endpoint: &'static Endpoint,
+        endpoint: &'static Route,
         body: Option<Bytes>,
         body_secrets: &[&str],
         bearer: Option<&Bearer>,
@@ -191,7 +191,7 @@ impl<T: HttpTransport> Inner<T> {
     /// The request of one attempt, and the session epoch it is sent in.
     fn request(
         &self,
-        endpoint: &Endpoint,
+        endpoint: &Route,
         uri: &http::Uri,
         url: &url::Url,
         body: Option<Bytes>,
