@@ -6,15 +6,31 @@
 //! retries, timeouts, errors) comes from `thoughtspot-session-core`, re-exported here so
 //! that one dependency line suffices.
 //!
-//! ```no_run
-//! use thoughtspot_session_hyper::{GetTokenRequest, SessionApi};
+//! ```
+//! use thoughtspot_session_hyper::{GetTokenRequest, LoginRequest, SessionApi};
 //!
-//! # async fn run() -> Result<(), thoughtspot_session_hyper::Error> {
-//! let client = thoughtspot_session_hyper::client("https://my-company.thoughtspot.cloud")?.build()?;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A fake cluster on 127.0.0.1 stands in for a real one, so that this example runs.
+//! # let fake = thoughtspot_session_mock::FakeThoughtSpot::builder()
+//! #     .user(thoughtspot_session_mock::FakeUser::new("analyst@example.com", "pw"))
+//! #     .secret_key("trusted-auth-key")
+//! #     .build();
+//! # let server = thoughtspot_session_mock::FakeServer::start(fake).await?;
+//! # let base_url = server.base_url();
+//! // base_url: "https://my-company.thoughtspot.cloud"
+//! let client = thoughtspot_session_hyper::client(base_url)?
+//!     .timeout(std::time::Duration::from_secs(30))
+//!     .build()?;
+//!
 //! let issued = client
 //!     .get_token(&GetTokenRequest::with_secret_key("analyst@example.com", "trusted-auth-key"))
 //!     .await?;
-//! println!("token lives {:?}", issued.lifetime());
+//! client.use_token(&issued)?;
+//! client.login(&LoginRequest::bearer()).await?;
+//! let info = client.get_session_info().await?;
+//! assert_eq!(info.user_name(), Some("analyst@example.com"));
+//! client.logout().await?;
 //! # Ok(()) }
 //! ```
 //!
