@@ -58,8 +58,8 @@ mod server;
 
 pub use clock::{AdvancingSleep, InstantSleep, ManualClock};
 pub use fake::{
-    ExpiryFormat, FAKE_BASE_URL, FakeRequest, FakeSession, FakeThoughtSpot, FakeThoughtSpotBuilder,
-    FakeToken, FakeUser,
+    ApiGenerations, ExpiryFormat, FAKE_BASE_URL, FakeRequest, FakeSession, FakeThoughtSpot,
+    FakeThoughtSpotBuilder, FakeToken, FakeUser,
 };
 pub use fn_transport::{FnTransport, Reply, response};
 pub use mock::{Expectation, MOCK_BASE_URL, MockError, MockResponse, MockTransport};

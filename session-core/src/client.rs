@@ -4,15 +4,20 @@ use crate::api::SessionApi;
 use crate::auth::{Bearer, SessionEnd, SessionState, is_sensitive_header};
 use crate::endpoint::{self, Route};
 use crate::error::{ConfigError, Error, InvalidRequest};
-use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
+use crate::model::{
+    AccessLevel, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType,
+};
 use crate::retry::RetryPolicy;
 use crate::secret::AccessToken;
 use crate::time::{Clock, Sleep, SystemClock};
 use crate::transport::HttpTransport;
+use crate::v2;
+use crate::version::{ApiVersion, Generation};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use url::Url;
@@ -86,6 +91,7 @@ pub(crate) struct Inner<T> {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) state: Mutex<SessionState>,
     pub(crate) limiter: Option<Arc<crate::limit::Limiter>>,
+    pub(crate) generation: Generation,
 }
 
 impl<T> Inner<T> {
@@ -138,13 +144,80 @@ impl<T: HttpTransport> SessionClient<T> {
         self.inner.state().set_bearer(None);
     }
 
-    /// Revokes `token` (revoke token with it as the bearer), leaving the client's own token
-    /// and cookies as they are. A token service uses it to revoke tokens it handed out.
+    /// Revokes `token` (revoke token with it as the bearer; under REST API v2.0 also in the
+    /// body), leaving the client's own token and cookies as they are: the call neither
+    /// sends nor keeps cookies. A token service uses it to revoke tokens it handed out.
     pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<bool, Error> {
         let bearer = Bearer::new(token.clone())?;
-        self.inner
-            .execute(&endpoint::REVOKE_TOKEN, None, &[], Some(&bearer))
-            .await
+        let secrets = [token.secret()];
+        self.by_generation(
+            || {
+                self.inner
+                    .execute(&endpoint::REVOKE_TOKEN, None, &[], Some(&bearer))
+            },
+            || async {
+                let body = Self::encode(&v2::RevokeTokenRequest::token(token.clone()))?;
+                self.inner
+                    .execute(&endpoint::v2::POST_REVOKE, Some(body), &secrets, Some(&bearer))
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// The API generation the client speaks: as built, or, for [`ApiVersion::Auto`], as
+    /// the first answer settled it (`Auto` until then).
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.generation.get()
+    }
+
+    /// Runs the call of the generation in force; under `Auto` and unsettled, tries v2.0 and,
+    /// on a 404, the beta, and settles the generation by the first that answered.
+    async fn by_generation<'a, O, B, BF, V, VF>(&'a self, beta: B, v2: V) -> Result<O, Error>
+    where
+        B: FnOnce() -> BF,
+        BF: Future<Output = Result<O, Error>> + 'a,
+        V: FnOnce() -> VF,
+        VF: Future<Output = Result<O, Error>> + 'a,
+    {
+        let generation = &self.inner.generation;
+        match generation.get() {
+            ApiVersion::V2Beta => beta().await,
+            ApiVersion::V2 => v2().await,
+            _ => {
+                let not_found = |r: &Result<O, Error>| matches!(r, Err(e) if e.status() == Some(http::StatusCode::NOT_FOUND));
+                let answered = |r: &Result<O, Error>| r.as_ref().err().is_none_or(|e| e.status().is_some());
+                let first = v2().await;
+                if !not_found(&first) {
+                    if answered(&first) {
+                        generation.settle(ApiVersion::V2);
+                    }
+                    return first;
+                }
+                let second = beta().await;
+                if not_found(&second) {
+                    return Err(ConfigError::new(
+                        "neither REST API v2.0 (/api/rest/2.0/auth/...) nor v2 beta (/tspublic/rest/v2/session/...) \
+                         is served at this base URL (both answered 404): check the base URL",
+                    )
+                    .into());
+                }
+                if answered(&second) {
+                    generation.settle(ApiVersion::V2Beta);
+                }
+                second
+            }
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner<T> {
+        &self.inner
+    }
+
+    /// What logout and revoke token hold while they run: when dropped, the session they
+    /// started with ends.
+    pub(crate) fn end_session_on_drop(&self) -> EndOnDrop<'_, T> {
+        EndOnDrop::begin(&self.inner)
     }
 
     /// Forgets the access token and every cookie, as logout and revoke token do.
@@ -167,17 +240,15 @@ impl<T: HttpTransport> SessionClient<T> {
         &self.inner.transport
     }
 
-    fn encode<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
-        serde_json::to_vec(body)
-            .map(Bytes::from)
-            .map_err(|_| InvalidRequest::new("the request body could not be encoded as JSON").into())
+    pub(crate) fn encode<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
+        encode_json(body)
     }
 }
 
 /// Ends the session a logout or revoke token owned when dropped: after the call finishes,
 /// fails, times out or is cancelled. What was set meanwhile (a token set on a clone, a
 /// concurrent login's cookies) stays.
-struct EndOnDrop<'a, T> {
+pub(crate) struct EndOnDrop<'a, T> {
     inner: &'a Inner<T>,
     owned: Option<SessionEnd>,
 }
@@ -200,9 +271,14 @@ impl<T> Drop for EndOnDrop<'_, T> {
 #[async_trait]
 impl<T: HttpTransport> SessionApi for SessionClient<T> {
     async fn get_session_info(&self) -> Result<SessionInfo, Error> {
-        self.inner
-            .execute(&endpoint::GET_SESSION_INFO, None, &[], None)
-            .await
+        self.by_generation(
+            || self.inner.execute(&endpoint::GET_SESSION_INFO, None, &[], None),
+            || {
+                self.inner
+                    .execute(&endpoint::v2::GET_SESSION_INFO, None, &[], None)
+            },
+        )
+        .await
     }
 
     async fn login(&self, request: &LoginRequest) -> Result<SessionLoginResponse, Error> {
@@ -213,34 +289,145 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             )
             .into());
         }
-        let body = Self::encode(request)?;
         let secrets = [request.password().map_or("", |p| p.secret())];
-        self.inner
-            .execute(&endpoint::LOGIN, Some(body), &secrets, None)
-            .await
+        self.by_generation(
+            || async {
+                let body = Self::encode(request)?;
+                self.inner
+                    .execute(&endpoint::LOGIN, Some(body), &secrets, None)
+                    .await
+            },
+            || async {
+                let successor = match (request.user_name(), request.password()) {
+                    (Some(user), Some(password)) => v2::LoginRequest::with_password(user, password.clone()),
+                    _ => v2::LoginRequest::bearer(),
+                };
+                let successor = match request.remember_me() {
+                    Some(remember) => successor.with_remember_me(remember),
+                    None => successor,
+                };
+                let body = Self::encode(&successor)?;
+                self.inner
+                    .execute(&endpoint::v2::POST_LOGIN, Some(body), &secrets, None)
+                    .await?;
+                // v2.0 answers 204: the session is the cookie it set.
+                let mut answer = SessionLoginResponse::new().with_token_type(TokenType::Cookie);
+                if let Some(user) = request.user_name() {
+                    answer = answer.with_user_name(user);
+                }
+                Ok(answer)
+            },
+        )
+        .await
     }
 
     async fn logout(&self) -> Result<bool, Error> {
         let _end = EndOnDrop::begin(&self.inner);
-        self.inner.execute(&endpoint::LOGOUT, None, &[], None).await
+        self.by_generation(
+            || self.inner.execute(&endpoint::LOGOUT, None, &[], None),
+            || self.inner.execute(&endpoint::v2::POST_LOGOUT, None, &[], None),
+        )
+        .await
     }
 
     async fn get_token(&self, request: &GetTokenRequest) -> Result<SessionLoginResponse, Error> {
         request.validate()?;
-        let body = Self::encode(request)?;
         let secrets = [
             request.password().map_or("", |p| p.secret()),
             request.secret_key().map_or("", |k| k.secret()),
         ];
-        self.inner
-            .execute(&endpoint::GET_TOKEN, Some(body), &secrets, None)
-            .await
+        self.by_generation(
+            || async {
+                let body = Self::encode(request)?;
+                self.inner
+                    .execute(&endpoint::GET_TOKEN, Some(body), &secrets, None)
+                    .await
+            },
+            || async {
+                let (endpoint, body) = v2_token_request(request)?;
+                let token = self.inner.execute(endpoint, Some(body), &secrets, None).await?;
+                Ok(SessionLoginResponse::new()
+                    .with_user_name(token.valid_for_username)
+                    .with_token(token.token)
+                    .with_token_type(TokenType::Bearer)
+                    .with_created_at(token.creation_time)
+                    .with_absolute_expiry(token.expiration_time))
+            },
+        )
+        .await
     }
 
     async fn revoke_token(&self) -> Result<bool, Error> {
         let _end = EndOnDrop::begin(&self.inner);
-        self.inner.execute(&endpoint::REVOKE_TOKEN, None, &[], None).await
+        let token = self.access_token();
+        let secrets = [token.as_ref().map_or("", |t| t.secret())];
+        self.by_generation(
+            || self.inner.execute(&endpoint::REVOKE_TOKEN, None, &[], None),
+            || async {
+                let request = match &token {
+                    Some(token) => v2::RevokeTokenRequest::token(token.clone()),
+                    None => v2::RevokeTokenRequest::default(),
+                };
+                let body = Self::encode(&request)?;
+                self.inner
+                    .execute(&endpoint::v2::POST_REVOKE, Some(body), &secrets, None)
+                    .await
+            },
+        )
+        .await
     }
+}
+
+/// The v2.0 successor of a beta get token request: `token/full`, or `token/object` for
+/// `REPORT_BOOK_VIEW`; `tokenExpiryDuration` becomes `validity_time_in_sec` and `orgId`
+/// becomes the integer `org_id` (anything else is refused, never guessed).
+fn v2_token_request(
+    request: &GetTokenRequest,
+) -> Result<(&'static endpoint::Endpoint<v2::Token>, Bytes), Error> {
+    let org_id = match request.org_id() {
+        None => None,
+        Some(org) => Some(org.trim().parse::<i32>().map_err(|_| {
+            InvalidRequest::new("get token: REST API v2.0 takes an integer org id (orgId is not one)")
+        })?),
+    };
+    macro_rules! options {
+        ($r:expr) => {{
+            let mut r = $r;
+            if let Some(lifetime) = request.token_expiry() {
+                r = r.with_validity(lifetime);
+            }
+            if let Some(org) = org_id {
+                r = r.with_org_id(org);
+            }
+            r
+        }};
+    }
+    let user = request.user_name();
+    if request.effective_access_level() == AccessLevel::ReportBookView {
+        let object = request.ts_object_id().unwrap_or_default();
+        let r = match (request.secret_key(), request.password()) {
+            (Some(key), _) => v2::GetObjectAccessTokenRequest::with_secret_key(user, object, key.clone()),
+            (None, Some(password)) => {
+                v2::GetObjectAccessTokenRequest::with_password(user, object, password.clone())
+            }
+            (None, None) => {
+                return Err(InvalidRequest::new("get token: needs a password or a secret key").into());
+            }
+        };
+        return Ok((&endpoint::v2::GET_OBJECT_TOKEN, encode_json(&options!(r))?));
+    }
+    let r = match (request.secret_key(), request.password()) {
+        (Some(key), _) => v2::GetFullAccessTokenRequest::with_secret_key(user, key.clone()),
+        (None, Some(password)) => v2::GetFullAccessTokenRequest::with_password(user, password.clone()),
+        (None, None) => return Err(InvalidRequest::new("get token: needs a password or a secret key").into()),
+    };
+    Ok((&endpoint::v2::GET_FULL_TOKEN, encode_json(&options!(r))?))
+}
+
+fn encode_json<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|_| InvalidRequest::new("the request body could not be encoded as JSON").into())
 }
 
 impl<T: fmt::Debug> fmt::Debug for SessionClient<T> {
@@ -253,6 +440,7 @@ impl<T: fmt::Debug> fmt::Debug for SessionClient<T> {
             .field("timeout", &inner.timeout)
             .field("attempt_timeout", &inner.attempt_timeout)
             .field("retry", &inner.retry)
+            .field("api_version", &inner.generation.get())
             .finish_non_exhaustive()
     }
 }
@@ -292,6 +480,7 @@ pub struct SessionClientBuilder<T = NoTransport> {
     default_headers: Vec<(String, String)>,
     allow_insecure_http: bool,
     max_in_flight: Option<usize>,
+    api_version: ApiVersion,
 }
 
 /// The transport of a [`SessionClientBuilder`] that has none yet: give one to
@@ -315,6 +504,7 @@ impl SessionClientBuilder<NoTransport> {
             default_headers: Vec::new(),
             allow_insecure_http: false,
             max_in_flight: None,
+            api_version: ApiVersion::default(),
         }
     }
 
@@ -341,6 +531,7 @@ impl<T> SessionClientBuilder<T> {
             default_headers: self.default_headers,
             allow_insecure_http: self.allow_insecure_http,
             max_in_flight: self.max_in_flight,
+            api_version: self.api_version,
         }
     }
 
@@ -427,6 +618,14 @@ impl<T> SessionClientBuilder<T> {
     #[must_use]
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.max_in_flight = Some(max);
+        self
+    }
+
+    /// The API generation [`SessionApi`]'s operations go to (default
+    /// [`ApiVersion::V2Beta`]; a current cluster is [`ApiVersion::V2`]). See [`ApiVersion`].
+    #[must_use]
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.api_version = version;
         self
     }
 
@@ -531,6 +730,7 @@ impl<T: HttpTransport> SessionClientBuilder<T> {
                 clock: self.clock,
                 state: Mutex::new(SessionState::new(bearer)),
                 limiter: self.max_in_flight.map(crate::limit::Limiter::new),
+                generation: Generation::new(self.api_version),
             }),
         })
     }
@@ -554,6 +754,7 @@ impl<T: fmt::Debug> fmt::Debug for SessionClientBuilder<T> {
             )
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_in_flight", &self.max_in_flight)
+            .field("api_version", &self.api_version)
             .finish()
     }
 }

@@ -85,14 +85,179 @@ pub(crate) const REVOKE_TOKEN: Endpoint<bool> = Endpoint {
     decode: boolean,
 };
 
+/// A REST API v2.0 route: every one of them lives under `api/rest/2.0/auth/`.
+const fn v2(
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    sends_token: bool,
+    index: usize,
+) -> Route {
+    Route {
+        name,
+        method,
+        path,
+        sends_token,
+        starts_session: index == V2_LOGIN_INDEX,
+        index,
+    }
+}
+
+const V2_LOGIN_INDEX: usize = 8;
+
+/// Rows of REST API v2.0. The bearer token goes on every operation the spec secures
+/// (bearerAuth, login included) and never on token/full, token/object, token/custom.
+pub(crate) mod v2 {
+    use super::*;
+    use crate::v2::{AuthSettings, CustomAccessToken, SessionToken, Token, TokenValidation, User};
+
+    pub(crate) const SESSION_USER: Route = v2(
+        "session/user",
+        Method::GET,
+        "api/rest/2.0/auth/session/user",
+        true,
+        5,
+    );
+    pub(crate) const SESSION_TOKEN: Route = v2(
+        "session/token",
+        Method::GET,
+        "api/rest/2.0/auth/session/token",
+        true,
+        6,
+    );
+    pub(crate) const TOKEN_FULL: Route = v2(
+        "token/full",
+        Method::POST,
+        "api/rest/2.0/auth/token/full",
+        false,
+        7,
+    );
+    pub(crate) const LOGIN: Route = v2(
+        "login",
+        Method::POST,
+        "api/rest/2.0/auth/session/login",
+        true,
+        V2_LOGIN_INDEX,
+    );
+    pub(crate) const LOGOUT: Route = v2(
+        "logout",
+        Method::POST,
+        "api/rest/2.0/auth/session/logout",
+        true,
+        9,
+    );
+    pub(crate) const TOKEN_OBJECT: Route = v2(
+        "token/object",
+        Method::POST,
+        "api/rest/2.0/auth/token/object",
+        false,
+        10,
+    );
+    pub(crate) const TOKEN_CUSTOM: Route = v2(
+        "token/custom",
+        Method::POST,
+        "api/rest/2.0/auth/token/custom",
+        false,
+        11,
+    );
+    pub(crate) const REVOKE: Route = v2(
+        "token/revoke",
+        Method::POST,
+        "api/rest/2.0/auth/token/revoke",
+        true,
+        12,
+    );
+    pub(crate) const VALIDATE: Route = v2(
+        "token/validate",
+        Method::POST,
+        "api/rest/2.0/auth/token/validate",
+        true,
+        13,
+    );
+    pub(crate) const CONFIGURE: Route =
+        v2("configure", Method::POST, "api/rest/2.0/auth/configure", true, 14);
+    pub(crate) const SEARCH: Route = v2("search", Method::POST, "api/rest/2.0/auth/search", true, 15);
+
+    pub(crate) static GET_USER: Endpoint<User> = Endpoint {
+        route: SESSION_USER,
+        decode: json::<User>,
+    };
+    /// get session info under v2.0: the same path, read as the generation-neutral object.
+    pub(crate) static GET_SESSION_INFO: Endpoint<SessionInfo> = Endpoint {
+        route: SESSION_USER,
+        decode: json::<SessionInfo>,
+    };
+    pub(crate) static GET_SESSION_TOKEN: Endpoint<SessionToken> = Endpoint {
+        route: SESSION_TOKEN,
+        decode: json::<SessionToken>,
+    };
+    pub(crate) static POST_LOGIN: Endpoint<()> = Endpoint {
+        route: LOGIN,
+        decode: done,
+    };
+    pub(crate) static POST_LOGOUT: Endpoint<bool> = Endpoint {
+        route: LOGOUT,
+        decode: done_true,
+    };
+    pub(crate) static GET_FULL_TOKEN: Endpoint<Token> = Endpoint {
+        route: TOKEN_FULL,
+        decode: json::<Token>,
+    };
+    pub(crate) static GET_OBJECT_TOKEN: Endpoint<Token> = Endpoint {
+        route: TOKEN_OBJECT,
+        decode: json::<Token>,
+    };
+    pub(crate) static GET_CUSTOM_TOKEN: Endpoint<CustomAccessToken> = Endpoint {
+        route: TOKEN_CUSTOM,
+        decode: json::<CustomAccessToken>,
+    };
+    pub(crate) static POST_REVOKE: Endpoint<bool> = Endpoint {
+        route: REVOKE,
+        decode: done_true,
+    };
+    pub(crate) static POST_VALIDATE: Endpoint<TokenValidation> = Endpoint {
+        route: VALIDATE,
+        decode: json::<TokenValidation>,
+    };
+    pub(crate) static POST_CONFIGURE: Endpoint<()> = Endpoint {
+        route: CONFIGURE,
+        decode: done,
+    };
+    pub(crate) static POST_SEARCH: Endpoint<AuthSettings> = Endpoint {
+        route: SEARCH,
+        decode: json::<AuthSettings>,
+    };
+}
+
 /// Every route, in index order.
-pub(crate) const ALL: [&Route; 5] = [
+pub(crate) static ALL: [&Route; 16] = [
     &GET_SESSION_INFO.route,
     &LOGIN.route,
     &LOGOUT.route,
     &GET_TOKEN.route,
     &REVOKE_TOKEN.route,
+    &v2::GET_USER.route,
+    &v2::GET_SESSION_TOKEN.route,
+    &v2::GET_FULL_TOKEN.route,
+    &v2::POST_LOGIN.route,
+    &v2::POST_LOGOUT.route,
+    &v2::GET_OBJECT_TOKEN.route,
+    &v2::GET_CUSTOM_TOKEN.route,
+    &v2::POST_REVOKE.route,
+    &v2::POST_VALIDATE.route,
+    &v2::POST_CONFIGURE.route,
+    &v2::POST_SEARCH.route,
 ];
+
+/// A 2xx with no result to read (REST API v2.0 answers 204): done, whatever the body.
+pub(crate) fn done(_: StatusCode, _: &[u8]) -> Result<(), DecodeProblem> {
+    Ok(())
+}
+
+/// A 2xx with no result to read, as the `true` of the generation-neutral operations.
+pub(crate) fn done_true(_: StatusCode, _: &[u8]) -> Result<bool, DecodeProblem> {
+    Ok(true)
+}
 
 /// Why a 2xx body did not decode, in words that quote nothing from the body.
 #[derive(Debug)]
@@ -218,10 +383,19 @@ mod tests {
 
     #[test]
     fn endpoint_rows_follow_the_specification() {
-        let sends: Vec<_> = ALL.iter().filter(|e| e.sends_token).map(|e| e.name).collect();
-        assert_eq!(sends, ["get session info", "login", "revoke token"]);
+        let sends: Vec<_> = ALL.iter().filter(|e| !e.sends_token).map(|e| e.name).collect();
+        assert_eq!(
+            sends,
+            [
+                "logout",
+                "get token",
+                "token/full",
+                "token/object",
+                "token/custom"
+            ]
+        );
         let starts: Vec<_> = ALL.iter().filter(|e| e.starts_session).map(|e| e.name).collect();
-        assert_eq!(starts, ["login"]);
+        assert_eq!(starts, ["login", "login"]);
         for (i, e) in ALL.iter().enumerate() {
             assert_eq!(e.index, i);
         }

@@ -70,6 +70,12 @@ impl Error {
         }
     }
 
+    /// `true` for a 403: the caller is known but may not do this (REST API v2.0 answers it,
+    /// e.g. for configure without the `ADMINISTRATION` privilege).
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
     /// `true` when trying again later may succeed: connect errors, timeouts, and the
     /// statuses 408, 429, 502, 503 and 504. Whether the client retries by itself is set by
     /// its [`RetryPolicy`](crate::RetryPolicy).

@@ -94,6 +94,8 @@ mod secret;
 mod time;
 mod token_manager;
 mod transport;
+pub mod v2;
+mod version;
 
 pub use api::SessionApi;
 pub use client::{DEFAULT_TIMEOUT, NoTransport, SessionClient, SessionClientBuilder};
@@ -114,6 +116,7 @@ pub use token_manager::{
     TokenManagerStats,
 };
 pub use transport::HttpTransport;
+pub use version::ApiVersion;
 
 /// Re-exported so that backends and users name the same versions.
 pub use bytes;

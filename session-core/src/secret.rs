@@ -118,6 +118,16 @@ where
     }
 }
 
+/// Serde helper: writes a required secret's value. Only request bodies bound for the wire
+/// use it.
+pub(crate) fn serialize_exposed_value<S, T>(value: &T, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    T: Exposable,
+{
+    serializer.serialize_str(value.exposed())
+}
+
 /// The secret types that request bodies may write to the wire.
 pub(crate) trait Exposable {
     fn exposed(&self) -> &str;

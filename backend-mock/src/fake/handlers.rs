@@ -1,7 +1,9 @@
 //! The fake's HTTP face: routes, credentials, and answers shaped as clusters shape them.
 
+mod v2;
+
 use super::state::{FakeSession, FakeToken, State};
-use super::{Config, ExpiryFormat};
+use super::{ApiGenerations, Config, ExpiryFormat};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use serde_json::json;
@@ -21,8 +23,12 @@ pub(crate) const CODE_UNAUTHORIZED: i64 = 10000;
 /// The upstream code for bad parameters (the one the specification's example shows).
 pub(crate) const CODE_BAD_PARAMETER: i64 = 10002;
 
-/// The Session API operation a path names (any base path prefix allowed).
+/// The operation a path names, of either generation (any base path prefix allowed).
 pub(crate) fn operation(path: &str) -> Option<&'static str> {
+    v2::operation(path).or_else(|| beta_operation(path))
+}
+
+fn beta_operation(path: &str) -> Option<&'static str> {
     let path = path.trim_end_matches('/');
     [
         (LOGIN, "login"),
@@ -52,16 +58,29 @@ pub(crate) fn handle(
     if state.outage {
         return html(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
     }
+    let path = request.uri().path();
+    let v2_operation = v2::operation(path);
+    let served = match config.generations {
+        ApiGenerations::Both => true,
+        ApiGenerations::BetaOnly => v2_operation.is_none(),
+        ApiGenerations::V2Only => v2_operation.is_some() || beta_operation(path).is_none(),
+    };
+    if !served {
+        return html(StatusCode::NOT_FOUND, "Not Found");
+    }
     if let Some((left, status)) = state.fail_next {
         state.fail_next = (left > 1).then_some((left - 1, status));
         if status == StatusCode::INTERNAL_SERVER_ERROR {
-            return Call {
+            let mut call = Call {
                 config,
                 state,
                 now,
                 request,
-            }
-            .envelope(500, 10500, "Injected failure");
+            };
+            return match v2_operation {
+                Some(_) => call.v2_error(status, v2::CODE_FAILURE, "Injected failure"),
+                None => call.envelope(500, 10500, "Injected failure"),
+            };
         }
         return plain(status, Bytes::new());
     }
@@ -71,8 +90,14 @@ pub(crate) fn handle(
         now,
         request,
     };
+    if let Some(operation) = v2_operation {
+        if request.method() != v2::method(operation) {
+            return plain(StatusCode::METHOD_NOT_ALLOWED, Bytes::new());
+        }
+        return call.v2(operation);
+    }
     let expected_method = |m: Method| request.method() == m;
-    match operation(request.uri().path()) {
+    match beta_operation(path) {
         Some("get session info") if expected_method(Method::GET) => call.session_info(),
         Some("login") if expected_method(Method::POST) => call.login(),
         Some("logout") if expected_method(Method::POST) => call.logout(),
@@ -294,6 +319,7 @@ impl Call<'_> {
             created_at: self.now,
             expires_at: self.now + lifetime,
             revoked: false,
+            rules: None,
         };
         let body = SessionLoginResponse::new()
             .with_user_name(&user.name)

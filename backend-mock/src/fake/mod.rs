@@ -81,6 +81,22 @@ pub(crate) struct Config {
     pub(crate) max_token_lifetime: Duration,
     pub(crate) session_lifetime: Duration,
     pub(crate) expiry_format: ExpiryFormat,
+    pub(crate) generations: ApiGenerations,
+}
+
+/// Which API generations a fake serves: a current cluster serves both, an old one (before
+/// 9.0.0.cl) only the beta, and a cluster that dropped the deprecated beta only v2.0. The
+/// paths of a generation not served answer 404, as such clusters do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiGenerations {
+    /// REST API v2 beta and v2.0.
+    #[default]
+    Both,
+    /// Only v2 beta (`/tspublic/rest/v2/session/...`).
+    BetaOnly,
+    /// Only v2.0 (`/api/rest/2.0/auth/...`).
+    V2Only,
 }
 
 struct Shared {
@@ -235,6 +251,7 @@ pub struct FakeThoughtSpotBuilder {
     max_token_lifetime: Duration,
     session_lifetime: Duration,
     expiry_format: ExpiryFormat,
+    generations: ApiGenerations,
     clock: Option<ManualClock>,
 }
 
@@ -249,6 +266,7 @@ impl Default for FakeThoughtSpotBuilder {
             max_token_lifetime: Duration::from_secs(30 * 24 * 3600),
             session_lifetime: Duration::from_secs(1800),
             expiry_format: ExpiryFormat::Seconds,
+            generations: ApiGenerations::Both,
             clock: None,
         }
     }
@@ -304,6 +322,13 @@ impl FakeThoughtSpotBuilder {
         self
     }
 
+    /// Which API generations the fake serves (default both).
+    #[must_use]
+    pub fn generations(mut self, generations: ApiGenerations) -> Self {
+        self.generations = generations;
+        self
+    }
+
     /// The virtual clock to run on (default a new [`ManualClock`]); share one with the
     /// code under test.
     #[must_use]
@@ -325,6 +350,7 @@ impl FakeThoughtSpotBuilder {
                     max_token_lifetime: self.max_token_lifetime,
                     session_lifetime: self.session_lifetime,
                     expiry_format: self.expiry_format,
+                    generations: self.generations,
                 },
                 clock: self.clock.unwrap_or_default(),
                 state: Mutex::new(State::default()),

@@ -23,6 +23,9 @@ pub struct FakeToken {
     pub expires_at: SystemTime,
     /// Whether revoke token revoked it.
     pub revoked: bool,
+    /// A custom token's rules as the request sent them (`persist_option`, `filter_rules`,
+    /// `parameter_values`, `variable_values`, `objects`), for a test to assert.
+    pub rules: Option<serde_json::Value>,
 }
 
 impl FakeToken {
@@ -74,7 +77,7 @@ pub struct FakeRequest {
     pub status: u16,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct State {
     pub(crate) sessions: HashMap<String, FakeSession>,
     pub(crate) tokens: HashMap<String, FakeToken>,
@@ -83,6 +86,26 @@ pub(crate) struct State {
     pub(crate) latency: Duration,
     pub(crate) fail_next: Option<(u32, http::StatusCode)>,
     pub(crate) counter: u64,
+    /// Trusted authentication on the cluster, as configure set it (on by default).
+    pub(crate) trusted_auth_cluster: bool,
+    /// Trusted authentication per org, as configure set it.
+    pub(crate) trusted_auth_orgs: std::collections::BTreeMap<u64, bool>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            sessions: HashMap::new(),
+            tokens: HashMap::new(),
+            log: Vec::new(),
+            outage: false,
+            latency: Duration::ZERO,
+            fail_next: None,
+            counter: 0,
+            trusted_auth_cluster: true,
+            trusted_auth_orgs: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 impl State {

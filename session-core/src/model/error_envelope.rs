@@ -72,6 +72,20 @@ impl ErrorEnvelope {
             }
             _ => return Some(Self::default()),
         };
+        // REST API v2.0: {"error": {"message": {"code", "incident_id_guid", "trace_id_guid",
+        // "debug"}}} (the message may also be a plain string, read below).
+        if let Some(Value::Object(message)) = inner.get("message") {
+            return Some(Self {
+                message: None,
+                code: text(message.get("code")),
+                service: None,
+                upstream_status: None,
+                upstream_code: whole(message.get("code")),
+                debug: text(message.get("debug")),
+                incident_id: text(message.get("incident_id_guid")),
+                trace_id: text(message.get("trace_id_guid")),
+            });
+        }
         let error: &Map<String, Value> = match inner.get("errors") {
             Some(Value::Object(e)) => e,
             Some(Value::Array(list)) => list.iter().find_map(Value::as_object).unwrap_or(inner),

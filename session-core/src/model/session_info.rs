@@ -53,24 +53,25 @@ impl SessionInfo {
         self.0.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
-    /// `userName`.
+    /// `userName` (v2 beta) or `name` (REST API v2.0's `User`).
     pub fn user_name(&self) -> Option<&str> {
-        self.str_field("userName")
+        self.str_field("userName").or_else(|| self.str_field("name"))
     }
 
-    /// `userGUID`.
+    /// `userGUID` (beta) or `id` (v2.0).
     pub fn user_guid(&self) -> Option<&str> {
-        self.str_field("userGUID")
+        self.str_field("userGUID").or_else(|| self.str_field("id"))
     }
 
-    /// `userDisplayName`.
+    /// `userDisplayName` (beta) or `display_name` (v2.0).
     pub fn user_display_name(&self) -> Option<&str> {
         self.str_field("userDisplayName")
+            .or_else(|| self.str_field("display_name"))
     }
 
-    /// `userEmail`.
+    /// `userEmail` (beta) or `email` (v2.0).
     pub fn user_email(&self) -> Option<&str> {
-        self.str_field("userEmail")
+        self.str_field("userEmail").or_else(|| self.str_field("email"))
     }
 
     /// `releaseVersion`, the cluster's software version.
@@ -78,9 +79,14 @@ impl SessionInfo {
         self.str_field("releaseVersion")
     }
 
-    /// `currentOrgId` where orgs are enabled (a number or a string on the wire).
+    /// `currentOrgId` where orgs are enabled (a number or a string on the wire; v2.0:
+    /// `current_org.id`).
     pub fn current_org_id(&self) -> Option<String> {
-        match self.0.get("currentOrgId")? {
+        let id = self
+            .0
+            .get("currentOrgId")
+            .or_else(|| self.0.get("current_org").and_then(|o| o.get("id")))?;
+        match id {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -102,11 +108,13 @@ impl SessionInfo {
         self.privileges().any(|p| p == privilege)
     }
 
-    /// `expirationTime`: when the session expires (epoch milliseconds, or seconds for a
-    /// value below 10^11; a number or a string on the wire).
+    /// `expirationTime` (v2.0: `expiration_time_in_millis`): when the session expires
+    /// (epoch milliseconds, or seconds for a value below 10^11; a number or a string on the
+    /// wire).
     pub fn expiration_time(&self) -> Option<SystemTime> {
         self.0
             .get("expirationTime")
+            .or_else(|| self.0.get("expiration_time_in_millis"))
             .and_then(number_from_value)
             .and_then(instant_from_epoch)
     }
