@@ -145,6 +145,61 @@ impl MockTransport {
         self.expect(Method::POST, "/tspublic/rest/v2/session/revoketoken")
     }
 
+    /// Expects REST API v2.0 `GET session/user`.
+    pub fn expect_session_user(&self) -> Expectation<'_> {
+        self.expect(Method::GET, "/api/rest/2.0/auth/session/user")
+    }
+
+    /// Expects REST API v2.0 `GET session/token`.
+    pub fn expect_session_token(&self) -> Expectation<'_> {
+        self.expect(Method::GET, "/api/rest/2.0/auth/session/token")
+    }
+
+    /// Expects REST API v2.0 v2.0 login (`POST session/login`, answered 204).
+    pub fn expect_session_login(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/session/login")
+    }
+
+    /// Expects REST API v2.0 v2.0 logout (`POST session/logout`, answered 204).
+    pub fn expect_session_logout(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/session/logout")
+    }
+
+    /// Expects REST API v2.0 `POST token/full`.
+    pub fn expect_token_full(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/token/full")
+    }
+
+    /// Expects REST API v2.0 `POST token/object`.
+    pub fn expect_token_object(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/token/object")
+    }
+
+    /// Expects REST API v2.0 `POST token/custom`.
+    pub fn expect_token_custom(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/token/custom")
+    }
+
+    /// Expects REST API v2.0 `POST token/revoke` (answered 204).
+    pub fn expect_token_revoke(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/token/revoke")
+    }
+
+    /// Expects REST API v2.0 `POST token/validate`.
+    pub fn expect_token_validate(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/token/validate")
+    }
+
+    /// Expects REST API v2.0 `POST configure` (answered 204).
+    pub fn expect_configure_auth_settings(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/configure")
+    }
+
+    /// Expects REST API v2.0 `POST search`.
+    pub fn expect_search_auth_settings(&self) -> Expectation<'_> {
+        self.expect(Method::POST, "/api/rest/2.0/auth/search")
+    }
+
     pub(crate) fn push(&self, spec: Spec) {
         let mut state = self.state();
         state.specs.push(spec);
