@@ -214,13 +214,16 @@ async fn every_v2_operation_has_an_expectation() {
         .json_body(json!({"username": "u", "secret_key": "k"}))
         .no_header("authorization")
         .respond(MockResponse::json(200, token.clone()));
-    mock.expect_token_object().respond(MockResponse::json(200, token.clone()));
+    mock.expect_token_object()
+        .respond(MockResponse::json(200, token.clone()));
     mock.expect_token_custom().respond(MockResponse::json(
         200,
         json!({"token": "c", "org": {"id": 0}, "user": {"id": "g"}, "creation_time_in_millis": 1,
             "expiration_time_in_millis": 2}),
     ));
-    mock.expect_session_login().json_body(json!({})).respond(MockResponse::status(204));
+    mock.expect_session_login()
+        .json_body(json!({}))
+        .respond(MockResponse::status(204));
     mock.expect_session_user().respond(MockResponse::json(
         200,
         json!({"id": "g", "name": "u", "display_name": "U", "visibility": "SHARABLE"}),
@@ -230,27 +233,50 @@ async fn every_v2_operation_has_an_expectation() {
         json!({"token": "s", "creation_time_in_millis": 1, "expiration_time_in_millis": 2,
             "valid_for_user_id": "g", "valid_for_username": "u"}),
     ));
-    mock.expect_token_validate().json_body(json!({"token": "t"})).respond(MockResponse::json(
-        200,
-        json!({"creation_time_in_millis": 1, "expiration_time_in_millis": 2,
+    mock.expect_token_validate()
+        .json_body(json!({"token": "t"}))
+        .respond(MockResponse::json(
+            200,
+            json!({"creation_time_in_millis": 1, "expiration_time_in_millis": 2,
             "scope": {"access_type": "FULL"}, "valid_for_user_id": "g", "token_type": "BEARER"}),
-    ));
-    mock.expect_configure_auth_settings().respond(MockResponse::status(204));
-    mock.expect_search_auth_settings().respond(MockResponse::json(200, json!({})));
-    mock.expect_token_revoke().json_body(json!({"token": "t"})).respond(MockResponse::status(204));
+        ));
+    mock.expect_configure_auth_settings()
+        .respond(MockResponse::status(204));
+    mock.expect_search_auth_settings()
+        .respond(MockResponse::json(200, json!({})));
+    mock.expect_token_revoke()
+        .json_body(json!({"token": "t"}))
+        .respond(MockResponse::status(204));
     mock.expect_session_logout().respond(MockResponse::status(204));
 
     let c = mock.client();
-    let t = c.token_full(&GetFullAccessTokenRequest::with_secret_key("u", "k")).await.unwrap();
-    c.token_object(&GetObjectAccessTokenRequest::with_secret_key("u", "o", "k")).await.unwrap();
-    c.token_custom(&GetCustomAccessTokenRequest::with_secret_key("u", "k", PersistOption::None)).await.unwrap();
+    let t = c
+        .token_full(&GetFullAccessTokenRequest::with_secret_key("u", "k"))
+        .await
+        .unwrap();
+    c.token_object(&GetObjectAccessTokenRequest::with_secret_key("u", "o", "k"))
+        .await
+        .unwrap();
+    c.token_custom(&GetCustomAccessTokenRequest::with_secret_key(
+        "u",
+        "k",
+        PersistOption::None,
+    ))
+    .await
+    .unwrap();
     c.set_access_token(t.token.clone()).unwrap();
     c.session_login(&V2Login::bearer()).await.unwrap();
     c.session_user().await.unwrap();
     c.session_token().await.unwrap();
-    c.token_validate(&ValidateTokenRequest::new(t.token.clone())).await.unwrap();
-    c.configure_auth_settings(&ConfigureAuthSettingsRequest::trusted_auth()).await.unwrap();
-    c.search_auth_settings(&SearchAuthSettingsRequest::trusted_auth()).await.unwrap();
+    c.token_validate(&ValidateTokenRequest::new(t.token.clone()))
+        .await
+        .unwrap();
+    c.configure_auth_settings(&ConfigureAuthSettingsRequest::trusted_auth())
+        .await
+        .unwrap();
+    c.search_auth_settings(&SearchAuthSettingsRequest::trusted_auth())
+        .await
+        .unwrap();
     c.token_revoke(&RevokeTokenRequest::token(t.token)).await.unwrap();
     c.session_logout().await.unwrap();
     mock.verify().unwrap();

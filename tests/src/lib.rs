@@ -15,6 +15,7 @@ pub mod fake;
 pub mod harness;
 pub mod network;
 pub mod scenarios;
+pub mod scenarios_v2;
 pub mod watchdog;
 
 pub use harness::{Factory, Harness, Mocked, Recorded, Stub, TransportOptions, Wiremock};

@@ -10,6 +10,8 @@ use thoughtspot_session_core::{
     SessionClientBuilder, TokenType, TokioSleep,
 };
 
+pub use crate::scenarios_v2::*;
+
 pub const SESSION: &str = "/tspublic/rest/v2/session";
 pub const LOGIN: &str = "/tspublic/rest/v2/session/login";
 pub const LOGOUT: &str = "/tspublic/rest/v2/session/logout";
@@ -430,6 +432,11 @@ macro_rules! contract_suite {
                 retry_after_is_honoured,
                 whole_call_timeout_fires,
                 concurrent_calls_get_their_own_answers,
+                v2_operations_are_exact,
+                v2_error_statuses_and_bodies,
+                v2_session_api_goes_to_the_successors,
+                auto_on_an_old_server_falls_back_to_the_beta,
+                auto_on_a_new_server_stays_on_v2,
             );
         }
     };
