@@ -5,7 +5,7 @@ use crate::harness::{Factory, TransportOptions};
 use std::sync::Arc;
 use std::time::Duration;
 use thoughtspot_session_core::{
-    Error, GetTokenRequest, HttpTransport, LoginRequest, SessionApi, SessionClient, TokioSleep,
+    ApiVersion, Error, GetTokenRequest, HttpTransport, LoginRequest, SessionApi, SessionClient, TokioSleep,
 };
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 
@@ -32,10 +32,15 @@ pub struct Connected {
     _server: Option<FakeServer>,
 }
 
-/// The client reaches the fake in-process, as its transport.
-pub async fn in_process(fake: FakeThoughtSpot) -> Connected {
+/// The client reaches the fake in-process, as its transport, speaking `version`.
+pub async fn in_process(fake: FakeThoughtSpot, version: ApiVersion) -> Connected {
     let transport: Arc<dyn HttpTransport> = Arc::new(fake.clone());
-    let client = fake.client_builder().transport(transport).build().expect("valid");
+    let client = fake
+        .client_builder()
+        .api_version(version)
+        .transport(transport)
+        .build()
+        .expect("valid");
     Connected {
         fake,
         client,
@@ -43,13 +48,15 @@ pub async fn in_process(fake: FakeThoughtSpot) -> Connected {
     }
 }
 
-/// The client reaches the fake over HTTP on loopback, through the transport `factory` makes.
-pub async fn over_loopback(fake: FakeThoughtSpot, factory: Factory) -> Connected {
+/// The client reaches the fake over HTTP on loopback, through the transport `factory`
+/// makes, speaking `version`.
+pub async fn over_loopback(fake: FakeThoughtSpot, factory: Factory, version: ApiVersion) -> Connected {
     let server = FakeServer::start(fake.clone())
         .await
         .expect("the fake serves on loopback");
     let client = SessionClient::builder(server.base_url())
         .sleep(TokioSleep::new())
+        .api_version(version)
         .build(factory(TransportOptions::default()))
         .expect("valid");
     Connected {
@@ -192,7 +199,79 @@ pub async fn bad_parameters_and_view_tokens(c: &Connected) -> Vec<String> {
     t
 }
 
-/// Runs each fake scenario three ways and checks the transcripts are identical.
+/// REST API v2.0 operations (AuthApi) against the fake.
+pub async fn v2_operations(c: &Connected) -> Vec<String> {
+    use thoughtspot_session_core::v2::{
+        AuthApi, GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest,
+        LoginRequest as V2Login, PersistOption, RevokeTokenRequest, ValidateTokenRequest,
+    };
+    let mut t = Vec::new();
+    let full = c
+        .client
+        .token_full(&GetFullAccessTokenRequest::with_secret_key("analyst", "trusted-key").with_org_id(7))
+        .await
+        .expect("full");
+    t.push(format!(
+        "full {:?} {:?} {:?}",
+        full.scope,
+        full.lifetime(),
+        full.valid_for_username
+    ));
+    let object = c
+        .client
+        .token_object(&GetObjectAccessTokenRequest::with_secret_key(
+            "viewer",
+            OBJECT,
+            "trusted-key",
+        ))
+        .await
+        .expect("object");
+    t.push(format!("object {:?}", object.scope));
+    t.push(outcome(
+        &c.client
+            .token_custom(&GetCustomAccessTokenRequest::with_secret_key(
+                "analyst",
+                "wrong",
+                PersistOption::None,
+            ))
+            .await
+            .map(|_| ()),
+    ));
+    c.client.set_access_token(full.token.clone()).expect("valid");
+    let validation = c
+        .client
+        .token_validate(&ValidateTokenRequest::new(object.token.clone()))
+        .await;
+    t.push(outcome(&validation.map(|v| v.scope)));
+    t.push(outcome(
+        &c.client
+            .session_user()
+            .await
+            .map(|u| (u.name().to_owned(), u.current_org().map(|o| o.id))),
+    ));
+    t.push(outcome(
+        &c.client
+            .token_revoke(&RevokeTokenRequest::token(object.token))
+            .await,
+    ));
+    t.push(outcome(
+        &c.client
+            .session_login(&V2Login::with_password("analyst", "analyst-pw"))
+            .await,
+    ));
+    t.push(format!("cookies {:?}", c.client.cookie_names()));
+    t.push(outcome(&c.client.session_logout().await));
+    t.push(outcome(&c.client.session_logout().await));
+    t.push(format!(
+        "tokens live {} sessions live {}",
+        c.fake.live_tokens().len(),
+        c.fake.live_sessions().len()
+    ));
+    t
+}
+
+/// Runs each fake scenario three ways on both API generations and checks the transcripts
+/// of each generation are identical.
 #[macro_export]
 macro_rules! fake_suite {
     ($($scenario:ident),* $(,)?) => {$(
@@ -202,12 +281,18 @@ macro_rules! fake_suite {
             let name = concat!(module_path!(), "::", stringify!($scenario));
             let _watchdog = $crate::Watchdog::start(name);
             $crate::within(name, async {
-                let in_process = $crate::fake::$scenario(&in_process(cluster()).await).await;
-                let reqwest = $crate::fake::$scenario(&over_loopback(cluster(), $crate::reqwest).await).await;
-                let hyper = $crate::fake::$scenario(&over_loopback(cluster(), $crate::hyper).await).await;
-                assert!(!in_process.is_empty());
-                assert_eq!(in_process, reqwest, "in-process and reqwest over loopback differ");
-                assert_eq!(in_process, hyper, "in-process and hyper over loopback differ");
+                for version in [
+                    thoughtspot_session_core::ApiVersion::V2Beta,
+                    thoughtspot_session_core::ApiVersion::V2,
+                ] {
+                    let in_process = $crate::fake::$scenario(&in_process(cluster(), version).await).await;
+                    let reqwest =
+                        $crate::fake::$scenario(&over_loopback(cluster(), $crate::reqwest, version).await).await;
+                    let hyper = $crate::fake::$scenario(&over_loopback(cluster(), $crate::hyper, version).await).await;
+                    assert!(!in_process.is_empty());
+                    assert_eq!(in_process, reqwest, "{version:?}: in-process and reqwest over loopback differ");
+                    assert_eq!(in_process, hyper, "{version:?}: in-process and hyper over loopback differ");
+                }
             })
             .await;
         }

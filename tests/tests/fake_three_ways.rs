@@ -6,4 +6,5 @@ thoughtspot_session_tests::fake_suite!(
     token_lifecycle,
     expiry_on_the_virtual_clock,
     bad_parameters_and_view_tokens,
+    v2_operations,
 );
