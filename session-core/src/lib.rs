@@ -1,7 +1,10 @@
 //! # thoughtspot-session-core
 //!
-//! A client for the Session endpoints of ThoughtSpot's REST API v2 — get session info,
-//! login, logout, get token and revoke token — that runs over any HTTP stack.
+//! A client for ThoughtSpot's session and token endpoints — REST API v2.0
+//! ([`v2::AuthApi`], `/api/rest/2.0/auth/...`) and the original REST API v2 beta (get
+//! session info, login, logout, get token and revoke token) — that runs over any HTTP stack.
+//! [`SessionApi`]'s five operations run on either generation ([`ApiVersion`]: a current
+//! cluster is `V2`, a cluster older than 9.0.0.cl `V2Beta`, the default; `Auto` finds out).
 //!
 //! This crate holds everything a user can observe: the wire models, the [`SessionApi`]
 //! trait, and [`SessionClient`], which builds each request, sends the access token where
