@@ -16,9 +16,9 @@
 //! # or TS_BASE_URL, TS_USER, TS_PASSWORD, TS_SECRET_KEY, TS_API
 //! ```
 
+use std::fmt::Display;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::fmt::Display;
 use std::time::Duration;
 use thoughtspot_session_core::v2::{AuthApi, ValidateTokenRequest};
 use thoughtspot_session_core::{
@@ -142,7 +142,10 @@ async fn walk(client: &SessionClient<Arc<dyn HttpTransport>>, t: &Target) -> Res
     );
 
     if client.api_version() == ApiVersion::V2 {
-        step(4, "ask the cluster what it thinks of the token (v2.0 only: token/validate)");
+        step(
+            4,
+            "ask the cluster what it thinks of the token (v2.0 only: token/validate)",
+        );
         let token = issued.token().cloned().unwrap_or_else(|| "".into());
         let validation = client.token_validate(&ValidateTokenRequest::new(token)).await?;
         println!(
@@ -154,7 +157,10 @@ async fn walk(client: &SessionClient<Arc<dyn HttpTransport>>, t: &Target) -> Res
     }
 
     step(5, "revoke the token");
-    println!("   revoked: {}", if client.revoke_token().await? { "yes" } else { "no" });
+    println!(
+        "   revoked: {}",
+        if client.revoke_token().await? { "yes" } else { "no" }
+    );
 
     step(6, "show that the revoked token is refused");
     client.use_token(&issued)?;
@@ -181,7 +187,11 @@ async fn walk(client: &SessionClient<Arc<dyn HttpTransport>>, t: &Target) -> Res
     println!(
         "   logged out: {}; cookies left: {}",
         if out { "yes" } else { "no" },
-        if left.is_empty() { "none".to_owned() } else { left.join(", ") }
+        if left.is_empty() {
+            "none".to_owned()
+        } else {
+            left.join(", ")
+        }
     );
     Ok(())
 }
@@ -208,7 +218,9 @@ async fn main() -> ExitCode {
         .secret_key(target.secret_key.as_str())
         .build();
     match &target.base_url {
-        None => println!("Running on the embedded fake cluster (no network). Give --base-url to use a real one."),
+        None => {
+            println!("Running on the embedded fake cluster (no network). Give --base-url to use a real one.")
+        }
         Some(url) => println!("Running against {url} through the reqwest backend."),
     }
     for &version in &target.versions {
@@ -216,7 +228,10 @@ async fn main() -> ExitCode {
         let client = match &target.base_url {
             None => {
                 let transport: Arc<dyn HttpTransport> = Arc::new(fake.clone());
-                fake.client_builder().api_version(version).transport(transport).build()
+                fake.client_builder()
+                    .api_version(version)
+                    .transport(transport)
+                    .build()
             }
             Some(url) => match thoughtspot_session_reqwest::ReqwestTransport::new() {
                 Ok(transport) => {
@@ -242,9 +257,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    println!("\nDone: a whole session flow, start to end, on {}.", match target.versions.len() {
-        1 => "one API generation",
-        _ => "both API generations",
-    });
+    println!(
+        "\nDone: a whole session flow, start to end, on {}.",
+        match target.versions.len() {
+            1 => "one API generation",
+            _ => "both API generations",
+        }
+    );
     ExitCode::SUCCESS
 }

@@ -50,8 +50,12 @@ static GLOBAL: Counting = Counting;
 
 const TOKEN_BODY: &str = r#"{"userName":"analyst","token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.ZmFrZQ.c2ln","tokenCreatedTime":"1648051501240","tokenExpiryDuration":"1648052401240","tokenType":"Bearer"}"#;
 
+const V2_TOKEN_BODY: &str = r#"{"token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.ZmFrZQ.c2ln","creation_time_in_millis":1648051501240,"expiration_time_in_millis":1648052401240,"scope":{"access_type":"FULL","org_id":0,"metadata_id":null},"valid_for_user_id":"0f0e0d0c-0000-4000-8000-000000000001","valid_for_username":"analyst"}"#;
+
 fn answer(path: &str) -> &'static str {
-    if path.ends_with("/gettoken") || path.ends_with("/login") {
+    if path.ends_with("/token/full") {
+        V2_TOKEN_BODY
+    } else if path.ends_with("/gettoken") || path.ends_with("/login") {
         TOKEN_BODY
     } else if path.ends_with("/session") {
         r#"{"userName":"analyst","privileges":["AUTHORING"]}"#
@@ -82,6 +86,10 @@ fn sdk_request() -> GetTokenRequest {
     GetTokenRequest::with_secret_key("analyst", "trusted-key")
 }
 
+fn v2_request() -> thoughtspot_session_core::v2::GetFullAccessTokenRequest {
+    thoughtspot_session_core::v2::GetFullAccessTokenRequest::with_secret_key("analyst", "trusted-key")
+}
+
 // ---------------------------------------------------------------------------------------
 // A minimal executor for in-process measurements (no runtime in the numbers)
 
@@ -107,6 +115,29 @@ impl HttpTransport for Canned {
     ) -> Result<http::Response<Bytes>, thoughtspot_session_core::TransportError> {
         Ok(http::Response::new(Bytes::from_static(TOKEN_BODY.as_bytes())))
     }
+}
+
+/// The in-memory transport of a REST API v2.0 cluster: the token/full answer.
+#[derive(Debug)]
+struct CannedV2;
+
+#[async_trait::async_trait]
+impl HttpTransport for CannedV2 {
+    async fn send(
+        &self,
+        _request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, thoughtspot_session_core::TransportError> {
+        Ok(http::Response::new(Bytes::from_static(V2_TOKEN_BODY.as_bytes())))
+    }
+}
+
+/// The SDK's v2.0 client over the in-memory transport, with no timer and no retries.
+fn canned_v2_client() -> SessionClient<CannedV2> {
+    SessionClient::builder("https://cluster.example.com")
+        .no_timeout()
+        .retry(RetryPolicy::disabled())
+        .build(CannedV2)
+        .expect("valid")
 }
 
 /// The hand-written request for the same bytes: encode the body, set the same headers.
@@ -163,14 +194,23 @@ fn core_cost() {
         .parse()
         .expect("uri");
     const N: u64 = 200_000;
+    let v2_client = canned_v2_client();
+    let v2 = v2_request();
     let mut rounds = Vec::new();
+    let mut v2_rounds = Vec::new();
     for _ in 0..5 {
         let sdk = measure(N, || {
             let r = block_on(client.get_token(&request)).expect("decodes");
             std::hint::black_box(r);
         });
         let raw = measure(N, || raw_minimum(&uri));
+        let full = measure(N, || {
+            use thoughtspot_session_core::v2::AuthApi;
+            let r = block_on(v2_client.token_full(&v2)).expect("decodes");
+            std::hint::black_box(r);
+        });
         rounds.push((sdk, raw));
+        v2_rounds.push(full);
     }
     let (sdk_ns, raw_ns, ratios) = (
         rounds.iter().map(|r| r.0.0).collect::<Vec<_>>(),
@@ -189,6 +229,12 @@ fn core_cost() {
         "| hand-written minimum (encode, build, decode) | {} | {:.1} |",
         spread(&raw_ns, 0),
         raw_allocs
+    );
+    let v2_ns: Vec<f64> = v2_rounds.iter().map(|r| r.0).collect();
+    println!(
+        "| SDK token_full, REST API v2.0 (whole client call) | {} | {:.1} |",
+        spread(&v2_ns, 0),
+        v2_rounds[0].1
     );
     println!(
         "\nSDK / minimum time: {} (target at most 1.3); allocations above the minimum: {:.1} (target at most 2)",
@@ -335,7 +381,14 @@ enum Variant {
     RawHyper,
     /// The SDK over hyper-util's client with a plain HttpConnector, as the raw client uses.
     SdkHyperPlain,
+    /// The SDK's REST API v2.0 token_full over the reqwest backend.
+    SdkReqwestV2,
+    /// The SDK's REST API v2.0 token_full over the hyper backend.
+    SdkHyperV2,
 }
+
+/// The v2.0 variants, measured beside the beta ones in the callgrind part.
+const V2_VARIANTS: [Variant; 2] = [Variant::SdkReqwestV2, Variant::SdkHyperV2];
 
 const VARIANTS: [Variant; 4] = [
     Variant::SdkReqwest,
@@ -352,6 +405,8 @@ impl Variant {
             Variant::SdkHyper => "sdk-hyper",
             Variant::RawHyper => "raw-hyper",
             Variant::SdkHyperPlain => "sdk-hyper-plain",
+            Variant::SdkReqwestV2 => "sdk-reqwest-v2",
+            Variant::SdkHyperV2 => "sdk-hyper-v2",
         }
     }
 
@@ -359,6 +414,7 @@ impl Variant {
         VARIANTS
             .into_iter()
             .chain([Variant::SdkHyperPlain])
+            .chain(V2_VARIANTS)
             .find(|v| v.name() == s)
             .expect("a variant name")
     }
@@ -380,6 +436,8 @@ enum Client {
         >,
     ),
     RawHyper(RawHyperClient, http::Uri),
+    SdkReqwestV2(SessionClient<thoughtspot_session_reqwest::ReqwestTransport>),
+    SdkHyperV2(SessionClient<thoughtspot_session_hyper::HyperTransport>),
 }
 
 fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
@@ -423,6 +481,16 @@ fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
                     .expect("client"),
             )
         }
+        Variant::SdkReqwestV2 => Client::SdkReqwestV2(
+            sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                .build(thoughtspot_session_reqwest::ReqwestTransport::new().expect("transport"))
+                .expect("client"),
+        ),
+        Variant::SdkHyperV2 => Client::SdkHyperV2(
+            sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                .build(thoughtspot_session_hyper::HyperTransport::new().expect("transport"))
+                .expect("client"),
+        ),
         Variant::RawHyper => {
             let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
             connector.set_nodelay(true);
@@ -444,6 +512,14 @@ impl Client {
             }
             Client::SdkHyperPlain(c) => {
                 std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
+            }
+            Client::SdkReqwestV2(c) => {
+                use thoughtspot_session_core::v2::AuthApi;
+                std::hint::black_box(c.token_full(&v2_request()).await.expect("token"));
+            }
+            Client::SdkHyperV2(c) => {
+                use thoughtspot_session_core::v2::AuthApi;
+                std::hint::black_box(c.token_full(&v2_request()).await.expect("token"));
             }
             Client::RawReqwest(c, url) => {
                 let body = serde_json::to_vec(&RawTokenRequest {
@@ -631,6 +707,16 @@ fn callgrind() {
             );
         }
     }
+    for (v, beta, label) in [(V2_VARIANTS[0], 0, "reqwest"), (V2_VARIANTS[1], 2, "hyper")] {
+        let a = callgrind_instructions(v, server.port, small);
+        let b = callgrind_instructions(v, server.port, large);
+        if let (Some(a), Some(b), Some(beta)) = (a, b, per[beta]) {
+            let v2 = b.saturating_sub(a) as f64 / (large - small) as f64;
+            println!(
+                "\nREST API v2.0 token_full on {label}: {v2:.0} instructions per request (beta get token: {beta:.0})"
+            );
+        }
+    }
     let per_call = |mode: &str| -> Option<f64> {
         let a = callgrind_run(&[mode, "2000"])?;
         let b = callgrind_run(&[mode, "12000"])?;
@@ -640,11 +726,13 @@ fn callgrind() {
         per_call("--profile-core"),
         per_call("--profile-raw"),
         per_call("--profile-fake"),
+        per_call("--profile-core-v2"),
     );
-    if let (Some(sdk), Some(raw), Some(fake)) = modes {
+    if let (Some(sdk), Some(raw), Some(fake), Some(v2)) = modes {
         println!(
             "\nIn-process instructions per get token call: SDK over an in-memory transport {sdk:.0}, \
-             hand-written minimum {raw:.0} (ratio {:.2}), SDK over FakeThoughtSpot {fake:.0}",
+             hand-written minimum {raw:.0} (ratio {:.2}), SDK over FakeThoughtSpot {fake:.0}; \
+             REST API v2.0 token_full over an in-memory transport {v2:.0}",
             sdk / raw
         );
     }
@@ -785,6 +873,15 @@ fn main() {
             let request = sdk_request();
             for _ in 0..args[1].parse::<usize>().expect("n") {
                 std::hint::black_box(block_on(client.get_token(&request)).expect("decodes"));
+            }
+            return;
+        }
+        Some("--profile-core-v2") => {
+            use thoughtspot_session_core::v2::AuthApi;
+            let client = canned_v2_client();
+            let request = v2_request();
+            for _ in 0..args[1].parse::<usize>().expect("n") {
+                std::hint::black_box(block_on(client.token_full(&request)).expect("decodes"));
             }
             return;
         }

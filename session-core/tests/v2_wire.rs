@@ -443,3 +443,48 @@ async fn auto_settles_on_the_first_generation_that_answers() {
     assert!(e.to_string().contains("neither REST API v2.0"), "{e}");
     assert_eq!((c.api_version(), neither.count()), (ApiVersion::Auto, 2));
 }
+
+#[tokio::test]
+async fn credentials_a_v2_cluster_echoes_are_scrubbed() {
+    let t = FnTransport::new(|r, _| {
+        // A careless cluster that quotes the request body in its error.
+        let echoed = String::from_utf8_lossy(r.body()).replace('"', "'");
+        let body = format!(
+            r#"{{"error":{{"message":{{"code":10097,"debug":"bad request: {echoed} with Bearer TOKEN-SECRET-0"}}}}}}"#
+        );
+        Reply::Answer(thoughtspot_mock_response(401, body))
+    });
+    let c = SessionClient::builder("https://ts.example.com")
+        .sleep(InstantSleep::default())
+        .access_token("TOKEN-SECRET-0")
+        .api_version(ApiVersion::V2)
+        .build(t.clone())
+        .unwrap();
+    let errors = [
+        c.token_full(&GetFullAccessTokenRequest::with_secret_key(
+            "alice",
+            "KEY-SECRET-1",
+        ))
+        .await
+        .unwrap_err(),
+        c.session_login(&V2Login::with_password("alice", "PW-SECRET-2"))
+            .await
+            .unwrap_err(),
+        c.token_validate(&ValidateTokenRequest::new("TOK-SECRET-3"))
+            .await
+            .unwrap_err(),
+        c.token_revoke(&RevokeTokenRequest::token("TOK-SECRET-4"))
+            .await
+            .unwrap_err(),
+    ];
+    for e in &errors {
+        let Error::Api(api) = e else { panic!("{e:?}") };
+        let shown = format!("{e} {e:?} {:?}", api.envelope());
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+}
+
+fn thoughtspot_mock_response(status: u16, body: String) -> http::Response<bytes::Bytes> {
+    thoughtspot_session_mock::response(status, &[("content-type", "application/json")], body)
+}

@@ -33,11 +33,28 @@ pub enum ExpiryFormat {
     AbsoluteMillis,
 }
 
-/// An in-process fake of a ThoughtSpot cluster's Session API, faithful to what real
-/// clusters do: cookie sessions from login, bearer tokens from get token (full or scoped to
-/// one object), expiry on a virtual clock, revoke and logout, and every failure as HTTP 500
-/// with the cluster's error envelope (upstream 401 for bad credentials, expired or revoked
-/// tokens and missing sessions; 400 for bad parameters).
+/// An in-process fake of a ThoughtSpot cluster's session and token endpoints, of both API
+/// generations on one state, faithful to what real clusters do: cookie sessions from login,
+/// bearer tokens (full, scoped to one object, or custom with row-level rules), expiry on a
+/// virtual clock, revoke and logout.
+///
+/// - **REST API v2 beta** (`/tspublic/rest/v2/session/...`): every failure is HTTP 500 with
+///   the cluster's error envelope (upstream 401 for bad credentials, expired or revoked
+///   tokens and missing sessions; 400 for bad parameters).
+/// - **REST API v2.0** (`/api/rest/2.0/auth/...`, every operation): 204 with no body for
+///   login, logout, revoke and configure; errors as JSON with `Content-Type:
+///   application/json` and the v2.0 body `{"error":{"message":{"code", "incident_id_guid",
+///   "trace_id_guid", "debug"}}}`: 400 (code 10002) for a missing or malformed body, an
+///   unknown object or org, or a token to validate that is invalid, expired or revoked; 401
+///   (10097) for wrong credentials or no session and no valid bearer token; 403 (10023) for
+///   configure or search without `ADMINISTRATION` or `CONTROL_TRUSTED_AUTH`, or an object
+///   token used for a session; 500 (10038) for an injected failure. The secret key wins
+///   over a password (spec 26.8); `GET session/token` mints a new 24-hour token of the
+///   session (spec 26.8); custom tokens keep their rules ([`FakeToken::rules`]);
+///   configure and search keep the trusted-auth setting per cluster and org.
+/// - A token minted on one generation works on the other, and a v2.0 login makes a cookie
+///   session that beta calls see. [`ApiGenerations`] makes the fake an old cluster (beta
+///   only) or a new one (v2.0 only).
 ///
 /// It implements [`HttpTransport`], so a `SessionClient` runs on it with no network; with
 /// the `server` feature it is also served over HTTP on 127.0.0.1. Clones share one cluster.
