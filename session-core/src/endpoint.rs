@@ -109,7 +109,7 @@ const V2_LOGIN_INDEX: usize = 8;
 /// (bearerAuth, login included) and never on token/full, token/object, token/custom.
 pub(crate) mod v2 {
     use super::*;
-    use crate::v2::{AuthSettings, CustomAccessToken, SessionToken, Token, TokenValidation, User};
+    use crate::v2::{AuthSettings, CustomAccessToken, GetTokenResponse, Token, TokenValidation, User};
 
     pub(crate) const SESSION_USER: Route = v2(
         "session/user",
@@ -187,9 +187,9 @@ pub(crate) mod v2 {
         route: SESSION_USER,
         decode: json::<SessionInfo>,
     };
-    pub(crate) static GET_SESSION_TOKEN: Endpoint<SessionToken> = Endpoint {
+    pub(crate) static GET_SESSION_TOKEN: Endpoint<GetTokenResponse> = Endpoint {
         route: SESSION_TOKEN,
-        decode: json::<SessionToken>,
+        decode: json::<GetTokenResponse>,
     };
     pub(crate) static POST_LOGIN: Endpoint<()> = Endpoint {
         route: LOGIN,

@@ -5,7 +5,7 @@ use super::request::{
     GetObjectAccessTokenRequest, LoginRequest, RevokeTokenRequest, SearchAuthSettingsRequest,
     ValidateTokenRequest,
 };
-use super::response::{AuthSettings, CustomAccessToken, SessionToken, Token, TokenValidation, User};
+use super::response::{AuthSettings, CustomAccessToken, GetTokenResponse, Token, TokenValidation, User};
 use crate::client::SessionClient;
 use crate::endpoint::v2 as rows;
 use crate::error::Error;
@@ -20,7 +20,7 @@ pub trait AuthApi: Send + Sync {
     /// `GET session/user`: the user of the calling session or token.
     async fn session_user(&self) -> Result<User, Error>;
     /// `GET session/token`: a token of the calling session.
-    async fn session_token(&self) -> Result<SessionToken, Error>;
+    async fn session_token(&self) -> Result<GetTokenResponse, Error>;
     /// `POST session/login` (204): a cookie session, kept by the client.
     async fn session_login(&self, request: &LoginRequest) -> Result<(), Error>;
     /// `POST session/logout` (204): ends the session; the client forgets the token and
@@ -48,7 +48,7 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
         self.inner().execute(&rows::GET_USER, None, &[], None).await
     }
 
-    async fn session_token(&self) -> Result<SessionToken, Error> {
+    async fn session_token(&self) -> Result<GetTokenResponse, Error> {
         self.inner()
             .execute(&rows::GET_SESSION_TOKEN, None, &[], None)
             .await
@@ -144,7 +144,7 @@ macro_rules! forward {
         #[async_trait]
         impl<A: AuthApi + ?Sized> AuthApi for $wrapper {
             async fn session_user(&self) -> Result<User, Error> { (**self).session_user().await }
-            async fn session_token(&self) -> Result<SessionToken, Error> { (**self).session_token().await }
+            async fn session_token(&self) -> Result<GetTokenResponse, Error> { (**self).session_token().await }
             async fn session_login(&self, r: &LoginRequest) -> Result<(), Error> { (**self).session_login(r).await }
             async fn session_logout(&self) -> Result<(), Error> { (**self).session_logout().await }
             async fn token_full(&self, r: &GetFullAccessTokenRequest) -> Result<Token, Error> { (**self).token_full(r).await }

@@ -43,6 +43,6 @@ pub use request::{
     ValidateTokenRequest,
 };
 pub use response::{
-    AuthSettings, ClusterPreferences, CustomAccessToken, OrgInfo, OrgPreference, Scope, SessionToken,
+    AuthSettings, ClusterPreferences, CustomAccessToken, GetTokenResponse, OrgInfo, OrgPreference, Scope,
     SettingsKey, Token, TokenValidation, User, UserInfo,
 };

@@ -67,12 +67,11 @@ impl Token {
     }
 }
 
-/// The token of the calling session, from `GET session/token` (the spec's
-/// `GetTokenResponse`). Spec 26.8 says the cluster mints a new 24-hour token from the
+/// The token of the calling session, from `GET session/token`. Spec 26.8 says the cluster mints a new 24-hour token from the
 /// session; spec 26.5 said it returns the caller's own: this type reads either.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct SessionToken {
+pub struct GetTokenResponse {
     /// The bearer token.
     pub token: AccessToken,
     /// When it was issued.
