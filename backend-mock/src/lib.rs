@@ -64,4 +64,4 @@ pub use fake::{
 pub use fn_transport::{FnTransport, Reply, response};
 pub use mock::{Expectation, MOCK_BASE_URL, MockError, MockResponse, MockTransport};
 #[cfg(feature = "server")]
-pub use server::FakeServer;
+pub use server::{FakeServer, ServeOptions};

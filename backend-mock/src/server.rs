@@ -42,10 +42,48 @@ pub struct FakeServer {
     task: JoinHandle<()>,
 }
 
+/// How a [`FakeServer`] serves: its port and its request log.
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// The port on 127.0.0.1; 0 lets the system pick one.
+    pub port: u16,
+    /// Writes one line per request to stderr: method, path, status and elapsed time, never
+    /// a header, a query or a body.
+    pub log_requests: bool,
+}
+
+impl ServeOptions {
+    /// A free port, no log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves on `port` (0: any free one).
+    #[must_use]
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Logs each request to stderr.
+    #[must_use]
+    pub fn with_request_log(mut self, log: bool) -> Self {
+        self.log_requests = log;
+        self
+    }
+}
+
 impl FakeServer {
     /// Binds 127.0.0.1 on a free port and serves `fake` on the current tokio runtime.
     pub async fn start(fake: FakeThoughtSpot) -> std::io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_with(fake, ServeOptions::default()).await
+    }
+
+    /// Binds 127.0.0.1 as `options` say and serves `fake` on the current tokio runtime.
+    pub async fn start_with(fake: FakeThoughtSpot, options: ServeOptions) -> std::io::Result<Self> {
+        let log = options.log_requests;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = oneshot::channel();
         let open = Arc::new(AtomicUsize::new(0));
@@ -60,7 +98,7 @@ impl FakeServer {
                         let counter = counter.clone();
                         counter.fetch_add(1, Ordering::SeqCst);
                         tokio::spawn(async move {
-                            let service = service_fn(move |request| serve(fake.clone(), request));
+                            let service = service_fn(move |request| serve(fake.clone(), request, log));
                             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                             counter.fetch_sub(1, Ordering::SeqCst);
                         });
@@ -111,14 +149,29 @@ impl Drop for FakeServer {
 async fn serve(
     fake: FakeThoughtSpot,
     request: hyper::Request<Incoming>,
+    log: bool,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let started = std::time::Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = answer(fake, request).await;
+    if log {
+        eprintln!(
+            "{method} {path} {} {:.1}ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    Ok(response)
+}
+
+async fn answer(fake: FakeThoughtSpot, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let mut response = hyper::Response::new(Full::new(Bytes::new()));
             *response.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
-            return Ok(response);
+            return response;
         }
     };
     let request = http::Request::from_parts(parts, body);
@@ -131,5 +184,5 @@ async fn serve(
             .unwrap_or_default(),
     };
     let (parts, body) = response.into_parts();
-    Ok(hyper::Response::from_parts(parts, Full::new(body)))
+    hyper::Response::from_parts(parts, Full::new(body))
 }
