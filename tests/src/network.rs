@@ -8,10 +8,9 @@ use std::time::Duration;
 use thoughtspot_session_core::{Error, GetTokenRequest, LoginRequest, SessionApi, SessionClient, TokioSleep};
 
 pub async fn refused_connection_is_a_connect_error(factory: Factory) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    let c = SessionClient::builder(format!("http://127.0.0.1:{port}"))
+    // Port 1 on loopback: nothing listens there and no test can take it (a port freed a
+    // moment ago may be bound again by a test running beside this one).
+    let c = SessionClient::builder("http://127.0.0.1:1")
         .sleep(TokioSleep::new())
         .build(factory(TransportOptions::default()))
         .expect("valid");
