@@ -117,14 +117,23 @@ async fn token_whoami_validate_revoke_on_both_generations() {
 
         // Nothing but `token` prints the token, and nothing prints the password or the key.
         let mut printed = String::new();
-        for args in [&["whoami"][..], &["validate"][..], &["revoke"][..], &["probe"][..], &["whoami", "-vv"][..]] {
+        for args in [
+            &["whoami"][..],
+            &["validate"][..],
+            &["revoke"][..],
+            &["probe"][..],
+            &["whoami", "-vv"][..],
+        ] {
             let out = cli(args, &with_token).await;
             printed += &(text(&out.stdout) + &text(&out.stderr));
         }
         let out = cli(&["whoami", "--user", "analyst", "-vv"], &with_password).await;
         printed += &(text(&out.stdout) + &text(&out.stderr));
         assert!(printed.contains("thoughtspot_session"), "-vv traces the calls");
-        assert!(!printed.contains("SECRET") && !printed.contains(&token), "{api}: {printed}");
+        assert!(
+            !printed.contains("SECRET") && !printed.contains(&token),
+            "{api}: {printed}"
+        );
         server.shutdown().await;
     }
 }

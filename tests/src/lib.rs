@@ -33,6 +33,27 @@ pub fn reqwest(options: TransportOptions) -> Arc<dyn HttpTransport> {
     Arc::new(transport)
 }
 
+/// The tower transport under test: hyper-util's client under a real layer stack, as an
+/// application runs it (a header its gateway wants, tracing, a concurrency limit, a
+/// timeout).
+pub fn tower(options: TransportOptions) -> Arc<dyn HttpTransport> {
+    use tower::ServiceBuilder;
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let stack = ServiceBuilder::new()
+        .layer(tower_http::set_header::SetRequestHeaderLayer::if_not_present(
+            http::HeaderName::from_static("x-app-gateway"),
+            http::HeaderValue::from_static("layer"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .timeout(std::time::Duration::from_secs(30))
+        .concurrency_limit(256)
+        .service(http);
+    let transport =
+        thoughtspot_session_tower::TowerTransport::new(stack).with_max_response_body(options.max_body);
+    Arc::new(transport)
+}
+
 /// The hyper transport under test.
 pub fn hyper(options: TransportOptions) -> Arc<dyn HttpTransport> {
     let transport = thoughtspot_session_hyper::HyperTransport::builder()
