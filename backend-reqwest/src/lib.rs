@@ -67,6 +67,8 @@
 //! - `rustls` (default): TLS through rustls, with the platform's root certificates.
 //! - `native-tls`: TLS through the platform's library (OpenSSL on Linux). With both on,
 //!   rustls is used.
+//! - `middleware`: [`ReqwestTransport::from_middleware`] takes a
+//!   `reqwest_middleware::ClientWithMiddleware`, so a team's middleware chain applies.
 
 // Library code does not panic: no unwrap or expect outside tests.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -95,9 +97,17 @@ pub fn client(base_url: impl Into<String>) -> Result<SessionClientBuilder<Reqwes
 /// [`HttpTransport`] over a `reqwest::Client`.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    client: Client,
     max_body: usize,
     urls: UrlCache,
+}
+
+/// The client a transport sends through.
+#[derive(Clone, Debug)]
+enum Client {
+    Plain(reqwest::Client),
+    #[cfg(feature = "middleware")]
+    Middleware(reqwest_middleware::ClientWithMiddleware),
 }
 
 /// The parsed form of the few URIs a session client sends to (its five endpoints), so that
@@ -136,7 +146,7 @@ impl ReqwestTransport {
     /// the crate docs), with the default body cap.
     pub fn from_client(client: reqwest::Client) -> Self {
         Self {
-            client,
+            client: Client::Plain(client),
             max_body: DEFAULT_MAX_RESPONSE_BODY,
             urls: UrlCache::default(),
         }
@@ -149,9 +159,34 @@ impl ReqwestTransport {
         self
     }
 
-    /// The underlying client.
-    pub fn reqwest_client(&self) -> &reqwest::Client {
-        &self.client
+    /// A transport over a reqwest-middleware chain the application owns (feature
+    /// `middleware`), so that its middleware (tracing, metrics, auth, caching) applies to
+    /// every call; the chain's client settings apply as with
+    /// [`from_client`](Self::from_client), with the default body cap.
+    ///
+    /// **Retries.** The session client retries by its [`RetryPolicy`]: GETs on 429, 502,
+    /// 503, 504 and transport failures, a POST only when it never left. A retry middleware
+    /// in the chain (e.g. `reqwest-retry`) retries again underneath, so one call can make
+    /// attempts × attempts requests, and it may resend a POST the cluster already
+    /// processed (a second token, a repeated login). Keep one: build the session client
+    /// with `.retry(RetryPolicy::disabled())` to leave retrying to the middleware, or leave
+    /// the retry middleware out of the chain given here.
+    #[cfg(feature = "middleware")]
+    pub fn from_middleware(client: reqwest_middleware::ClientWithMiddleware) -> Self {
+        Self {
+            client: Client::Middleware(client),
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+            urls: UrlCache::default(),
+        }
+    }
+
+    /// The underlying client; `None` for a transport over a middleware chain.
+    pub fn reqwest_client(&self) -> Option<&reqwest::Client> {
+        match &self.client {
+            Client::Plain(client) => Some(client),
+            #[cfg(feature = "middleware")]
+            Client::Middleware(_) => None,
+        }
     }
 }
 
@@ -288,7 +323,7 @@ impl ReqwestTransportBuilder {
             .build()
             .map_err(|e| ConfigError::with_source("the HTTP client could not be built", e))?;
         Ok(ReqwestTransport {
-            client,
+            client: Client::Plain(client),
             max_body: self.max_body,
             urls: UrlCache::default(),
         })
@@ -315,7 +350,14 @@ impl HttpTransport for ReqwestTransport {
         *request.headers_mut() = parts.headers;
         *request.version_mut() = parts.version;
         *request.body_mut() = Some(body.into());
-        let mut response = self.client.execute(request).await.map_err(transport_error)?;
+        let mut response = match &self.client {
+            Client::Plain(client) => client.execute(request).await.map_err(transport_error)?,
+            #[cfg(feature = "middleware")]
+            Client::Middleware(client) => client.execute(request).await.map_err(|e| match e {
+                reqwest_middleware::Error::Reqwest(e) => transport_error(e),
+                reqwest_middleware::Error::Middleware(e) => TransportError::other(e),
+            })?,
+        };
         if response
             .content_length()
             .is_some_and(|len| len > self.max_body as u64)

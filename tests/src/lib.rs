@@ -33,6 +33,43 @@ pub fn reqwest(options: TransportOptions) -> Arc<dyn HttpTransport> {
     Arc::new(transport)
 }
 
+/// How many requests [`Recorder`] middlewares have seen, in every test of a binary.
+pub static MIDDLEWARE_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A reqwest-middleware middleware that counts each request and marks it with a header.
+pub struct Recorder;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for Recorder {
+    async fn handle(
+        &self,
+        mut request: ::reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<::reqwest::Response> {
+        MIDDLEWARE_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        request
+            .headers_mut()
+            .insert("x-middleware", http::HeaderValue::from_static("recorder"));
+        next.run(request, extensions).await
+    }
+}
+
+/// The reqwest transport over a reqwest-middleware chain under test.
+pub fn reqwest_middleware(options: TransportOptions) -> Arc<dyn HttpTransport> {
+    let client = ::reqwest::Client::builder()
+        .redirect(::reqwest::redirect::Policy::none())
+        .build()
+        .expect("the reqwest client builds");
+    let chain = reqwest_middleware::ClientBuilder::new(client)
+        .with(Recorder)
+        .build();
+    Arc::new(
+        thoughtspot_session_reqwest::ReqwestTransport::from_middleware(chain)
+            .with_max_response_body(options.max_body),
+    )
+}
+
 /// The tower transport under test: hyper-util's client under a real layer stack, as an
 /// application runs it (a header its gateway wants, tracing, a concurrency limit, a
 /// timeout).
