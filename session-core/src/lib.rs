@@ -77,6 +77,8 @@
 //!
 //! - `rt-tokio`: `TokioSleep`, a [`Sleep`] over tokio's timer. Off by default: core
 //!   depends on no runtime.
+//! - `blocking`: `BlockingClient`, every operation as a plain method on a tokio runtime of
+//!   its own, for code without async (implies `rt-tokio`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Library code does not panic: no unwrap or expect outside tests.
@@ -84,6 +86,8 @@
 
 mod api;
 mod auth;
+#[cfg(feature = "blocking")]
+mod blocking;
 mod client;
 mod endpoint;
 mod error;
@@ -101,6 +105,8 @@ pub mod v2;
 mod version;
 
 pub use api::SessionApi;
+#[cfg(feature = "blocking")]
+pub use blocking::BlockingClient;
 pub use client::{DEFAULT_TIMEOUT, NoTransport, SessionClient, SessionClientBuilder};
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, InvalidRequest, StatusError, TimeoutError, TransportError,

@@ -1,0 +1,156 @@
+//! `BlockingClient`: the client for code without async (feature `blocking`).
+
+use crate::api::SessionApi;
+use crate::client::SessionClient;
+use crate::error::{ConfigError, Error, InvalidRequest};
+use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
+use crate::transport::HttpTransport;
+use crate::v2::{
+    AuthApi, AuthSettings, ConfigureAuthSettingsRequest, CustomAccessToken, GetCustomAccessTokenRequest,
+    GetFullAccessTokenRequest, GetObjectAccessTokenRequest, GetTokenResponse, RevokeTokenRequest,
+    SearchAuthSettingsRequest, Token, TokenValidation, User, ValidateTokenRequest,
+};
+use std::future::Future;
+use std::sync::Arc;
+
+/// A [`SessionClient`] for synchronous code (CLI tools, batch jobs, sync web frameworks):
+/// every operation of [`SessionApi`] and [`AuthApi`] as a plain method that blocks until it
+/// is done, on a tokio runtime the client owns (one worker thread). Cheap to clone; clones
+/// share the client and the runtime, and may be used from several threads at once.
+///
+/// Called from inside an async runtime, a method returns an [`Error::InvalidRequest`]
+/// (blocking there would stall the runtime): use the async client there.
+///
+/// ```
+/// use thoughtspot_session_core::{BlockingClient, GetTokenRequest, SessionClient, TokioSleep};
+/// # use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+/// # let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).secret_key("key").build();
+/// # let transport = fake.clone();
+/// # let base_url = thoughtspot_session_mock::FAKE_BASE_URL;
+///
+/// let client = BlockingClient::new(
+///     SessionClient::builder(base_url).sleep(TokioSleep::new()).build(transport).unwrap(),
+/// )
+/// .unwrap();
+/// let issued = client.get_token(&GetTokenRequest::with_secret_key("analyst", "key")).unwrap();
+/// assert!(issued.token().is_some());
+/// ```
+pub struct BlockingClient<T> {
+    client: SessionClient<T>,
+    runtime: Arc<OwnedRuntime>,
+}
+
+impl<T> Clone for BlockingClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            runtime: Arc::clone(&self.runtime),
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for BlockingClient<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The runtime, shut down without blocking when the last clone drops inside another
+/// runtime (dropping a runtime there would panic).
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl<T: HttpTransport> BlockingClient<T> {
+    /// Wraps `client`, starting the runtime its calls run on.
+    pub fn new(client: SessionClient<T>) -> Result<Self, ConfigError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("thoughtspot-session-blocking")
+            .enable_all()
+            .build()
+            .map_err(|e| ConfigError::with_source("the blocking client's runtime could not start", e))?;
+        Ok(Self {
+            client,
+            runtime: Arc::new(OwnedRuntime(Some(runtime))),
+        })
+    }
+
+    /// The async client underneath (its token, cookies and settings are this client's).
+    pub fn client(&self) -> &SessionClient<T> {
+        &self.client
+    }
+
+    fn block_on<O>(&self, call: impl Future<Output = Result<O, Error>>) -> Result<O, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(InvalidRequest::new(
+                "a BlockingClient method was called from inside an async runtime, where blocking would \
+                 stall it: call the async SessionClient (client()) there",
+            )
+            .into());
+        }
+        match &self.runtime.0 {
+            Some(runtime) => runtime.block_on(call),
+            // Taken only in drop, so never seen by a live client.
+            None => Err(InvalidRequest::new("the blocking client's runtime is gone").into()),
+        }
+    }
+}
+
+macro_rules! blocking {
+    ($($(#[$doc:meta])* $trait:ident::$name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        impl<T: HttpTransport> BlockingClient<T> {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self, $($arg: $ty),*) -> Result<$out, Error> {
+                    self.block_on(<SessionClient<T> as $trait>::$name(&self.client, $($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+blocking! {
+    /// [`SessionApi::get_session_info`], blocking.
+    SessionApi::get_session_info() -> SessionInfo;
+    /// [`SessionApi::login`], blocking.
+    SessionApi::login(request: &LoginRequest) -> SessionLoginResponse;
+    /// [`SessionApi::logout`], blocking.
+    SessionApi::logout() -> bool;
+    /// [`SessionApi::get_token`], blocking.
+    SessionApi::get_token(request: &GetTokenRequest) -> SessionLoginResponse;
+    /// [`SessionApi::revoke_token`], blocking.
+    SessionApi::revoke_token() -> bool;
+    /// [`AuthApi::session_user`], blocking.
+    AuthApi::session_user() -> User;
+    /// [`AuthApi::session_token`], blocking.
+    AuthApi::session_token() -> GetTokenResponse;
+    /// [`AuthApi::session_login`], blocking.
+    AuthApi::session_login(request: &crate::v2::LoginRequest) -> ();
+    /// [`AuthApi::session_logout`], blocking.
+    AuthApi::session_logout() -> ();
+    /// [`AuthApi::token_full`], blocking.
+    AuthApi::token_full(request: &GetFullAccessTokenRequest) -> Token;
+    /// [`AuthApi::token_object`], blocking.
+    AuthApi::token_object(request: &GetObjectAccessTokenRequest) -> Token;
+    /// [`AuthApi::token_custom`], blocking.
+    AuthApi::token_custom(request: &GetCustomAccessTokenRequest) -> CustomAccessToken;
+    /// [`AuthApi::token_revoke`], blocking.
+    AuthApi::token_revoke(request: &RevokeTokenRequest) -> ();
+    /// [`AuthApi::token_validate`], blocking.
+    AuthApi::token_validate(request: &ValidateTokenRequest) -> TokenValidation;
+    /// [`AuthApi::configure_auth_settings`], blocking.
+    AuthApi::configure_auth_settings(request: &ConfigureAuthSettingsRequest) -> ();
+    /// [`AuthApi::search_auth_settings`], blocking.
+    AuthApi::search_auth_settings(request: &SearchAuthSettingsRequest) -> AuthSettings;
+}

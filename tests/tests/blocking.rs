@@ -1,0 +1,132 @@
+//! BlockingClient from plain `#[test]` functions, against the fake served on loopback,
+//! over the reqwest and hyper backends.
+
+use std::sync::Arc;
+use std::time::Duration;
+use thoughtspot_session_core::v2::GetFullAccessTokenRequest;
+use thoughtspot_session_core::{
+    ApiVersion, BlockingClient, Error, GetTokenRequest, HttpTransport, LoginRequest, SessionClient,
+    TokioSleep,
+};
+use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
+use thoughtspot_session_tests::Watchdog;
+
+/// Serves a fake on loopback from a thread of its own; the server lives until the process
+/// ends.
+fn serve() -> (FakeThoughtSpot, String) {
+    let fake = FakeThoughtSpot::builder()
+        .user(FakeUser::new("analyst", "pw"))
+        .secret_key("key")
+        .build();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let served = fake.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let server = FakeServer::start(served).await.expect("serves");
+            tx.send(server.base_url()).expect("sent");
+            std::future::pending::<()>().await;
+        });
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the server's URL");
+    (fake, url)
+}
+
+fn transports() -> [Arc<dyn HttpTransport>; 2] {
+    [
+        thoughtspot_session_tests::reqwest(Default::default()),
+        thoughtspot_session_tests::hyper(Default::default()),
+    ]
+}
+
+fn blocking(
+    url: &str,
+    transport: Arc<dyn HttpTransport>,
+    version: ApiVersion,
+) -> BlockingClient<Arc<dyn HttpTransport>> {
+    BlockingClient::new(
+        SessionClient::builder(url)
+            .sleep(TokioSleep::new())
+            .timeout(Duration::from_secs(10))
+            .api_version(version)
+            .build(transport)
+            .expect("valid"),
+    )
+    .expect("a runtime")
+}
+
+#[test]
+fn every_operation_as_a_plain_call_on_both_backends() {
+    let _watchdog = Watchdog::start("blocking::every_operation_as_a_plain_call_on_both_backends");
+    let (fake, url) = serve();
+    for transport in transports() {
+        for version in [ApiVersion::V2Beta, ApiVersion::V2] {
+            let c = blocking(&url, transport.clone(), version);
+            let issued = c
+                .get_token(&GetTokenRequest::with_secret_key("analyst", "key"))
+                .expect("token");
+            c.client().use_token(&issued).expect("usable");
+            c.login(&LoginRequest::bearer()).expect("login");
+            assert_eq!(c.get_session_info().expect("info").user_name(), Some("analyst"));
+            assert!(c.logout().expect("logout"));
+            let full = c
+                .token_full(&GetFullAccessTokenRequest::with_secret_key("analyst", "key"))
+                .expect("token/full");
+            c.client().set_access_token(full.token).expect("valid");
+            assert_eq!(c.session_user().expect("user").name(), "analyst");
+            let refused = c
+                .login(&LoginRequest::with_password("analyst", "wrong"))
+                .expect_err("refused");
+            assert!(refused.is_unauthorized(), "{refused}");
+        }
+    }
+    assert!(fake.count("get token") >= 2 && fake.count("token/full") >= 4);
+}
+
+#[test]
+fn several_threads_share_one_client() {
+    let _watchdog = Watchdog::start("blocking::several_threads_share_one_client");
+    let (fake, url) = serve();
+    let c = blocking(
+        &url,
+        thoughtspot_session_tests::hyper(Default::default()),
+        ApiVersion::V2,
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    c.get_token(&GetTokenRequest::with_secret_key("analyst", "key"))
+                        .expect("token");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("no thread panicked");
+    }
+    assert_eq!(fake.count("token/full"), 160);
+}
+
+#[tokio::test]
+async fn inside_a_runtime_it_refuses_and_drops_without_a_panic() {
+    let _watchdog = Watchdog::start("blocking::inside_a_runtime_it_refuses_and_drops_without_a_panic");
+    let fake = FakeThoughtSpot::builder()
+        .user(FakeUser::new("a", "pw"))
+        .secret_key("k")
+        .build();
+    let c = BlockingClient::new(fake.client()).expect("a runtime");
+    let e = c
+        .get_token(&GetTokenRequest::with_secret_key("a", "k"))
+        .expect_err("refused");
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
+    assert!(e.to_string().contains("inside an async runtime"), "{e}");
+    assert_eq!(fake.count("get token"), 0, "nothing was sent");
+    drop(c);
+}
