@@ -44,6 +44,8 @@
 //!
 //! ## Features
 //!
+//! - `wiremock`: `FakeThoughtSpot` answers as a `wiremock::Respond`, and
+//!   `FakeThoughtSpot::mount` puts the whole stateful cluster on a team's own `MockServer`.
 //! - `server`: `FakeServer` serves a `FakeThoughtSpot` over HTTP/1.1 on 127.0.0.1 (hyper
 //!   and tokio), so the real backends, or clients in other languages, can run against it.
 
@@ -55,6 +57,8 @@ mod fn_transport;
 mod mock;
 #[cfg(feature = "server")]
 mod server;
+#[cfg(feature = "wiremock")]
+mod wiremock_respond;
 
 pub use clock::{AdvancingSleep, InstantSleep, ManualClock};
 pub use fake::{

@@ -30,6 +30,7 @@ pub struct Connected {
     pub fake: FakeThoughtSpot,
     pub client: SessionClient<Arc<dyn HttpTransport>>,
     _server: Option<FakeServer>,
+    _wiremock: Option<crate::harness::SafeDropServer>,
 }
 
 /// The client reaches the fake in-process, as its transport, speaking `version`.
@@ -45,6 +46,7 @@ pub async fn in_process(fake: FakeThoughtSpot, version: ApiVersion) -> Connected
         fake,
         client,
         _server: None,
+        _wiremock: None,
     }
 }
 
@@ -63,6 +65,25 @@ pub async fn over_loopback(fake: FakeThoughtSpot, factory: Factory, version: Api
         fake,
         client,
         _server: Some(server),
+        _wiremock: None,
+    }
+}
+
+/// The client reaches the fake mounted on a wiremock server (`FakeThoughtSpot::mount`),
+/// through the reqwest transport, speaking `version`.
+pub async fn on_wiremock(fake: FakeThoughtSpot, version: ApiVersion) -> Connected {
+    let server = crate::harness::SafeDropServer::start().await;
+    fake.mount(&server).await;
+    let client = SessionClient::builder(server.uri())
+        .sleep(TokioSleep::new())
+        .api_version(version)
+        .build(crate::reqwest(TransportOptions::default()))
+        .expect("valid");
+    Connected {
+        fake,
+        client,
+        _server: None,
+        _wiremock: Some(server),
     }
 }
 
@@ -270,14 +291,15 @@ pub async fn v2_operations(c: &Connected) -> Vec<String> {
     t
 }
 
-/// Runs each fake scenario three ways on both API generations and checks the transcripts
+/// Runs each fake scenario four ways (in-process, over loopback through reqwest and hyper,
+/// and mounted on a wiremock server) on both API generations and checks the transcripts
 /// of each generation are identical.
 #[macro_export]
 macro_rules! fake_suite {
     ($($scenario:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $scenario() {
-            use $crate::fake::{cluster, in_process, over_loopback};
+            use $crate::fake::{cluster, in_process, on_wiremock, over_loopback};
             let name = concat!(module_path!(), "::", stringify!($scenario));
             let _watchdog = $crate::Watchdog::start(name);
             $crate::within(name, async {
@@ -289,7 +311,9 @@ macro_rules! fake_suite {
                     let reqwest =
                         $crate::fake::$scenario(&over_loopback(cluster(), $crate::reqwest, version).await).await;
                     let hyper = $crate::fake::$scenario(&over_loopback(cluster(), $crate::hyper, version).await).await;
+                    let wiremock = $crate::fake::$scenario(&on_wiremock(cluster(), version).await).await;
                     assert!(!in_process.is_empty());
+                    assert_eq!(in_process, wiremock, "{version:?}: in-process and the fake on wiremock differ");
                     assert_eq!(in_process, reqwest, "{version:?}: in-process and reqwest over loopback differ");
                     assert_eq!(in_process, hyper, "{version:?}: in-process and hyper over loopback differ");
                 }
