@@ -381,6 +381,8 @@ enum Variant {
     RawHyper,
     /// The SDK over hyper-util's client with a plain HttpConnector, as the raw client uses.
     SdkHyperPlain,
+    /// The SDK over the tower backend, on hyper-util's client with a plain HttpConnector.
+    SdkTower,
     /// The SDK's REST API v2.0 token_full over the reqwest backend.
     SdkReqwestV2,
     /// The SDK's REST API v2.0 token_full over the hyper backend.
@@ -405,6 +407,7 @@ impl Variant {
             Variant::SdkHyper => "sdk-hyper",
             Variant::RawHyper => "raw-hyper",
             Variant::SdkHyperPlain => "sdk-hyper-plain",
+            Variant::SdkTower => "sdk-tower",
             Variant::SdkReqwestV2 => "sdk-reqwest-v2",
             Variant::SdkHyperV2 => "sdk-hyper-v2",
         }
@@ -413,7 +416,7 @@ impl Variant {
     fn parse(s: &str) -> Self {
         VARIANTS
             .into_iter()
-            .chain([Variant::SdkHyperPlain])
+            .chain([Variant::SdkHyperPlain, Variant::SdkTower])
             .chain(V2_VARIANTS)
             .find(|v| v.name() == s)
             .expect("a variant name")
@@ -436,6 +439,7 @@ enum Client {
         >,
     ),
     RawHyper(RawHyperClient, http::Uri),
+    SdkTower(SessionClient<thoughtspot_session_tower::TowerTransport<RawHyperClient>>),
     SdkReqwestV2(SessionClient<thoughtspot_session_reqwest::ReqwestTransport>),
     SdkHyperV2(SessionClient<thoughtspot_session_hyper::HyperTransport>),
 }
@@ -481,6 +485,17 @@ fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
                     .expect("client"),
             )
         }
+        Variant::SdkTower => {
+            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            connector.set_nodelay(true);
+            let raw = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+            Client::SdkTower(
+                sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                    .build(thoughtspot_session_tower::TowerTransport::new(raw))
+                    .expect("client"),
+            )
+        }
         Variant::SdkReqwestV2 => Client::SdkReqwestV2(
             sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
                 .build(thoughtspot_session_reqwest::ReqwestTransport::new().expect("transport"))
@@ -511,6 +526,9 @@ impl Client {
                 std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
             }
             Client::SdkHyperPlain(c) => {
+                std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
+            }
+            Client::SdkTower(c) => {
                 std::hint::black_box(c.get_token(&sdk_request()).await.expect("token"));
             }
             Client::SdkReqwestV2(c) => {
@@ -706,6 +724,18 @@ fn callgrind() {
                 s - r
             );
         }
+    }
+    let plain = |v| {
+        let a = callgrind_instructions(v, server.port, small)?;
+        let b = callgrind_instructions(v, server.port, large)?;
+        Some(b.saturating_sub(a) as f64 / (large - small) as f64)
+    };
+    if let (Some(tower), Some(hyper)) = (plain(Variant::SdkTower), plain(Variant::SdkHyperPlain)) {
+        println!(
+            "\nThe tower backend on hyper-util's client: {tower:.0} instructions per request; the hyper backend \
+             on the same client: {hyper:.0}; tower over hyper {:+.0} (target at most +1,000)",
+            tower - hyper
+        );
     }
     for (v, beta, label) in [(V2_VARIANTS[0], 0, "reqwest"), (V2_VARIANTS[1], 2, "hyper")] {
         let a = callgrind_instructions(v, server.port, small);
