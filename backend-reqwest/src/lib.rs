@@ -67,7 +67,7 @@
 //! - `rustls` (default): TLS through rustls, with the platform's root certificates.
 //! - `native-tls`: TLS through the platform's library (OpenSSL on Linux). With both on,
 //!   rustls is used.
-//! - `middleware`: [`ReqwestTransport::from_middleware`] takes a
+//! - `middleware`: `ReqwestTransport::from_middleware` takes a
 //!   `reqwest_middleware::ClientWithMiddleware`, so a team's middleware chain applies.
 
 // Library code does not panic: no unwrap or expect outside tests.

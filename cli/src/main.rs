@@ -10,6 +10,9 @@
 //! (`--password-file`, `--secret-key-file`, `--token-file`), or from a prompt when a
 //! terminal is attached.
 
+// The doc comments of the arguments are the --help text, where a URL reads best bare.
+#![allow(rustdoc::bare_urls)]
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::process::ExitCode;

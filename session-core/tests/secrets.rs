@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use support::*;
 use thoughtspot_session_core::{
     Error, GetTokenRequest, LoginRequest, SessionApi, SessionClient, SessionLoginResponse, TransportError,
@@ -17,20 +15,6 @@ const SECRETS: [&str; 6] = [
     "JS-cookie",
     "CID-cookie",
 ];
-
-/// Collects everything the tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A cluster that sets cookies, issues tokens, and fails in every way, echoing secrets in
 /// its bodies and headers where a careless client might print them.
@@ -152,7 +136,7 @@ async fn no_secret_reaches_debug_display_or_traces() {
     show("timeout", format!("{timeout:?}"), Some(timeout.to_string()));
 
     // The checks would be empty if nothing had been printed or traced.
-    let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traces = captured.text();
     assert!(
         traces.contains("thoughtspot_session") && traces.contains("operation=\"get token\""),
         "{traces}"

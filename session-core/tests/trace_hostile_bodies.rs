@@ -6,23 +6,8 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use support::*;
 use thoughtspot_session_core::{GetTokenRequest, SessionApi};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Where a broken or hostile server puts a secret: (status, Location, body).
 const HOSTILE: &[(u16, &str, &str)] = &[
@@ -71,7 +56,7 @@ async fn events_quote_nothing_a_hostile_server_sent() {
             assert!(!e.to_string().contains("SECRET"), "{e}");
         }
     }
-    let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traces = captured.text();
     assert!(
         traces.contains("call failed") && traces.contains("retrying"),
         "{traces}"

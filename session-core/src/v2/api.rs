@@ -9,6 +9,7 @@ use super::response::{AuthSettings, CustomAccessToken, GetTokenResponse, Token, 
 use crate::client::SessionClient;
 use crate::endpoint::v2 as rows;
 use crate::error::Error;
+use crate::secret::{Password, SecretKey};
 use crate::transport::HttpTransport;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -40,6 +41,14 @@ pub trait AuthApi: Send + Sync {
     async fn configure_auth_settings(&self, request: &ConfigureAuthSettingsRequest) -> Result<(), Error>;
     /// `POST search`: reads the trusted-authentication settings.
     async fn search_auth_settings(&self, request: &SearchAuthSettingsRequest) -> Result<AuthSettings, Error>;
+}
+
+/// The credentials of a token request: what an error text must never quote.
+fn credentials<'a>(password: Option<&'a Password>, secret_key: Option<&'a SecretKey>) -> [&'a str; 2] {
+    [
+        password.map_or("", |p| p.secret()),
+        secret_key.map_or("", |k| k.secret()),
+    ]
 }
 
 #[async_trait]
@@ -74,10 +83,7 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
     async fn token_full(&self, request: &GetFullAccessTokenRequest) -> Result<Token, Error> {
         request.validate()?;
         let body = Self::encode(request)?;
-        let secrets = [
-            request.password().map_or("", |p| p.secret()),
-            request.secret_key().map_or("", |k| k.secret()),
-        ];
+        let secrets = credentials(request.password(), request.secret_key());
         self.inner()
             .execute(&rows::GET_FULL_TOKEN, Some(body), &secrets, None)
             .await
@@ -86,10 +92,7 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
     async fn token_object(&self, request: &GetObjectAccessTokenRequest) -> Result<Token, Error> {
         request.validate()?;
         let body = Self::encode(request)?;
-        let secrets = [
-            request.password().map_or("", |p| p.secret()),
-            request.secret_key().map_or("", |k| k.secret()),
-        ];
+        let secrets = credentials(request.password(), request.secret_key());
         self.inner()
             .execute(&rows::GET_OBJECT_TOKEN, Some(body), &secrets, None)
             .await
@@ -98,10 +101,7 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
     async fn token_custom(&self, request: &GetCustomAccessTokenRequest) -> Result<CustomAccessToken, Error> {
         request.validate()?;
         let body = Self::encode(request)?;
-        let secrets = [
-            request.password().map_or("", |p| p.secret()),
-            request.secret_key().map_or("", |k| k.secret()),
-        ];
+        let secrets = credentials(request.password(), request.secret_key());
         self.inner()
             .execute(&rows::GET_CUSTOM_TOKEN, Some(body), &secrets, None)
             .await
