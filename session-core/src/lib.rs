@@ -65,7 +65,7 @@
 //! | | |
 //! |---|---|
 //! | headers | `Accept: application/json` always; `Content-Type: application/json` with a body; `User-Agent: thoughtspot-session-core/<version>`; `X-Requested-By: ThoughtSpot`; `Accept-Language` when configured |
-//! | auth | `Authorization: Bearer` on get session info, login and revoke token; never on logout or get token; never with an empty token |
+//! | auth | v2 beta: `Authorization: Bearer` on get session info, login and revoke token, never on logout or get token; REST API v2.0: on every operation the spec secures, never on token/full, token/object or token/custom; never with an empty token |
 //! | cookies | every `Set-Cookie` of the cluster is kept and sent back to it on later calls, logout included; logout and revoke token forget the token and cookies they started with, even when the call fails (a token set or a login made meanwhile stays); a late answer to a call sent before the session ended cannot bring it back |
 //! | timeout | a whole-call timeout (default 60 s) and an optional per-attempt timeout, both on the injected [`Sleep`] |
 //! | retries | [`RetryPolicy`]: by default GET on 429/502/503/504, connect and timeout errors, 3 attempts; a POST only after a connect error |

@@ -5,8 +5,10 @@
 //!   real transport, or the in-process MockTransport); [`contract_suite!`] runs them all.
 //! - [`network`]: scenarios only a real socket has (refused connections, body caps,
 //!   redirects to another server); [`network_suite!`] runs them.
-//! - [`fake`]: behavioural scenarios against FakeThoughtSpot, run in-process and over
-//!   loopback through each production backend; [`fake_suite!`] runs them.
+//! - [`fake`]: behavioural scenarios against FakeThoughtSpot, run in-process, over
+//!   loopback through each production backend and mounted on wiremock, on both API
+//!   generations; [`fake_suite!`] runs them.
+//! - [`watchdog`]: the time limits every test here runs under.
 
 // An unpublished test crate: its items are documented where it helps the reader.
 #![allow(missing_docs)]
