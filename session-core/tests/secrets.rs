@@ -49,12 +49,7 @@ fn hostile_cluster() -> FnTransport {
 #[tokio::test]
 async fn no_secret_reaches_debug_display_or_traces() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let subscriber = captured.subscriber();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let mut printed = String::new();

@@ -31,12 +31,7 @@ const HOSTILE: &[(u16, &str, &str)] = &[
 #[tokio::test]
 async fn events_quote_nothing_a_hostile_server_sent() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let subscriber = captured.subscriber();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     for &(status, location, body) in HOSTILE {

@@ -61,6 +61,16 @@ impl std::io::Write for Captured {
 }
 
 impl Captured {
+    /// A subscriber that writes every event and span, down to TRACE, into `self`.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish()
+    }
+
     /// What was written, as text.
     pub fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
