@@ -24,6 +24,16 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use thoughtspot_session_core::{AccessLevel, AccessToken, SecretKey};
 
+/// The value of a step that either goes on or has the error answer, which it returns.
+macro_rules! or_answer {
+    ($step:expr) => {
+        match $step {
+            Ok(value) => value,
+            Err(answer) => return answer,
+        }
+    };
+}
+
 pub(crate) const CODE_BAD_REQUEST: i64 = 10002;
 pub(crate) const CODE_UNAUTHORIZED: i64 = 10097;
 pub(crate) const CODE_FORBIDDEN: i64 = 10023;
@@ -125,10 +135,7 @@ impl Call<'_> {
     }
 
     fn v2_session_user(&mut self) -> Response<Bytes> {
-        let (name, org) = match self.v2_caller() {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let (name, org) = or_answer!(self.v2_caller());
         let Some(u) = self.config.users.get(&name) else {
             return self.v2_unauthorized("User no longer exists");
         };
@@ -188,10 +195,7 @@ impl Call<'_> {
     }
 
     fn v2_session_token(&mut self) -> Response<Bytes> {
-        let (name, org) = match self.v2_caller() {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let (name, org) = or_answer!(self.v2_caller());
         let record = self.mint(&name, AccessLevel::Full, None, org, SESSION_TOKEN_LIFETIME);
         let mut body = self.token_json(&record);
         if let Some(map) = body.as_object_mut() {
@@ -201,10 +205,7 @@ impl Call<'_> {
     }
 
     fn v2_login(&mut self) -> Response<Bytes> {
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
+        let body = or_answer!(self.v2_body());
         let username = body.get("username").and_then(Value::as_str);
         let password = body.get("password").and_then(Value::as_str);
         let (user, orgs, token) = match (username, password) {
@@ -346,22 +347,10 @@ impl Call<'_> {
     }
 
     fn v2_token(&mut self, object: bool) -> Response<Bytes> {
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        let user = match self.v2_credentials(&body) {
-            Ok(u) => u,
-            Err(r) => return r,
-        };
-        let lifetime = match self.v2_lifetime(&body) {
-            Ok(l) => l,
-            Err(r) => return r,
-        };
-        let org = match self.v2_org(&user, body.get("org_id")) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
+        let body = or_answer!(self.v2_body());
+        let user = or_answer!(self.v2_credentials(&body));
+        let lifetime = or_answer!(self.v2_lifetime(&body));
+        let org = or_answer!(self.v2_org(&user, body.get("org_id")));
         let (level, object_id) = if object {
             let id = body.get("object_id").and_then(Value::as_str).map(str::to_owned);
             match id {
@@ -376,10 +365,7 @@ impl Call<'_> {
     }
 
     fn v2_custom_token(&mut self) -> Response<Bytes> {
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
+        let body = or_answer!(self.v2_body());
         let persist = body.get("persist_option").and_then(Value::as_str);
         if !matches!(persist, Some("REPLACE" | "APPEND" | "NONE" | "RESET")) {
             return self.v2_bad_request("persist_option is required: REPLACE, APPEND, NONE or RESET");
@@ -387,18 +373,9 @@ impl Call<'_> {
         if body.contains_key("variable_values") && matches!(persist, Some("NONE" | "RESET")) {
             return self.v2_bad_request("variable_values cannot go with persist_option NONE or RESET");
         }
-        let user = match self.v2_credentials(&body) {
-            Ok(u) => u,
-            Err(r) => return r,
-        };
-        let lifetime = match self.v2_lifetime(&body) {
-            Ok(l) => l,
-            Err(r) => return r,
-        };
-        let org = match self.v2_org(&user, body.get("org_identifier")) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
+        let user = or_answer!(self.v2_credentials(&body));
+        let lifetime = or_answer!(self.v2_lifetime(&body));
+        let org = or_answer!(self.v2_org(&user, body.get("org_identifier")));
         let mut rules = serde_json::Map::new();
         for key in [
             "persist_option",
@@ -442,10 +419,7 @@ impl Call<'_> {
         {
             return self.v2_unauthorized(why);
         }
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
+        let body = or_answer!(self.v2_body());
         let token = body.get("token").and_then(Value::as_str).map(str::to_owned);
         let user = body
             .get("user_identifier")
@@ -470,13 +444,8 @@ impl Call<'_> {
     }
 
     fn v2_validate(&mut self) -> Response<Bytes> {
-        if let Err(r) = self.v2_caller() {
-            return r;
-        }
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
+        or_answer!(self.v2_caller());
+        let body = or_answer!(self.v2_body());
         let Some(token) = body.get("token").and_then(Value::as_str) else {
             return self.v2_bad_request("token is required");
         };
@@ -513,17 +482,18 @@ impl Call<'_> {
         }
     }
 
-    fn v2_configure(&mut self) -> Response<Bytes> {
-        if let Err(r) = self.v2_admin() {
-            return r;
-        }
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
+    /// The body of configure or search, from a caller that may administer trusted auth.
+    fn v2_settings_body(&mut self) -> Result<serde_json::Map<String, Value>, Response<Bytes>> {
+        self.v2_admin()?;
+        let body = self.v2_body()?;
         if body.get("auth_type").and_then(Value::as_str) != Some("TRUSTED_AUTH") {
-            return self.v2_bad_request("auth_type must be TRUSTED_AUTH");
+            return Err(self.v2_bad_request("auth_type must be TRUSTED_AUTH"));
         }
+        Ok(body)
+    }
+
+    fn v2_configure(&mut self) -> Response<Bytes> {
+        let body = or_answer!(self.v2_settings_body());
         let status = |v: Option<&Value>| match v.and_then(|v| v.get("auth_status")).and_then(Value::as_str) {
             Some("ENABLED") => Some(true),
             Some("DISABLED") => Some(false),
@@ -554,16 +524,7 @@ impl Call<'_> {
     }
 
     fn v2_search(&mut self) -> Response<Bytes> {
-        if let Err(r) = self.v2_admin() {
-            return r;
-        }
-        let body = match self.v2_body() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        if body.get("auth_type").and_then(Value::as_str) != Some("TRUSTED_AUTH") {
-            return self.v2_bad_request("auth_type must be TRUSTED_AUTH");
-        }
+        let body = or_answer!(self.v2_settings_body());
         let scope = body.get("scope").and_then(Value::as_str);
         let key = self
             .config
