@@ -27,10 +27,12 @@ use thoughtspot_session_core::{
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -38,6 +40,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -80,6 +83,48 @@ struct RawTokenResponse {
     token_created_time: Option<String>,
     token_expiry_duration: Option<String>,
     token_type: Option<String>,
+}
+
+/// The v2.0 token/full body, as a careful user writes it by hand.
+#[derive(Serialize)]
+struct RawFullTokenRequest<'a> {
+    username: &'a str,
+    secret_key: &'a str,
+}
+
+/// The v2.0 token/full answer, with the fields the SDK reads.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct RawFullToken {
+    token: String,
+    creation_time_in_millis: f64,
+    expiration_time_in_millis: f64,
+    scope: RawScope,
+    valid_for_user_id: String,
+    valid_for_username: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct RawScope {
+    access_type: String,
+    org_id: Option<i64>,
+    metadata_id: Option<String>,
+}
+
+fn raw_full_request(uri: &http::Uri) -> http::Request<Full<Bytes>> {
+    let body = serde_json::to_vec(&RawFullTokenRequest {
+        username: "analyst",
+        secret_key: "trusted-key",
+    })
+    .expect("encodes");
+    http::Request::post(uri.clone())
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::USER_AGENT, "raw/1")
+        .header("x-requested-by", "ThoughtSpot")
+        .body(Full::new(Bytes::from(body)))
+        .expect("request")
 }
 
 fn sdk_request() -> GetTokenRequest {
@@ -360,14 +405,15 @@ fn pin_self_to_cpu0() {
     }
 }
 
-/// The client process's CPU time so far (user + system), from /proc.
-fn cpu_time() -> Duration {
+/// The client process's CPU time so far, (user, system), from /proc.
+fn cpu_times() -> (Duration, Duration) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // Fields 14 and 15 of the line (utime, stime) are 11 and 12 after the command name.
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+    // Fields 14 and 15 of the line (utime, stime) are 11 and 12 after the command name;
+    // the kernel counts them in clock ticks of 10 ms.
+    (Duration::from_millis(ticks(11) * 10), Duration::from_millis(ticks(12) * 10))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -387,6 +433,10 @@ enum Variant {
     SdkReqwestV2,
     /// The SDK's REST API v2.0 token_full over the hyper backend.
     SdkHyperV2,
+    /// reqwest by hand, REST API v2.0 token/full.
+    RawReqwestV2,
+    /// hyper-util's client by hand, REST API v2.0 token/full.
+    RawHyperV2,
 }
 
 /// The v2.0 variants, measured beside the beta ones in the callgrind part.
@@ -410,6 +460,8 @@ impl Variant {
             Variant::SdkTower => "sdk-tower",
             Variant::SdkReqwestV2 => "sdk-reqwest-v2",
             Variant::SdkHyperV2 => "sdk-hyper-v2",
+            Variant::RawReqwestV2 => "raw-reqwest-v2",
+            Variant::RawHyperV2 => "raw-hyper-v2",
         }
     }
 
@@ -418,6 +470,7 @@ impl Variant {
             .into_iter()
             .chain([Variant::SdkHyperPlain, Variant::SdkTower])
             .chain(V2_VARIANTS)
+            .chain([Variant::RawReqwestV2, Variant::RawHyperV2])
             .find(|v| v.name() == s)
             .expect("a variant name")
     }
@@ -432,6 +485,8 @@ type RawHyperClient =
 enum Client {
     SdkReqwest(SessionClient<thoughtspot_session_reqwest::ReqwestTransport>),
     RawReqwest(reqwest::Client, reqwest::Url),
+    RawReqwestV2(reqwest::Client, reqwest::Url),
+    RawHyperV2(RawHyperClient, http::Uri),
     SdkHyper(SessionClient<thoughtspot_session_hyper::HyperTransport>),
     SdkHyperPlain(
         SessionClient<
@@ -447,6 +502,12 @@ enum Client {
 fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
     let base = format!("http://127.0.0.1:{port}");
     let gettoken = format!("{base}/tspublic/rest/v2/session/gettoken");
+    let full = format!("{base}/api/rest/2.0/auth/token/full");
+    let raw_hyper = || {
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_nodelay(true);
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+    };
     let sdk = |b: thoughtspot_session_core::SessionClientBuilder| {
         // BENCH_NO_TIMEOUT=1 measures the SDK without its default whole-call timeout.
         let b = if std::env::var_os("BENCH_NO_TIMEOUT").is_some() {
@@ -506,13 +567,12 @@ fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
                 .build(thoughtspot_session_hyper::HyperTransport::new().expect("transport"))
                 .expect("client"),
         ),
-        Variant::RawHyper => {
-            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            connector.set_nodelay(true);
-            let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
-            Client::RawHyper(client, gettoken.parse().expect("uri"))
-        }
+        Variant::RawHyper => Client::RawHyper(raw_hyper(), gettoken.parse().expect("uri")),
+        Variant::RawHyperV2 => Client::RawHyperV2(raw_hyper(), full.parse().expect("uri")),
+        Variant::RawReqwestV2 => Client::RawReqwestV2(
+            reqwest::Client::builder().no_proxy().build().expect("client"),
+            reqwest::Url::parse(&full).expect("url"),
+        ),
     }
 }
 
@@ -560,6 +620,35 @@ impl Client {
                 let decoded: RawTokenResponse = serde_json::from_slice(&bytes).expect("decodes");
                 std::hint::black_box(decoded);
             }
+            Client::RawReqwestV2(c, url) => {
+                let body = serde_json::to_vec(&RawFullTokenRequest {
+                    username: "analyst",
+                    secret_key: "trusted-key",
+                })
+                .expect("encodes");
+                let response = c
+                    .post(url.clone())
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(reqwest::header::USER_AGENT, "raw/1")
+                    .header("x-requested-by", "ThoughtSpot")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("sent");
+                assert!(response.status().is_success());
+                let bytes = response.bytes().await.expect("body");
+                let decoded: RawFullToken = serde_json::from_slice(&bytes).expect("decodes");
+                std::hint::black_box(decoded);
+            }
+            Client::RawHyperV2(c, uri) => {
+                let request = raw_full_request(uri);
+                let response = c.request(request).await.expect("sent");
+                assert!(response.status().is_success());
+                let bytes = response.into_body().collect().await.expect("body").to_bytes();
+                let decoded: RawFullToken = serde_json::from_slice(&bytes).expect("decodes");
+                std::hint::black_box(decoded);
+            }
             Client::RawHyper(c, uri) => {
                 let request = raw_request::<Full<Bytes>>(uri);
                 let response = c.request(request).await.expect("sent");
@@ -572,9 +661,25 @@ impl Client {
     }
 }
 
-/// Runs `total` get token calls, `in_flight` at a time; returns (requests/s, CPU µs/request).
-async fn drive(client: &Client, total: usize, in_flight: usize) -> (f64, f64) {
-    let cpu = cpu_time();
+/// What one run of `drive` measured.
+#[derive(Clone, Copy, Debug, Default)]
+struct Run {
+    requests_per_second: f64,
+    /// Client CPU per request in user mode, µs.
+    user_us: f64,
+    /// Client CPU per request in the kernel, µs.
+    system_us: f64,
+}
+
+impl Run {
+    fn cpu_us(&self) -> f64 {
+        self.user_us + self.system_us
+    }
+}
+
+/// Runs `total` get token calls, `in_flight` at a time.
+async fn drive(client: &Client, total: usize, in_flight: usize) -> Run {
+    let cpu = cpu_times();
     let start = Instant::now();
     let per_worker = total / in_flight;
     let workers: Vec<_> = (0..in_flight)
@@ -592,12 +697,67 @@ async fn drive(client: &Client, total: usize, in_flight: usize) -> (f64, f64) {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let done = (per_worker * in_flight) as f64;
-    let cpu_us = (cpu_time() - cpu).as_secs_f64() * 1e6 / done;
-    (done / elapsed, cpu_us)
+    let after = cpu_times();
+    let per = |a: Duration, b: Duration| (a - b).as_secs_f64() * 1e6 / done;
+    Run {
+        requests_per_second: done / elapsed,
+        user_us: per(after.0, cpu.0),
+        system_us: per(after.1, cpu.1),
+    }
 }
 
+/// The whole machine's CPU time from /proc/stat: (steal, all), in jiffies.
+fn machine_jiffies() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    let all = fields.iter().take(8).sum();
+    (fields.get(7).copied().unwrap_or(0), all)
+}
+
+/// The pairs of clients compared over loopback: (SDK, raw, label).
+const PAIRS: [(Variant, Variant, &str); 4] = [
+    (Variant::SdkReqwest, Variant::RawReqwest, "reqwest"),
+    (Variant::SdkHyper, Variant::RawHyper, "hyper"),
+    (Variant::SdkReqwestV2, Variant::RawReqwestV2, "reqwest, v2.0 token/full"),
+    (Variant::SdkHyperV2, Variant::RawHyperV2, "hyper, v2.0 token/full"),
+];
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Calls a run, rounds, and which pairs (by label prefix), from the environment:
+/// `BENCH_CALLS` (calls at 64 in flight; a tenth of it sequentially), `BENCH_ROUNDS`,
+/// `BENCH_PAIRS` (comma-separated: reqwest, hyper, reqwest-v2, hyper-v2), `BENCH_MODES`
+/// (comma-separated: sequential, 64).
 fn loopback() {
     println!("\n## 2. End to end on loopback: get token, SDK against the raw client\n");
+    let calls = env_number("BENCH_CALLS", 200_000);
+    let rounds = env_number("BENCH_ROUNDS", 3).max(1);
+    let chosen = std::env::var("BENCH_PAIRS").unwrap_or_else(|_| "reqwest,hyper,reqwest-v2,hyper-v2".into());
+    let pairs: Vec<_> = PAIRS
+        .iter()
+        .zip(["reqwest", "hyper", "reqwest-v2", "hyper-v2"])
+        .filter(|(_, key)| chosen.split(',').any(|c| c.trim() == *key))
+        .map(|(pair, _)| *pair)
+        .collect();
     let server = Server::start();
     pin_self_to_cpu0();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -605,42 +765,94 @@ fn loopback() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let clients: Vec<(Variant, Client)> = VARIANTS
+        let clients: Vec<(Variant, Client)> = pairs
             .iter()
-            .map(|v| (*v, client(*v, server.port, None)))
+            .flat_map(|(sdk, raw, _)| [*sdk, *raw])
+            .map(|v| (v, client(v, server.port, None)))
             .collect();
-        for (name, total, in_flight) in [("sequential", 4_000, 1), ("64 in flight", 64_000, 64)] {
-            let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 4];
+        let modes = std::env::var("BENCH_MODES").unwrap_or_else(|_| "sequential,64".into());
+        for (name, total, in_flight) in [("sequential", calls / 10, 1), ("64 in flight", calls, 64)]
+            .into_iter()
+            .filter(|(_, _, n)| modes.split(',').any(|m| m.trim() == if *n == 1 { "sequential" } else { "64" }))
+        {
+            let mut results: Vec<Vec<Run>> = vec![Vec::new(); clients.len()];
             for (_, c) in &clients {
-                drive(c, total / 10, in_flight).await; // warm up: connections, caches
+                drive(c, (total / 10).max(in_flight), in_flight).await; // warm up: connections, caches
             }
-            for _round in 0..5 {
+            let (steal_before, all_before) = machine_jiffies();
+            for _round in 0..rounds {
                 for (i, (_, c)) in clients.iter().enumerate() {
                     results[i].push(drive(c, total, in_flight).await);
                 }
             }
-            println!("### {name} ({total} calls a run, 5 interleaved runs)\n");
-            println!("| client | requests/s (min / median / max) | client CPU µs/request (median) |");
+            let (steal_after, all_after) = machine_jiffies();
+            let steal = (steal_after - steal_before) as f64 * 100.0 / (all_after - all_before).max(1) as f64;
+            println!(
+                "### {name} ({total} calls a run, {rounds} interleaved rounds, steal {steal:.2}% of the machine's CPU time)\n"
+            );
+            println!("| client | requests/s per round | client CPU µs/request, user + system (median) |");
             println!("|---|---|---|");
             for (i, (v, _)) in clients.iter().enumerate() {
-                let rps: Vec<f64> = results[i].iter().map(|r| r.0).collect();
-                let mut cpu: Vec<f64> = results[i].iter().map(|r| r.1).collect();
-                cpu.sort_by(|a, b| a.total_cmp(b));
-                println!("| {} | {} | {:.1} |", v.name(), spread(&rps, 0), cpu[2]);
+                let rps: Vec<String> = results[i].iter().map(|r| format!("{:.0}", r.requests_per_second)).collect();
+                let user = median(&results[i].iter().map(|r| r.user_us).collect::<Vec<_>>());
+                let system = median(&results[i].iter().map(|r| r.system_us).collect::<Vec<_>>());
+                println!("| {} | {} | {user:.2} + {system:.2} = {:.2} |", v.name(), rps.join(", "), user + system);
             }
-            for (sdk, raw, label) in [(0, 1, "reqwest"), (2, 3, "hyper")] {
-                let ratios: Vec<f64> = (0..5).map(|r| results[sdk][r].0 / results[raw][r].0).collect();
-                let target = if in_flight > 1 {
-                    " (target at least 0.97)"
-                } else {
-                    " (compare with a 10% margin)"
-                };
+            println!();
+            let target = if in_flight > 1 { 0.95 } else { 0.97 };
+            println!("| pair | SDK/raw throughput per round | median | client CPU SDK/raw per round | median | targets |");
+            println!("|---|---|---|---|---|---|");
+            for (p, (_, _, label)) in pairs.iter().enumerate() {
+                let (sdk, raw) = (&results[2 * p], &results[2 * p + 1]);
+                let ratios: Vec<f64> = (0..rounds)
+                    .map(|r| sdk[r].requests_per_second / raw[r].requests_per_second)
+                    .collect();
+                let cpu: Vec<f64> = (0..rounds).map(|r| sdk[r].cpu_us() / raw[r].cpu_us()).collect();
+                let show = |v: &[f64]| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", ");
+                let cpu_target = if in_flight > 1 { ", CPU at most 1.05" } else { "" };
                 println!(
-                    "\nSDK/raw throughput on {label}, per run: {}{target}",
-                    spread(&ratios, 3)
+                    "| {label} | {} | {:.3} | {} | {:.3} | throughput at least {target}{cpu_target} |",
+                    show(&ratios),
+                    median(&ratios),
+                    show(&cpu),
+                    median(&cpu)
                 );
             }
             println!();
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Allocations per request over loopback
+
+fn allocations() {
+    println!("\n## 6. Allocations per request over loopback (64 in flight, 20,000 calls)\n");
+    let server = Server::start();
+    pin_self_to_cpu0();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("| client | allocations per request | bytes allocated per request |");
+    println!("|---|---|---|");
+    runtime.block_on(async {
+        for v in VARIANTS.into_iter().chain(V2_VARIANTS) {
+            let c = client(v, server.port, None);
+            drive(&c, 6_400, 64).await; // warm up: connections, caches
+            let (count, bytes) = (
+                ALLOCATIONS.load(Ordering::Relaxed),
+                ALLOCATED_BYTES.load(Ordering::Relaxed),
+            );
+            const N: usize = 19_968; // a multiple of 64
+            drive(&c, N, 64).await;
+            let per = |now: u64, then: u64| (now - then) as f64 / N as f64;
+            println!(
+                "| {} | {:.1} | {:.0} |",
+                v.name(),
+                per(ALLOCATIONS.load(Ordering::Relaxed), count),
+                per(ALLOCATED_BYTES.load(Ordering::Relaxed), bytes)
+            );
         }
     });
 }
@@ -965,5 +1177,8 @@ fn main() {
     }
     if wanted("memory") {
         memory();
+    }
+    if wanted("allocations") {
+        allocations();
     }
 }

@@ -194,6 +194,8 @@ impl<T: HttpTransport> SessionClient<T> {
                     }
                     return first;
                 }
+                // Not held across the second call: it would grow this future by an answer.
+                drop(first);
                 let second = beta().await;
                 if not_found(&second) {
                     return Err(ConfigError::new(

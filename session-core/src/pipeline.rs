@@ -42,21 +42,26 @@ impl<T: HttpTransport> Inner<T> {
             attempt = Empty,
             elapsed_ms = Empty,
         );
-        let started = Instant::now();
+        // The clock is read only for a span that a subscriber records.
+        let started = (!span.is_disabled()).then(Instant::now);
         let attempts = AtomicU32::new(0);
-        let whole_call = self.timeout.zip(self.sleep.as_ref()).map(|(t, s)| s.sleep(t));
-        async {
-            let outcome = deadline(
-                self.attempts(endpoint, body, body_secrets, bearer, decode, &attempts),
-                whole_call,
-            )
-            .await;
-            let elapsed = started.elapsed();
-            let span = tracing::Span::current();
-            span.record(
-                "elapsed_ms",
-                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            );
+        let whole_call = self.timeout.zip(self.sleep.as_deref());
+        // Awaited where it is made, so that this future holds the attempts once (an async
+        // block around them would hold them twice: as its capture and as its awaitee).
+        let outcome = deadline(
+            self.attempts(endpoint, body, body_secrets, bearer, decode, &attempts, &span),
+            whole_call,
+        )
+        .instrument(span.clone())
+        .await;
+        span.in_scope(|| {
+            if let Some(started) = started {
+                let elapsed = started.elapsed();
+                span.record(
+                    "elapsed_ms",
+                    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+                );
+            }
             match outcome {
                 Ok(Ok(out)) => {
                     tracing::debug!("call succeeded");
@@ -73,9 +78,7 @@ impl<T: HttpTransport> Inner<T> {
                     Err(Error::Timeout(e))
                 }
             }
-        }
-        .instrument(span)
-        .await
+        })
     }
 
     async fn attempts<O>(
@@ -86,13 +89,16 @@ impl<T: HttpTransport> Inner<T> {
         bearer: Option<&Bearer>,
         decode: Decoder<O>,
         count: &AtomicU32,
+        span: &tracing::Span,
     ) -> Result<O, Error> {
         let (uri, url) = &self.urls[endpoint.index];
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             count.store(attempt, Ordering::Relaxed);
-            tracing::Span::current().record("attempt", attempt);
+            if !span.is_disabled() {
+                span.record("attempt", attempt);
+            }
             // The slot is taken before the attempt's deadline starts: waiting for one counts
             // only against the whole-call timeout.
             let permit = match &self.limiter {
@@ -100,17 +106,15 @@ impl<T: HttpTransport> Inner<T> {
                 None => None,
             };
             let (request, epoch) = self.request(endpoint, uri, url, body.clone(), bearer);
-            let attempt_deadline = self
-                .attempt_timeout
-                .zip(self.sleep.as_ref())
-                .map(|(t, s)| s.sleep(t));
+            let attempt_deadline = self.attempt_timeout.zip(self.sleep.as_deref());
             let sent = deadline(self.transport.send(request), attempt_deadline).await;
             drop(permit);
-            let now = self.clock.now();
             let (error, delay) = match sent {
                 Ok(Ok(response)) => {
                     let (parts, bytes) = response.into_parts();
-                    tracing::Span::current().record("status", parts.status.as_u16());
+                    if !span.is_disabled() {
+                        span.record("status", parts.status.as_u16());
+                    }
                     if headers_too_large(&parts.headers) {
                         // Not retried: a server that sends this will send it again.
                         return Err(Error::Transport(
@@ -143,7 +147,7 @@ impl<T: HttpTransport> Inner<T> {
                         &endpoint.method,
                         attempt,
                         Failure::Status(parts.status, &parts.headers),
-                        now,
+                        self.clock.now(),
                     );
                     let error = classify(endpoint.name, parts.status, parts.headers, bytes);
                     (self.scrub(error, body_secrets, bearer), delay)
@@ -151,13 +155,13 @@ impl<T: HttpTransport> Inner<T> {
                 Ok(Err(e)) => {
                     let delay = self
                         .retry
-                        .next_delay(&endpoint.method, attempt, Failure::Transport(&e), now);
+                        .next_delay(&endpoint.method, attempt, Failure::Transport(&e), self.clock.now());
                     (Error::Transport(e.for_operation(endpoint.name)), delay)
                 }
                 Err(()) => {
                     let delay =
                         self.retry
-                            .next_delay(&endpoint.method, attempt, Failure::AttemptTimeout, now);
+                            .next_delay(&endpoint.method, attempt, Failure::AttemptTimeout, self.clock.now());
                     let e = TransportError::msg(
                         TransportErrorKind::Timeout,
                         "no answer within the attempt timeout",

@@ -2,8 +2,8 @@
 
 use std::fmt::Debug;
 use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 /// The future a [`Sleep`] returns.
@@ -82,18 +82,46 @@ impl<T: Clock + ?Sized> Clock for std::sync::Arc<T> {
     }
 }
 
-/// Runs `work` until it finishes or `deadline` (if any) fires first; `Err(())` on the
-/// deadline. `work` is polled first, so an answer that is ready wins a tie.
-pub(crate) async fn deadline<F: Future>(work: F, deadline: Option<SleepFuture>) -> Result<F::Output, ()> {
-    let Some(mut deadline) = deadline else {
-        return Ok(work.await);
-    };
-    let mut work = pin!(work);
-    std::future::poll_fn(move |cx| {
-        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+pin_project_lite::pin_project! {
+    /// Runs `work` until it finishes or its time limit (if any) passes first; `Err(())` on
+    /// the limit. `work` is polled first, so an answer that is ready wins a tie.
+    ///
+    /// The timer starts the first time `work` has to wait: a call that is answered in its
+    /// first poll (an in-memory transport) never makes one, and the limit counts from the
+    /// first wait, not from the synchronous work before it (request building, which takes
+    /// microseconds). A struct, not an `async fn`, so that the future holds `work` once.
+    pub(crate) struct Deadline<'a, F> {
+        #[pin]
+        work: F,
+        limit: Option<(Duration, &'a dyn Sleep)>,
+        timer: Option<SleepFuture>,
+    }
+}
+
+/// `work` within `limit` (a duration and the sleep that measures it), or unbounded.
+pub(crate) fn deadline<'a, F: Future>(work: F, limit: Option<(Duration, &'a dyn Sleep)>) -> Deadline<'a, F> {
+    Deadline {
+        work,
+        limit,
+        timer: None,
+    }
+}
+
+impl<F: Future> Future for Deadline<'_, F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.work.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        deadline.as_mut().poll(cx).map(|()| Err(()))
-    })
-    .await
+        let timer = match this.timer {
+            Some(timer) => timer,
+            None => match this.limit.take() {
+                Some((duration, sleep)) => this.timer.insert(sleep.sleep(duration)),
+                None => return Poll::Pending,
+            },
+        };
+        timer.as_mut().poll(cx).map(|()| Err(()))
+    }
 }
