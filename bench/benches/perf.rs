@@ -780,9 +780,14 @@ fn loopback() {
                 drive(c, (total / 10).max(in_flight), in_flight).await; // warm up: connections, caches
             }
             let (steal_before, all_before) = machine_jiffies();
-            for _round in 0..rounds {
-                for (i, (_, c)) in clients.iter().enumerate() {
-                    results[i].push(drive(c, total, in_flight).await);
+            for round in 0..rounds {
+                // Each pair runs SDK first in even rounds and raw first in odd ones, so that
+                // neither always follows the other.
+                for pair in 0..clients.len() / 2 {
+                    let order = if round % 2 == 0 { [2 * pair, 2 * pair + 1] } else { [2 * pair + 1, 2 * pair] };
+                    for i in order {
+                        results[i].push(drive(&clients[i].1, total, in_flight).await);
+                    }
                 }
             }
             let (steal_after, all_after) = machine_jiffies();
