@@ -68,7 +68,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
@@ -366,33 +365,42 @@ fn client_error(e: hyper_util::client::legacy::Error) -> TransportError {
     }
 }
 
-#[async_trait]
+// Written without `#[async_trait]`: the request is handed to hyper before the future is
+// boxed, so the box holds hyper's response future, not the request as well.
 impl<C> HttpTransport for HyperTransport<C>
 where
     C: Connect + Clone + Send + Sync + std::fmt::Debug + 'static,
 {
-    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
-        let response = self
-            .client
-            .request(request.map(Full::new))
-            .await
-            .map_err(client_error)?;
-        let declared = response
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > self.max_body as u64) {
-            return Err(TransportError::body_too_large(self.max_body));
-        }
-        let (parts, body) = response.into_parts();
-        let body = match Limited::new(body, self.max_body).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                return Err(TransportError::body_too_large(self.max_body));
-            }
-            Err(e) => return Err(TransportError::io(e)),
-        };
-        Ok(http::Response::from_parts(parts, body))
+    fn send<'life0, 'async_trait>(&'life0 self, request: http::Request<Bytes>) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let sent = self.client.request(request.map(Full::new));
+        let max_body = self.max_body;
+        Box::pin(async move {
+            // The response is taken apart in its own scope, so that it is not kept in this
+            // future beside its parts while the body is read.
+            let (parts, body) = {
+                let response = sent.await.map_err(client_error)?;
+                let declared = response
+                    .headers()
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|len| len > max_body as u64) {
+                    return Err(TransportError::body_too_large(max_body));
+                }
+                response.into_parts()
+            };
+            let body = match Limited::new(body, max_body).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                    return Err(TransportError::body_too_large(max_body));
+                }
+                Err(e) => return Err(TransportError::io(e)),
+            };
+            Ok(http::Response::from_parts(parts, body))
+        })
     }
 }

@@ -74,7 +74,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -120,7 +119,11 @@ impl UrlCache {
 
     fn get(&self, uri: &http::Uri) -> Result<reqwest::Url, TransportError> {
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, url)) = cache.iter().find(|(u, _)| u == uri) {
+        // Paths differ between endpoints while scheme and host do not: compare them first.
+        if let Some((_, url)) = cache
+            .iter()
+            .find(|(u, _)| u.path_and_query() == uri.path_and_query() && u == uri)
+        {
             return Ok(url.clone());
         }
         let url = reqwest::Url::parse(&uri.to_string()).map_err(TransportError::other)?;
@@ -284,7 +287,7 @@ impl ReqwestTransportBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .pool_idle_timeout(self.pool_idle_timeout);
-        if !self.proxy_from_environment {
+        if !self.proxy_from_environment || !proxy_in_environment() {
             builder = builder.no_proxy();
         }
         #[cfg(feature = "rustls")]
@@ -330,6 +333,22 @@ impl ReqwestTransportBuilder {
     }
 }
 
+/// Whether reqwest could find a proxy to use in the environment as the client is built.
+///
+/// reqwest reads the proxy variables once, when a client is built; with none of them set,
+/// its proxy matcher never sends a request through a proxy, yet it would still check each
+/// request's host against `NO_PROXY`. Turning it off then changes nothing but the cost.
+/// On macOS and Windows reqwest may also read the system's proxy settings (its
+/// `system-proxy` feature, which an application can turn on), so there the matcher stays.
+fn proxy_in_environment() -> bool {
+    if cfg!(any(target_os = "macos", windows)) {
+        return true;
+    }
+    ["ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+}
+
 fn transport_error(e: reqwest::Error) -> TransportError {
     if e.is_connect() {
         TransportError::connect(e)
@@ -342,37 +361,52 @@ fn transport_error(e: reqwest::Error) -> TransportError {
     }
 }
 
-#[async_trait]
-impl HttpTransport for ReqwestTransport {
-    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+impl ReqwestTransport {
+    /// The reqwest request for `request`: its URL from the cache, its parts moved over.
+    fn to_reqwest(&self, request: http::Request<Bytes>) -> Result<reqwest::Request, TransportError> {
         let (parts, body) = request.into_parts();
-        let mut request = reqwest::Request::new(parts.method, self.urls.get(&parts.uri)?);
-        *request.headers_mut() = parts.headers;
-        *request.version_mut() = parts.version;
-        *request.body_mut() = Some(body.into());
-        let mut response = match &self.client {
-            Client::Plain(client) => client.execute(request).await.map_err(transport_error)?,
-            #[cfg(feature = "middleware")]
-            Client::Middleware(client) => client.execute(request).await.map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => transport_error(e),
-                reqwest_middleware::Error::Middleware(e) => TransportError::other(e),
-            })?,
-        };
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_body as u64)
-        {
-            return Err(TransportError::body_too_large(self.max_body));
-        }
-        let status = response.status();
-        let version = response.version();
-        let headers = std::mem::take(response.headers_mut());
-        let body = read_capped(&mut response, self.max_body).await?;
-        let mut out = http::Response::new(body);
-        *out.status_mut() = status;
-        *out.version_mut() = version;
-        *out.headers_mut() = headers;
+        let mut out = reqwest::Request::new(parts.method, self.urls.get(&parts.uri)?);
+        *out.headers_mut() = parts.headers;
+        *out.version_mut() = parts.version;
+        *out.body_mut() = Some(body.into());
         Ok(out)
+    }
+}
+
+// Written without `#[async_trait]`: the request is converted and handed to reqwest before
+// the future is boxed, so the box holds reqwest's response future, not the request too.
+impl HttpTransport for ReqwestTransport {
+    fn send<'life0, 'async_trait>(&'life0 self, request: http::Request<Bytes>) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let request = self.to_reqwest(request);
+        Box::pin(async move {
+            let mut response = match &self.client {
+                Client::Plain(client) => client.execute(request?).await.map_err(transport_error)?,
+                #[cfg(feature = "middleware")]
+                Client::Middleware(client) => client.execute(request?).await.map_err(|e| match e {
+                    reqwest_middleware::Error::Reqwest(e) => transport_error(e),
+                    reqwest_middleware::Error::Middleware(e) => TransportError::other(e),
+                })?,
+            };
+            if response
+                .content_length()
+                .is_some_and(|len| len > self.max_body as u64)
+            {
+                return Err(TransportError::body_too_large(self.max_body));
+            }
+            let status = response.status();
+            let version = response.version();
+            let headers = std::mem::take(response.headers_mut());
+            let body = read_capped(&mut response, self.max_body).await?;
+            let mut out = http::Response::new(body);
+            *out.status_mut() = status;
+            *out.version_mut() = version;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
     }
 }
 

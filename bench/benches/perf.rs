@@ -405,15 +405,18 @@ fn pin_self_to_cpu0() {
     }
 }
 
-/// The client process's CPU time so far, (user, system), from /proc.
+/// The client process's CPU time so far, (user, system), from `getrusage` (microseconds;
+/// /proc/self/stat counts in ticks of 10 ms, too coarse for short rounds).
 fn cpu_times() -> (Duration, Duration) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // Fields 14 and 15 of the line (utime, stime) are 11 and 12 after the command name;
-    // the kernel counts them in clock ticks of 10 ms.
-    (Duration::from_millis(ticks(11) * 10), Duration::from_millis(ticks(12) * 10))
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the buffer it is given, which is a valid
+    // rusage (all zeroes) even if it failed.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (time(usage.ru_utime), time(usage.ru_stime))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -723,11 +726,12 @@ fn machine_jiffies() -> (u64, u64) {
 }
 
 /// The pairs of clients compared over loopback: (SDK, raw, label).
-const PAIRS: [(Variant, Variant, &str); 4] = [
+const PAIRS: [(Variant, Variant, &str); 5] = [
     (Variant::SdkReqwest, Variant::RawReqwest, "reqwest"),
     (Variant::SdkHyper, Variant::RawHyper, "hyper"),
     (Variant::SdkReqwestV2, Variant::RawReqwestV2, "reqwest, v2.0 token/full"),
     (Variant::SdkHyperV2, Variant::RawHyperV2, "hyper, v2.0 token/full"),
+    (Variant::SdkHyperPlain, Variant::RawHyper, "hyper, the SDK on the raw client's HttpConnector"),
 ];
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -745,7 +749,7 @@ fn median(values: &[f64]) -> f64 {
 
 /// Calls a run, rounds, and which pairs (by label prefix), from the environment:
 /// `BENCH_CALLS` (calls at 64 in flight; a tenth of it sequentially), `BENCH_ROUNDS`,
-/// `BENCH_PAIRS` (comma-separated: reqwest, hyper, reqwest-v2, hyper-v2), `BENCH_MODES`
+/// `BENCH_PAIRS` (comma-separated: reqwest, hyper, reqwest-v2, hyper-v2, hyper-plain), `BENCH_MODES`
 /// (comma-separated: sequential, 64).
 fn loopback() {
     println!("\n## 2. End to end on loopback: get token, SDK against the raw client\n");
@@ -754,7 +758,7 @@ fn loopback() {
     let chosen = std::env::var("BENCH_PAIRS").unwrap_or_else(|_| "reqwest,hyper,reqwest-v2,hyper-v2".into());
     let pairs: Vec<_> = PAIRS
         .iter()
-        .zip(["reqwest", "hyper", "reqwest-v2", "hyper-v2"])
+        .zip(["reqwest", "hyper", "reqwest-v2", "hyper-v2", "hyper-plain"])
         .filter(|(_, key)| chosen.split(',').any(|c| c.trim() == *key))
         .map(|(pair, _)| *pair)
         .collect();

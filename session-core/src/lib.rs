@@ -124,7 +124,7 @@ pub use token_manager::{
     MAX_TOKEN_LIFETIME, ManagedToken, TOKEN_CLOCK_TOLERANCE, TokenKey, TokenManager, TokenManagerBuilder,
     TokenManagerStats,
 };
-pub use transport::HttpTransport;
+pub use transport::{HttpTransport, SendFuture};
 pub use version::ApiVersion;
 
 /// Re-exported so that backends and users name the same versions.

@@ -4,6 +4,8 @@ use crate::error::TransportError;
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// Moves one HTTP exchange over the wire.
@@ -93,16 +95,57 @@ pub trait HttpTransport: Send + Sync + Debug {
     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError>;
 }
 
-#[async_trait]
+/// The boxed future [`HttpTransport::send`] returns, as `#[async_trait]` writes it.
+///
+/// An implementation may write `send` without the macro, with this return type, to do its
+/// synchronous work (converting the request, starting the send) before the future is
+/// boxed, so that the box holds only what lives across an `.await`:
+///
+/// ```
+/// use bytes::Bytes;
+/// use thoughtspot_session_core::{HttpTransport, SendFuture, TransportError};
+///
+/// #[derive(Debug)]
+/// struct Echo;
+///
+/// impl HttpTransport for Echo {
+///     fn send<'life0, 'async_trait>(&'life0 self, request: http::Request<Bytes>) -> SendFuture<'async_trait>
+///     where
+///         'life0: 'async_trait,
+///         Self: 'async_trait,
+///     {
+///         let body = request.into_body(); // before the box: the request is not kept in it
+///         Box::pin(async move { Ok(http::Response::new(body)) })
+///     }
+/// }
+/// # let answer = futures_executor_block_on(Echo.send(http::Request::new(Bytes::from_static(b"hi"))));
+/// # assert_eq!(answer.unwrap().body().as_ref(), b"hi");
+/// # fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// ```
+pub type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + 'a>>;
+
+// Forwarded without a box of their own: the inner transport's future is the answer.
 impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
-    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
-        (**self).send(request).await
+    fn send<'life0, 'async_trait>(&'life0 self, request: http::Request<Bytes>) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).send(request)
     }
 }
 
-#[async_trait]
 impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
-    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
-        (**self).send(request).await
+    fn send<'life0, 'async_trait>(&'life0 self, request: http::Request<Bytes>) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).send(request)
     }
 }
