@@ -436,6 +436,8 @@ enum Variant {
     SdkReqwestV2,
     /// The SDK's REST API v2.0 token_full over the hyper backend.
     SdkHyperV2,
+    /// The SDK over the hyper backend without its whole-call timeout (`no_timeout()`).
+    SdkHyperNoTimeout,
     /// reqwest by hand, REST API v2.0 token/full.
     RawReqwestV2,
     /// hyper-util's client by hand, REST API v2.0 token/full.
@@ -463,6 +465,7 @@ impl Variant {
             Variant::SdkTower => "sdk-tower",
             Variant::SdkReqwestV2 => "sdk-reqwest-v2",
             Variant::SdkHyperV2 => "sdk-hyper-v2",
+            Variant::SdkHyperNoTimeout => "sdk-hyper-no-timeout",
             Variant::RawReqwestV2 => "raw-reqwest-v2",
             Variant::RawHyperV2 => "raw-hyper-v2",
         }
@@ -473,7 +476,7 @@ impl Variant {
             .into_iter()
             .chain([Variant::SdkHyperPlain, Variant::SdkTower])
             .chain(V2_VARIANTS)
-            .chain([Variant::RawReqwestV2, Variant::RawHyperV2])
+            .chain([Variant::RawReqwestV2, Variant::RawHyperV2, Variant::SdkHyperNoTimeout])
             .find(|v| v.name() == s)
             .expect("a variant name")
     }
@@ -532,6 +535,12 @@ fn client(variant: Variant, port: u16, max_in_flight: Option<usize>) -> Client {
         Variant::RawReqwest => Client::RawReqwest(
             reqwest::Client::builder().no_proxy().build().expect("client"),
             reqwest::Url::parse(&gettoken).expect("url"),
+        ),
+        Variant::SdkHyperNoTimeout => Client::SdkHyper(
+            sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
+                .no_timeout()
+                .build(thoughtspot_session_hyper::HyperTransport::new().expect("transport"))
+                .expect("client"),
         ),
         Variant::SdkHyper => Client::SdkHyper(
             sdk(SessionClient::builder(&base).sleep(TokioSleep::new()))
@@ -726,12 +735,13 @@ fn machine_jiffies() -> (u64, u64) {
 }
 
 /// The pairs of clients compared over loopback: (SDK, raw, label).
-const PAIRS: [(Variant, Variant, &str); 5] = [
+const PAIRS: [(Variant, Variant, &str); 6] = [
     (Variant::SdkReqwest, Variant::RawReqwest, "reqwest"),
     (Variant::SdkHyper, Variant::RawHyper, "hyper"),
     (Variant::SdkReqwestV2, Variant::RawReqwestV2, "reqwest, v2.0 token/full"),
     (Variant::SdkHyperV2, Variant::RawHyperV2, "hyper, v2.0 token/full"),
     (Variant::SdkHyperPlain, Variant::RawHyper, "hyper, the SDK on the raw client's HttpConnector"),
+    (Variant::SdkHyper, Variant::SdkHyperNoTimeout, "hyper, the SDK with its whole-call timeout against without"),
 ];
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -749,7 +759,8 @@ fn median(values: &[f64]) -> f64 {
 
 /// Calls a run, rounds, and which pairs (by label prefix), from the environment:
 /// `BENCH_CALLS` (calls at 64 in flight; a tenth of it sequentially), `BENCH_ROUNDS`,
-/// `BENCH_PAIRS` (comma-separated: reqwest, hyper, reqwest-v2, hyper-v2, hyper-plain), `BENCH_MODES`
+/// `BENCH_PAIRS` (comma-separated: reqwest, hyper, reqwest-v2, hyper-v2, hyper-plain, timeout),
+/// `BENCH_MODES`
 /// (comma-separated: sequential, 64).
 fn loopback() {
     println!("\n## 2. End to end on loopback: get token, SDK against the raw client\n");
@@ -758,7 +769,7 @@ fn loopback() {
     let chosen = std::env::var("BENCH_PAIRS").unwrap_or_else(|_| "reqwest,hyper,reqwest-v2,hyper-v2".into());
     let pairs: Vec<_> = PAIRS
         .iter()
-        .zip(["reqwest", "hyper", "reqwest-v2", "hyper-v2", "hyper-plain"])
+        .zip(["reqwest", "hyper", "reqwest-v2", "hyper-v2", "hyper-plain", "timeout"])
         .filter(|(_, key)| chosen.split(',').any(|c| c.trim() == *key))
         .map(|(pair, _)| *pair)
         .collect();
