@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p thoughtspot-session-bench               # everything (about 2 minutes once built)
-//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory
+//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations
 //! ```
 //!
 //! The loopback server runs in its own process, pinned to CPU 1 where `taskset` exists; the
@@ -476,7 +476,11 @@ impl Variant {
             .into_iter()
             .chain([Variant::SdkHyperPlain, Variant::SdkTower])
             .chain(V2_VARIANTS)
-            .chain([Variant::RawReqwestV2, Variant::RawHyperV2, Variant::SdkHyperNoTimeout])
+            .chain([
+                Variant::RawReqwestV2,
+                Variant::RawHyperV2,
+                Variant::SdkHyperNoTimeout,
+            ])
             .find(|v| v.name() == s)
             .expect("a variant name")
     }
@@ -738,10 +742,22 @@ fn machine_jiffies() -> (u64, u64) {
 const PAIRS: [(Variant, Variant, &str); 6] = [
     (Variant::SdkReqwest, Variant::RawReqwest, "reqwest"),
     (Variant::SdkHyper, Variant::RawHyper, "hyper"),
-    (Variant::SdkReqwestV2, Variant::RawReqwestV2, "reqwest, v2.0 token/full"),
+    (
+        Variant::SdkReqwestV2,
+        Variant::RawReqwestV2,
+        "reqwest, v2.0 token/full",
+    ),
     (Variant::SdkHyperV2, Variant::RawHyperV2, "hyper, v2.0 token/full"),
-    (Variant::SdkHyperPlain, Variant::RawHyper, "hyper, the SDK on the raw client's HttpConnector"),
-    (Variant::SdkHyper, Variant::SdkHyperNoTimeout, "hyper, the SDK with its whole-call timeout against without"),
+    (
+        Variant::SdkHyperPlain,
+        Variant::RawHyper,
+        "hyper, the SDK on the raw client's HttpConnector",
+    ),
+    (
+        Variant::SdkHyper,
+        Variant::SdkHyperNoTimeout,
+        "hyper, the SDK with its whole-call timeout against without",
+    ),
 ];
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -769,7 +785,14 @@ fn loopback() {
     let chosen = std::env::var("BENCH_PAIRS").unwrap_or_else(|_| "reqwest,hyper,reqwest-v2,hyper-v2".into());
     let pairs: Vec<_> = PAIRS
         .iter()
-        .zip(["reqwest", "hyper", "reqwest-v2", "hyper-v2", "hyper-plain", "timeout"])
+        .zip([
+            "reqwest",
+            "hyper",
+            "reqwest-v2",
+            "hyper-v2",
+            "hyper-plain",
+            "timeout",
+        ])
         .filter(|(_, key)| chosen.split(',').any(|c| c.trim() == *key))
         .map(|(pair, _)| *pair)
         .collect();

@@ -2,7 +2,7 @@
 
 use crate::auth::Bearer;
 use crate::client::Inner;
-use crate::endpoint::{Decoder, Endpoint, Route};
+use crate::endpoint::{Endpoint, Route};
 use crate::error::{
     ApiError, DecodeError, Error, StatusError, TimeoutError, TransportError, TransportErrorKind,
 };
@@ -32,7 +32,8 @@ impl<T: HttpTransport> Inner<T> {
         body_secrets: &[&str],
         bearer: Option<&Bearer>,
     ) -> Result<O, Error> {
-        let (decode, endpoint) = (endpoint.decode, &endpoint.route);
+        let row = endpoint;
+        let endpoint = &row.route;
         let span = tracing::debug_span!(
             "thoughtspot_session",
             operation = endpoint.name,
@@ -49,7 +50,7 @@ impl<T: HttpTransport> Inner<T> {
         // Awaited where it is made, so that this future holds the attempts once (an async
         // block around them would hold them twice: as its capture and as its awaitee).
         let outcome = deadline(
-            self.attempts(endpoint, body, body_secrets, bearer, decode, &attempts, &span),
+            self.attempts(row, body, body_secrets, bearer, &attempts, &span),
             whole_call,
         )
         .instrument(span.clone())
@@ -83,14 +84,14 @@ impl<T: HttpTransport> Inner<T> {
 
     async fn attempts<O>(
         &self,
-        endpoint: &'static Route,
+        row: &'static Endpoint<O>,
         body: Option<Bytes>,
         body_secrets: &[&str],
         bearer: Option<&Bearer>,
-        decode: Decoder<O>,
         count: &AtomicU32,
         span: &tracing::Span,
     ) -> Result<O, Error> {
+        let (endpoint, decode) = (&row.route, row.decode);
         let (uri, url) = &self.urls[endpoint.index];
         let mut attempt = 0u32;
         loop {
@@ -153,15 +154,21 @@ impl<T: HttpTransport> Inner<T> {
                     (self.scrub(error, body_secrets, bearer), delay)
                 }
                 Ok(Err(e)) => {
-                    let delay = self
-                        .retry
-                        .next_delay(&endpoint.method, attempt, Failure::Transport(&e), self.clock.now());
+                    let delay = self.retry.next_delay(
+                        &endpoint.method,
+                        attempt,
+                        Failure::Transport(&e),
+                        self.clock.now(),
+                    );
                     (Error::Transport(e.for_operation(endpoint.name)), delay)
                 }
                 Err(()) => {
-                    let delay =
-                        self.retry
-                            .next_delay(&endpoint.method, attempt, Failure::AttemptTimeout, self.clock.now());
+                    let delay = self.retry.next_delay(
+                        &endpoint.method,
+                        attempt,
+                        Failure::AttemptTimeout,
+                        self.clock.now(),
+                    );
                     let e = TransportError::msg(
                         TransportErrorKind::Timeout,
                         "no answer within the attempt timeout",
