@@ -57,6 +57,7 @@ mod fn_transport;
 mod mock;
 #[cfg(feature = "server")]
 mod server;
+mod token_store;
 #[cfg(feature = "wiremock")]
 mod wiremock_respond;
 
@@ -69,3 +70,4 @@ pub use fn_transport::{FnTransport, Reply, response};
 pub use mock::{Expectation, MOCK_BASE_URL, MockError, MockResponse, MockTransport};
 #[cfg(feature = "server")]
 pub use server::{FakeServer, ServeOptions};
+pub use token_store::MemoryTokenStore;

@@ -45,6 +45,9 @@ pub enum Error {
     InvalidRequest(InvalidRequest),
     /// The client's configuration is invalid.
     Config(ConfigError),
+    /// A [`TokenManager`](crate::TokenManager)'s shared token store failed, and the manager
+    /// is set to fail with it ([`StoreFailure::Fail`](crate::StoreFailure::Fail)).
+    Store(crate::token_store::StoreError),
 }
 
 impl Error {
@@ -135,6 +138,7 @@ impl fmt::Display for Error {
             Error::Timeout(e) => e.fmt(f),
             Error::InvalidRequest(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
+            Error::Store(e) => e.fmt(f),
         }
     }
 }
@@ -152,6 +156,7 @@ impl StdError for Error {
             Error::Timeout(e) => e.source(),
             Error::InvalidRequest(e) => e.source(),
             Error::Config(e) => e.source(),
+            Error::Store(e) => e.source(),
         }
     }
 }
@@ -165,6 +170,12 @@ impl From<TransportError> for Error {
 impl From<InvalidRequest> for Error {
     fn from(e: InvalidRequest) -> Self {
         Error::InvalidRequest(e)
+    }
+}
+
+impl From<crate::token_store::StoreError> for Error {
+    fn from(e: crate::token_store::StoreError) -> Self {
+        Error::Store(e)
     }
 }
 

@@ -100,6 +100,7 @@ mod retry;
 mod secret;
 mod time;
 mod token_manager;
+mod token_store;
 mod transport;
 pub mod v2;
 mod version;
@@ -124,6 +125,7 @@ pub use token_manager::{
     MAX_TOKEN_LIFETIME, ManagedToken, TOKEN_CLOCK_TOLERANCE, TokenKey, TokenManager, TokenManagerBuilder,
     TokenManagerStats,
 };
+pub use token_store::{Lease, StoreError, StoreErrorKind, StoreFailure, TokenStore};
 pub use transport::{HttpTransport, SendFuture};
 pub use version::ApiVersion;
 

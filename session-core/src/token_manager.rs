@@ -5,7 +5,8 @@ use crate::client::SessionClient;
 use crate::error::{ConfigError, Error};
 use crate::model::{AccessLevel, GetTokenRequest, SessionLoginResponse};
 use crate::secret::{AccessToken, SecretKey};
-use crate::time::{Clock, SystemClock};
+use crate::time::{Clock, Sleep, SystemClock};
+use crate::token_store::{StoreError, StoreFailure, TokenStore};
 use crate::transport::HttpTransport;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -81,6 +82,16 @@ pub struct ManagedToken {
 }
 
 impl ManagedToken {
+    /// A token issued at `issued_at` that expires at `expires_at`: what a
+    /// [`TokenStore`] reads back.
+    pub fn new(token: AccessToken, issued_at: SystemTime, expires_at: SystemTime) -> Self {
+        Self {
+            token,
+            issued_at,
+            expires_at,
+        }
+    }
+
     /// The bearer token.
     pub fn token(&self) -> &AccessToken {
         &self.token
@@ -119,7 +130,16 @@ pub struct TokenManagerStats {
     /// Tokens handed out but not cached, because their lifetime was no longer than the
     /// skew margin.
     pub uncached: u64,
-    /// Tokens cached now.
+    /// Requests served from the shared store.
+    pub store_hits: u64,
+    /// Requests that found another process fetching their key and waited for its token.
+    pub store_waits: u64,
+    /// Calls to the shared store that failed or timed out.
+    pub store_errors: u64,
+    /// Requests served by a fetch of their own because the store failed
+    /// ([`StoreFailure::FetchLocally`]).
+    pub store_fallbacks: u64,
+    /// Tokens cached now in this process (none while a shared store holds them).
     pub cached: usize,
 }
 
@@ -147,9 +167,53 @@ pub struct TokenManagerBuilder<S> {
     max_keys: usize,
     fresh_every_time: bool,
     revoke: Option<Revoke>,
+    store: Option<Arc<dyn TokenStore>>,
+    sleep: Option<Arc<dyn Sleep>>,
+    on_store_failure: StoreFailure,
+    lease_time: Duration,
+    store_poll: Duration,
 }
 
 impl<S: SessionApi> TokenManagerBuilder<S> {
+    /// Keeps tokens in `store`, shared with the other replicas of the service, instead of
+    /// in this process (see [Scaling out](TokenManager#scaling-out)). Needs a
+    /// [`sleep`](Self::sleep), to wait while another replica fetches.
+    #[must_use]
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The sleep the manager waits on while another replica fetches a token it needs
+    /// (required with a [`store`](Self::store); `TokioSleep` under tokio).
+    #[must_use]
+    pub fn sleep(mut self, sleep: impl Sleep + 'static) -> Self {
+        self.sleep = Some(Arc::new(sleep));
+        self
+    }
+
+    /// What to do when the store fails (default [`StoreFailure::FetchLocally`]).
+    #[must_use]
+    pub fn on_store_failure(mut self, failure: StoreFailure) -> Self {
+        self.on_store_failure = failure;
+        self
+    }
+
+    /// How long a replica may fetch a key's token before another may take over (default
+    /// 15 s): the longest a replica that died while fetching holds the others up.
+    #[must_use]
+    pub fn lease_time(mut self, lease: Duration) -> Self {
+        self.lease_time = lease;
+        self
+    }
+
+    /// How often a replica waiting for another's fetch looks for its token (default 25 ms).
+    #[must_use]
+    pub fn store_poll(mut self, every: Duration) -> Self {
+        self.store_poll = every;
+        self
+    }
+
     /// The clock that decides whether a cached token is still good (default the system
     /// clock; give a virtual one in tests). To share one, pass an `Arc` of it.
     #[must_use]
@@ -236,8 +300,32 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                 )));
             }
         }
+        let shared = match (self.store, self.sleep) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "a token store needs a sleep (TokenManagerBuilder::sleep), to wait while another replica fetches",
+                ));
+            }
+            (Some(store), Some(sleep)) => {
+                if self.lease_time.is_zero() || self.store_poll.is_zero() {
+                    return Err(ConfigError::new(
+                        "lease_time and store_poll must be longer than zero",
+                    ));
+                }
+                Some(Shared {
+                    store,
+                    sleep,
+                    on_failure: self.on_store_failure,
+                    lease_time: self.lease_time,
+                    poll: self.store_poll,
+                    rejected: Mutex::new(HashMap::new()),
+                })
+            }
+        };
         Ok(TokenManager {
             inner: Arc::new(Inner {
+                shared,
                 api: self.api,
                 secret_key: self.secret_key,
                 clock: self.clock,
@@ -281,6 +369,9 @@ impl<S> fmt::Debug for TokenManagerBuilder<S> {
             .field("max_keys", &self.max_keys)
             .field("fresh_every_time", &self.fresh_every_time)
             .field("revoke_on_invalidate", &self.revoke.is_some())
+            .field("store", &self.store)
+            .field("on_store_failure", &self.on_store_failure)
+            .field("lease_time", &self.lease_time)
             .finish_non_exhaustive()
     }
 }
@@ -360,6 +451,8 @@ impl<S> Clone for TokenManager<S> {
 }
 
 struct Inner<S> {
+    /// The shared store, when the tokens live there.
+    shared: Option<Shared>,
     api: S,
     secret_key: SecretKey,
     clock: Arc<dyn Clock>,
@@ -373,6 +466,25 @@ struct Inner<S> {
     counters: Counters,
 }
 
+/// A shared token store and how the manager uses it.
+struct Shared {
+    store: Arc<dyn TokenStore>,
+    sleep: Arc<dyn Sleep>,
+    on_failure: StoreFailure,
+    lease_time: Duration,
+    poll: Duration,
+    /// Tokens invalidated while the store failed, by key: never served from the store by
+    /// this process, and removed from it when seen again.
+    rejected: Mutex<HashMap<TokenKey, AccessToken>>,
+}
+
+impl Shared {
+    fn rejected(&self) -> MutexGuard<'_, HashMap<TokenKey, AccessToken>> {
+        // Single inserts and removes: a poisoned lock holds a whole map.
+        self.rejected.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     hits: AtomicU64,
@@ -383,6 +495,10 @@ struct Counters {
     evictions: AtomicU64,
     revoke_errors: AtomicU64,
     uncached: AtomicU64,
+    store_hits: AtomicU64,
+    store_waits: AtomicU64,
+    store_errors: AtomicU64,
+    store_fallbacks: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -473,7 +589,9 @@ impl<S> Leader<'_, S> {
             matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight));
         if ours {
             state.entries.remove(self.key);
-            if let Ok(token) = &result {
+            if let Ok(token) = &result
+                && self.inner.shared.is_none()
+            {
                 if self.inner.cacheable(token) {
                     self.inner.cache(&mut state, self.key.clone(), token.clone());
                 } else {
@@ -549,6 +667,11 @@ impl<S: SessionApi> TokenManager<S> {
             max_keys: 10_000,
             fresh_every_time: false,
             revoke: None,
+            store: None,
+            sleep: None,
+            on_store_failure: StoreFailure::default(),
+            lease_time: Duration::from_secs(15),
+            store_poll: Duration::from_millis(25),
         }
     }
 
@@ -608,7 +731,10 @@ impl<S: SessionApi> TokenManager<S> {
                         flight,
                         finished: false,
                     };
-                    let result = self.fetch(key).await;
+                    let result = match &inner.shared {
+                        None => self.fetch(key).await,
+                        Some(shared) => self.from_store(shared, key).await,
+                    };
                     leader.finish(result.clone());
                     return result;
                 }
@@ -651,6 +777,129 @@ impl<S: SessionApi> TokenManager<S> {
         }
     }
 
+    /// Whether the manager would serve `token` now: valid for longer than the skew, and
+    /// not further off than a token can live (a store's value is the store's word).
+    fn servable(&self, token: &ManagedToken) -> bool {
+        let now = self.inner.clock.now();
+        now.checked_add(self.inner.skew)
+            .is_some_and(|t| token.expires_at > t)
+            && now
+                .checked_add(MAX_TOKEN_LIFETIME)
+                .is_some_and(|t| token.expires_at <= t)
+    }
+
+    /// A token for `key` from the shared store: the stored one while servable, else one
+    /// fetched under the key's lease (by this process, or by another while this one waits).
+    async fn from_store(&self, shared: &Shared, key: &TokenKey) -> Result<ManagedToken, Error> {
+        let inner = &*self.inner;
+        loop {
+            match self.stored(shared, key).await {
+                Ok(Some(token)) => return Ok(token),
+                Ok(None) => {}
+                Err(e) => return self.store_failed(e, key).await,
+            }
+            let lease = match shared.store.try_lease(key, shared.lease_time).await {
+                Ok(Some(lease)) => lease,
+                Ok(None) => {
+                    // Another replica is fetching: its token appears in the store.
+                    bump(&inner.counters.store_waits);
+                    shared.sleep.sleep(shared.poll).await;
+                    continue;
+                }
+                Err(e) => return self.store_failed(e, key).await,
+            };
+            // A token stored between the look above and the lease is used, not fetched again.
+            let result = match self.stored(shared, key).await {
+                Ok(Some(token)) => Ok(token),
+                Ok(None) => {
+                    let result = self.fetch(key).await;
+                    if let Ok(token) = &result {
+                        self.put(shared, key, token).await;
+                    }
+                    result
+                }
+                Err(e) => {
+                    self.count_store_error(&e);
+                    self.fetch(key).await
+                }
+            };
+            if let Err(e) = shared.store.release(key, lease).await {
+                // It lapses by itself after lease_time.
+                self.count_store_error(&e);
+            }
+            return result;
+        }
+    }
+
+    /// The servable token stored for `key`, if any; one this process saw rejected is
+    /// removed, not served.
+    async fn stored(&self, shared: &Shared, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
+        let Some(token) = shared.store.get(key).await? else {
+            return Ok(None);
+        };
+        let rejected = {
+            let mut rejected = shared.rejected();
+            match rejected.get(key) {
+                Some(bad) if *bad == token.token => true,
+                Some(_) => {
+                    // The store has moved on from the rejected token.
+                    rejected.remove(key);
+                    false
+                }
+                None => false,
+            }
+        };
+        if rejected {
+            shared.store.remove(key, Some(&token.token)).await?;
+            shared.rejected().remove(key);
+            return Ok(None);
+        }
+        if !self.servable(&token) {
+            return Ok(None);
+        }
+        bump(&self.inner.counters.store_hits);
+        Ok(Some(token))
+    }
+
+    /// Stores a token just fetched, until its expiry minus the skew.
+    async fn put(&self, shared: &Shared, key: &TokenKey, token: &ManagedToken) {
+        let inner = &*self.inner;
+        let ttl = token
+            .expires_at
+            .duration_since(inner.clock.now())
+            .ok()
+            .and_then(|left| left.checked_sub(inner.skew))
+            .filter(|ttl| !ttl.is_zero());
+        let Some(ttl) = ttl else {
+            bump(&inner.counters.uncached);
+            return;
+        };
+        if let Err(e) = shared.store.put(key, token, ttl).await {
+            self.count_store_error(&e);
+        }
+    }
+
+    fn count_store_error(&self, e: &StoreError) {
+        bump(&self.inner.counters.store_errors);
+        // A store error's text names what failed, never a token or a key.
+        tracing::warn!(error = %e, "the shared token store failed");
+    }
+
+    /// The store failed while looking for `key`'s token: fetch alone, or fail, as set.
+    async fn store_failed(&self, e: StoreError, key: &TokenKey) -> Result<ManagedToken, Error> {
+        self.count_store_error(&e);
+        let Some(shared) = &self.inner.shared else {
+            return Err(Error::Store(e));
+        };
+        match shared.on_failure {
+            StoreFailure::Fail => Err(Error::Store(e)),
+            StoreFailure::FetchLocally => {
+                bump(&self.inner.counters.store_fallbacks);
+                self.fetch(key).await
+            }
+        }
+    }
+
     /// Removes the cached token of `key` if `which` accepts it.
     fn take(&self, key: &TokenKey, which: impl FnOnce(&ManagedToken) -> bool) -> Option<ManagedToken> {
         let mut state = self.inner.lock();
@@ -681,7 +930,23 @@ impl<S: SessionApi> TokenManager<S> {
     /// A token another request already replaced is left alone: two reports of one rejected
     /// token invalidate once.
     pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) -> bool {
-        let Some(token) = self.take(key, |cached| cached.token == *rejected) else {
+        let token = match &self.inner.shared {
+            None => self.take(key, |cached| cached.token == *rejected),
+            Some(shared) => match shared.store.remove(key, Some(rejected)).await {
+                Ok(removed) => removed,
+                Err(e) => {
+                    // Not known to be gone from the store: this process will not serve it,
+                    // and removes it when it meets it there again.
+                    self.count_store_error(&e);
+                    let mut remembered = shared.rejected();
+                    if remembered.len() < self.inner.max_keys {
+                        remembered.insert(key.clone(), rejected.clone());
+                    }
+                    None
+                }
+            },
+        };
+        let Some(token) = token else {
             return false;
         };
         self.revoke(token).await;
@@ -700,7 +965,17 @@ impl<S: SessionApi> TokenManager<S> {
     /// Forgets whatever token is cached for `key`, revoking it with revocation on
     /// (best-effort): for a user's sign-out. `true` when a token was cached.
     pub async fn evict(&self, key: &TokenKey) -> bool {
-        let Some(token) = self.take(key, |_| true) else {
+        let token = match &self.inner.shared {
+            None => self.take(key, |_| true),
+            Some(shared) => match shared.store.remove(key, None).await {
+                Ok(removed) => removed,
+                Err(e) => {
+                    self.count_store_error(&e);
+                    None
+                }
+            },
+        };
+        let Some(token) = token else {
             return false;
         };
         self.revoke(token).await;
@@ -720,6 +995,10 @@ impl<S: SessionApi> TokenManager<S> {
             evictions: c.evictions.load(Ordering::Relaxed),
             revoke_errors: c.revoke_errors.load(Ordering::Relaxed),
             uncached: c.uncached.load(Ordering::Relaxed),
+            store_hits: c.store_hits.load(Ordering::Relaxed),
+            store_waits: c.store_waits.load(Ordering::Relaxed),
+            store_errors: c.store_errors.load(Ordering::Relaxed),
+            store_fallbacks: c.store_fallbacks.load(Ordering::Relaxed),
             cached,
         }
     }
