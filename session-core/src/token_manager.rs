@@ -733,7 +733,7 @@ impl<S: SessionApi> TokenManager<S> {
                     };
                     let result = match &inner.shared {
                         None => self.fetch(key).await,
-                        Some(shared) => self.from_store(shared, key).await,
+                        Some(shared) => self.token_from_store(shared, key).await,
                     };
                     leader.finish(result.clone());
                     return result;
@@ -790,7 +790,7 @@ impl<S: SessionApi> TokenManager<S> {
 
     /// A token for `key` from the shared store: the stored one while servable, else one
     /// fetched under the key's lease (by this process, or by another while this one waits).
-    async fn from_store(&self, shared: &Shared, key: &TokenKey) -> Result<ManagedToken, Error> {
+    async fn token_from_store(&self, shared: &Shared, key: &TokenKey) -> Result<ManagedToken, Error> {
         let inner = &*self.inner;
         loop {
             match self.stored(shared, key).await {
