@@ -290,7 +290,7 @@ async fn a_token_rejected_while_the_store_is_down_is_not_served_after() {
             store.set_failing(false);
             let new = manager.token(&key).await.expect("token");
             assert_ne!(new.token(), old.token());
-            assert_eq!(store.keys(), [key.clone()]);
+            assert_eq!(store.keys(), std::slice::from_ref(&key));
             assert_eq!(manager.token(&key).await.expect("token").token(), new.token());
         },
     )
