@@ -1,0 +1,256 @@
+//! Tokens sealed with ChaCha20-Poly1305 under the application's keys, with rotation.
+
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce};
+use secrecy::{ExposeSecret, SecretBox};
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use thoughtspot_session_core::{AccessToken, ConfigError, ManagedToken};
+
+/// The format byte of a sealed value: a value with another first byte is foreign.
+const FORMAT: u8 = 1;
+const NONCE: usize = 12;
+const TAG: usize = 16;
+/// Format, key id, nonce; then the sealed token and its tag.
+const HEADER: usize = 2 + NONCE;
+
+/// A 256-bit key that seals tokens at rest, known by a one-byte id that is written beside
+/// each value, so that a value sealed under an older key still opens after a rotation.
+/// Its `Debug` shows the id only.
+///
+/// ```
+/// use thoughtspot_session_redis::EncryptionKey;
+///
+/// // `openssl rand -base64 32` makes such a key.
+/// let key = EncryptionKey::from_base64(2, "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=").unwrap();
+/// assert_eq!(key.id(), 2);
+/// assert_eq!(format!("{key:?}"), "EncryptionKey { id: 2, key: [redacted] }");
+/// assert!(EncryptionKey::from_base64(3, "too short").is_err());
+/// ```
+pub struct EncryptionKey {
+    id: u8,
+    key: SecretBox<[u8; 32]>,
+}
+
+impl EncryptionKey {
+    /// The key `bytes`, known by `id`.
+    pub fn new(id: u8, bytes: [u8; 32]) -> Self {
+        Self {
+            id,
+            key: SecretBox::new(Box::new(bytes)),
+        }
+    }
+
+    /// The key written in standard base64 (32 bytes: 44 characters with padding).
+    pub fn from_base64(id: u8, text: &str) -> Result<Self, ConfigError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| ConfigError::new("an encryption key is not valid base64"))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| ConfigError::new("an encryption key must be 32 bytes (256 bits)"))?;
+        Ok(Self::new(id, bytes))
+    }
+
+    /// Keys written as `id:base64`, separated by commas, the first the one that seals:
+    /// `2:q83v…,1:AAEC…` (the form the example service reads from its environment).
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, ConfigError> {
+        text.split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(|part| {
+                let (id, key) = part
+                    .split_once(':')
+                    .ok_or_else(|| ConfigError::new("an encryption key must be written id:base64"))?;
+                let id = id
+                    .trim()
+                    .parse::<u8>()
+                    .map_err(|_| ConfigError::new("an encryption key's id must be a number from 0 to 255"))?;
+                Self::from_base64(id, key)
+            })
+            .collect()
+    }
+
+    /// The id written beside each value it seals.
+    pub fn id(&self) -> u8 {
+        self.id
+    }
+}
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptionKey")
+            .field("id", &self.id)
+            .field("key", &format_args!("[redacted]"))
+            .finish()
+    }
+}
+
+/// The key that seals and every key that still opens.
+pub(crate) struct Keyring {
+    sealing: (u8, ChaCha20Poly1305),
+    opening: Vec<(u8, ChaCha20Poly1305)>,
+}
+
+impl Keyring {
+    /// `keys[0]` seals; all open. At least one key, ids distinct.
+    pub(crate) fn new(keys: &[EncryptionKey]) -> Result<Self, ConfigError> {
+        let Some(first) = keys.first() else {
+            return Err(ConfigError::new("the Redis token store needs an encryption key"));
+        };
+        let cipher = |k: &EncryptionKey| ChaCha20Poly1305::new(Key::from_slice(k.key.expose_secret()));
+        let mut opening = Vec::with_capacity(keys.len());
+        for key in keys {
+            if opening.iter().any(|(id, _)| *id == key.id) {
+                return Err(ConfigError::new("two encryption keys share one id"));
+            }
+            opening.push((key.id, cipher(key)));
+        }
+        Ok(Self {
+            sealing: (first.id, cipher(first)),
+            opening,
+        })
+    }
+
+    /// `token`, sealed and bound to `name` (the Redis key it is stored under).
+    pub(crate) fn seal(&self, name: &str, token: &ManagedToken) -> Result<Vec<u8>, &'static str> {
+        let mut nonce = [0u8; NONCE];
+        getrandom::getrandom(&mut nonce).map_err(|_| "no randomness for a nonce")?;
+        let secret = token.token().secret().as_bytes();
+        let mut plain = Vec::with_capacity(16 + secret.len());
+        plain.extend_from_slice(&millis(token.issued_at()).to_be_bytes());
+        plain.extend_from_slice(&millis(token.expires_at()).to_be_bytes());
+        plain.extend_from_slice(secret);
+        let (id, cipher) = &self.sealing;
+        let sealed = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| "sealing failed");
+        // The plain text held the token: clear it before the buffer is freed.
+        plain.iter_mut().for_each(|b| *b = 0);
+        let sealed = sealed?;
+        let mut out = Vec::with_capacity(HEADER + sealed.len());
+        out.push(FORMAT);
+        out.push(*id);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// The token sealed in `value` under `name`; `None` for anything else: a foreign or
+    /// corrupt value, a value moved from another key, one sealed under a key not held.
+    pub(crate) fn open(&self, name: &str, value: &[u8]) -> Option<ManagedToken> {
+        if value.len() < HEADER + TAG + 16 || value[0] != FORMAT {
+            return None;
+        }
+        let (_, cipher) = self.opening.iter().find(|(id, _)| *id == value[1])?;
+        let mut plain = cipher
+            .decrypt(
+                Nonce::from_slice(&value[2..HEADER]),
+                Payload {
+                    msg: &value[HEADER..],
+                    aad: name.as_bytes(),
+                },
+            )
+            .ok()?;
+        let token = read(&plain);
+        plain.iter_mut().for_each(|b| *b = 0);
+        token
+    }
+}
+
+fn read(plain: &[u8]) -> Option<ManagedToken> {
+    let issued = u64::from_be_bytes(plain.get(..8)?.try_into().ok()?);
+    let expires = u64::from_be_bytes(plain.get(8..16)?.try_into().ok()?);
+    let token = std::str::from_utf8(plain.get(16..)?).ok()?;
+    if token.is_empty() {
+        return None;
+    }
+    Some(ManagedToken::new(
+        AccessToken::new(token),
+        UNIX_EPOCH.checked_add(Duration::from_millis(issued))?,
+        UNIX_EPOCH.checked_add(Duration::from_millis(expires))?,
+    ))
+}
+
+fn millis(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token() -> ManagedToken {
+        let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        ManagedToken::new(
+            AccessToken::new("eyJ.secret-token"),
+            at,
+            at + Duration::from_secs(600),
+        )
+    }
+
+    #[test]
+    fn a_sealed_token_opens_under_its_name_only() {
+        let ring = Keyring::new(&[EncryptionKey::new(1, [7; 32])]).unwrap();
+        let sealed = ring.seal("ns:token:a", &token()).unwrap();
+        assert_eq!(ring.open("ns:token:a", &sealed), Some(token()));
+        assert_eq!(ring.open("ns:token:b", &sealed), None, "moved to another key");
+        let text = String::from_utf8_lossy(&sealed);
+        assert!(!text.contains("secret-token"));
+    }
+
+    #[test]
+    fn rotation_reads_old_keys_and_writes_the_new_one() {
+        let old = Keyring::new(&[EncryptionKey::new(1, [1; 32])]).unwrap();
+        let sealed_old = old.seal("k", &token()).unwrap();
+        let rotated =
+            Keyring::new(&[EncryptionKey::new(2, [2; 32]), EncryptionKey::new(1, [1; 32])]).unwrap();
+        assert_eq!(rotated.open("k", &sealed_old), Some(token()));
+        let sealed_new = rotated.seal("k", &token()).unwrap();
+        assert_eq!(sealed_new[1], 2);
+        assert_eq!(old.open("k", &sealed_new), None, "the old ring lacks the new key");
+        let retired = Keyring::new(&[EncryptionKey::new(2, [2; 32])]).unwrap();
+        assert_eq!(
+            retired.open("k", &sealed_old),
+            None,
+            "a retired key's values are misses"
+        );
+    }
+
+    #[test]
+    fn corrupt_and_foreign_values_are_misses_not_panics() {
+        let ring = Keyring::new(&[EncryptionKey::new(1, [7; 32])]).unwrap();
+        let sealed = ring.seal("k", &token()).unwrap();
+        for cut in 0..sealed.len() {
+            assert_eq!(ring.open("k", &sealed[..cut]), None);
+        }
+        for i in 0..sealed.len() {
+            let mut flipped = sealed.clone();
+            flipped[i] ^= 0x40;
+            assert_eq!(ring.open("k", &flipped), None, "byte {i} flipped");
+        }
+        assert_eq!(ring.open("k", b"plain text a foreign writer left"), None);
+        assert_eq!(ring.open("k", &[]), None);
+    }
+
+    #[test]
+    fn key_lists_parse_and_refuse_clearly() {
+        let keys = EncryptionKey::parse_list(
+            "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=, 1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .unwrap();
+        assert_eq!(keys.iter().map(EncryptionKey::id).collect::<Vec<_>>(), [2, 1]);
+        assert!(EncryptionKey::parse_list("nokey").is_err());
+        assert!(EncryptionKey::parse_list("300:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").is_err());
+        assert!(Keyring::new(&[]).is_err());
+        let twice = [EncryptionKey::new(1, [1; 32]), EncryptionKey::new(1, [2; 32])];
+        assert!(Keyring::new(&twice).is_err());
+    }
+}

@@ -1,0 +1,419 @@
+//! Three token-service replicas on loopback, each with its own HTTP client and its own Redis
+//! connection, sharing one real redis-server, against the fake cluster served over
+//! loopback.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+use support::RedisServer;
+use thoughtspot_session_core::{AccessToken, SessionClient, TokenKey, TokenManager, TokioSleep};
+use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
+use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
+use thoughtspot_session_reqwest::ReqwestTransport;
+
+const SECRET_KEY: &str = "trusted-auth-secret-0xC0FFEE";
+const PASSWORD: &str = "user-password-0xBADC0DE";
+
+type Manager = TokenManager<SessionClient<ReqwestTransport>>;
+
+/// Fails the test, naming it, if `future` runs past 60 s.
+async fn within<F: std::future::Future>(name: &str, future: F) -> F::Output {
+    match tokio::time::timeout(Duration::from_secs(60), future).await {
+        Ok(out) => out,
+        Err(_) => panic!("{name} did not finish within 60 s: it hangs"),
+    }
+}
+
+fn keys() -> Vec<EncryptionKey> {
+    vec![EncryptionKey::new(1, [0x5a; 32])]
+}
+
+async fn cluster(users: usize) -> (FakeThoughtSpot, FakeServer) {
+    let mut b = FakeThoughtSpot::builder()
+        .secret_key(SECRET_KEY)
+        .token_lifetime(Duration::from_secs(900));
+    for n in 0..users {
+        b = b.user(FakeUser::new(format!("user-{n}"), PASSWORD));
+    }
+    let fake = b.build();
+    let server = FakeServer::start(fake.clone()).await.expect("the fake serves");
+    (fake, server)
+}
+
+async fn store(redis: &RedisServer) -> RedisTokenStore {
+    RedisTokenStore::builder(redis.url())
+        .namespace("fake.thoughtspot.test", "token-service")
+        .keys(keys())
+        .connect()
+        .await
+        .expect("connects")
+}
+
+async fn replica(server: &FakeServer, redis: &RedisServer, lease: Duration) -> Manager {
+    let client = SessionClient::builder(server.base_url())
+        .sleep(TokioSleep::new())
+        .build(ReqwestTransport::new().expect("transport"))
+        .expect("client");
+    TokenManager::builder(client, SECRET_KEY)
+        .store(store(redis).await)
+        .sleep(TokioSleep::new())
+        .lease_time(lease)
+        .store_poll(Duration::from_millis(10))
+        .build()
+        .expect("manager")
+}
+
+async fn replicas(server: &FakeServer, redis: &RedisServer) -> Vec<Manager> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        out.push(replica(server, redis, Duration::from_secs(5)).await);
+    }
+    out
+}
+
+fn owner(fake: &FakeThoughtSpot, token: &AccessToken) -> Option<String> {
+    fake.live_tokens()
+        .into_iter()
+        .find(|t| t.token == *token)
+        .map(|t| t.user)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn six_hundred_requests_for_twenty_users_on_three_replicas_make_twenty_get_token_calls() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(20).await;
+    let replicas = replicas(&server, &redis).await;
+    within("six_hundred_requests", async {
+        let calls: Vec<_> = (0..600)
+            .map(|i| {
+                let manager = replicas[i % 3].clone();
+                let user = format!("user-{}", i % 20);
+                tokio::spawn(
+                    async move { (user.clone(), manager.token(&TokenKey::new(user.as_str())).await) },
+                )
+            })
+            .collect();
+        let mut per_user = HashMap::<String, HashSet<String>>::new();
+        for call in calls {
+            let (user, token) = call.await.expect("task");
+            let token = token.expect("a token");
+            assert_eq!(
+                owner(&fake, token.token()).as_deref(),
+                Some(user.as_str()),
+                "a token of its own user"
+            );
+            per_user
+                .entry(user)
+                .or_default()
+                .insert(token.token().secret().to_owned());
+        }
+        assert_eq!(
+            fake.count("get token"),
+            20,
+            "one get token call per user across the replicas"
+        );
+        assert!(per_user.values().all(|t| t.len() == 1));
+        let errors: u64 = replicas.iter().map(|r| r.stats().store_errors).sum();
+        assert_eq!(errors, 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_invalidation_returns_no_replica_serves_the_old_token() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(1).await;
+    let replicas = replicas(&server, &redis).await;
+    within("after_an_invalidation", async {
+        let key = TokenKey::new("user-0");
+        let old = replicas[0].token(&key).await.expect("token");
+        // Readers on the other replicas, all the while: each read's start and what it got.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = replicas[1..]
+            .iter()
+            .map(|r| {
+                let (r, key, stop) = (r.clone(), key.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut reads = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        let started = Instant::now();
+                        let token = r.token(&key).await.expect("token");
+                        reads.push((started, token.token().clone()));
+                    }
+                    reads
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(replicas[0].invalidate(&key, old.token()).await);
+        let returned = Instant::now();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // The stale window: how long after invalidate returned a read that began then still
+        // got the old token (none may).
+        let mut stale_after = None::<Duration>;
+        let mut reads_after = 0;
+        for reader in readers {
+            for (started, token) in reader.await.expect("reader") {
+                if started >= returned {
+                    reads_after += 1;
+                    if token == *old.token() {
+                        let late = started - returned;
+                        stale_after = Some(stale_after.map_or(late, |s| s.max(late)));
+                    }
+                }
+            }
+        }
+        assert!(reads_after > 10, "{reads_after} reads after the invalidation");
+        assert_eq!(
+            stale_after, None,
+            "a replica served the invalidated token after invalidate returned"
+        );
+        println!("stale window after invalidate returned: 0 ({reads_after} reads on 2 replicas)");
+        for r in &replicas {
+            assert_ne!(r.token(&key).await.expect("token").token(), old.token());
+        }
+        assert_eq!(fake.count("get token"), 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_mid_load_loses_no_request_and_sharing_resumes_when_it_returns() {
+    let mut redis = RedisServer::start();
+    let port = redis.port;
+    let (fake, server) = cluster(10).await;
+    let replicas = replicas(&server, &redis).await;
+    within("redis_stopped_mid_load", async {
+        let load = |round: usize| {
+            let calls: Vec<_> = (0..120)
+                .map(|i| {
+                    let manager = replicas[i % 3].clone();
+                    let user = format!("user-{}", (i + round) % 10);
+                    tokio::spawn(
+                        async move { (user.clone(), manager.token(&TokenKey::new(user.as_str())).await) },
+                    )
+                })
+                .collect();
+            async {
+                for call in calls {
+                    let (user, token) = call.await.expect("task");
+                    let token = token.expect("every request gets a token");
+                    assert_eq!(
+                        owner(&fake, token.token()).as_deref(),
+                        Some(user.as_str()),
+                        "not mixed between users"
+                    );
+                }
+            }
+        };
+        load(0).await;
+        let before = fake.count("get token");
+        assert_eq!(before, 10);
+
+        // Redis goes away in the middle of a load.
+        let during = load(1);
+        redis.stop();
+        during.await;
+        load(2).await;
+        let errors: u64 = replicas.iter().map(|r| r.stats().store_errors).sum();
+        let fallbacks: u64 = replicas.iter().map(|r| r.stats().store_fallbacks).sum();
+        assert!(
+            errors > 0 && fallbacks > 0,
+            "{errors} store errors, {fallbacks} fallbacks"
+        );
+
+        // Redis is back (empty, as after a crash without persistence): sharing resumes.
+        let _back = RedisServer::start_on(port, None);
+        let key = TokenKey::new("user-3");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let shared = loop {
+            let fallbacks = replicas[0].stats().store_fallbacks;
+            let token = replicas[0].token(&key).await.expect("token");
+            if replicas[0].stats().store_fallbacks == fallbacks {
+                break token; // stored in Redis this time
+            }
+            assert!(Instant::now() < deadline, "the replica never went back to Redis");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let fetched = fake.count("get token");
+        for r in &replicas[1..] {
+            assert_eq!(
+                r.token(&key).await.expect("token").token(),
+                shared.token(),
+                "shared again"
+            );
+        }
+        assert_eq!(fake.count("get token"), fetched, "no further fetch once shared");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_holding_the_lease_delays_the_others_only_until_it_lapses() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(1).await;
+    let key = TokenKey::new("user-0");
+    within("a_replica_killed_holding_the_lease", async {
+        // The doomed replica's cluster answers after 30 s: it takes the lease and hangs.
+        fake.set_latency(Duration::from_secs(30));
+        let doomed = replica(&server, &redis, Duration::from_millis(800)).await;
+        let dying = tokio::spawn({
+            let key = key.clone();
+            async move { doomed.token(&key).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        dying.abort(); // killed mid-fetch: its lease stays in Redis
+        let _ = dying.await;
+        fake.set_latency(Duration::ZERO);
+        let healthy = replica(&server, &redis, Duration::from_millis(800)).await;
+        let started = Instant::now();
+        let token = healthy.token(&key).await.expect("a token once the lease lapsed");
+        let waited = started.elapsed();
+        assert!(healthy.stats().store_waits > 0, "it waited for the lease");
+        assert!(waited >= Duration::from_millis(300), "waited {waited:?}");
+        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+        assert_eq!(owner(&fake, token.token()).as_deref(), Some("user-0"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_dump_a_key_scan_and_monitor_show_no_token_password_or_secret_key() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(3).await;
+    let monitor = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "monitor"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("redis-cli monitor");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let replicas = replicas(&server, &redis).await;
+    let mut tokens = Vec::new();
+    within("a_redis_dump", async {
+        for (n, replica) in replicas.iter().enumerate() {
+            let key = TokenKey::new(format!("user-{n}")).with_org_id("0");
+            tokens.push(replica.token(&key).await.expect("token").token().clone());
+        }
+        let old = tokens[0].clone();
+        replicas[1]
+            .invalidate(&TokenKey::new("user-0").with_org_id("0"), &old)
+            .await;
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut monitor = monitor;
+    let _ = monitor.kill();
+    let monitored = monitor.wait_with_output().expect("monitor output").stdout;
+    let _ = redis.cli(&["SAVE"]);
+    let dump = std::fs::read(redis.dir.join("dump.rdb")).expect("dump.rdb written");
+    let scan = redis.cli(&["--scan"]);
+    let mut values = Vec::new();
+    for name in String::from_utf8_lossy(&scan).lines() {
+        values.extend(redis.cli(&["GET", name]));
+    }
+    assert!(
+        String::from_utf8_lossy(&scan).lines().count() >= 2,
+        "tokens are stored"
+    );
+    assert!(
+        String::from_utf8_lossy(&monitored).contains("SET"),
+        "monitor saw the writes"
+    );
+    for (what, bytes) in [
+        ("dump", &dump),
+        ("scan", &scan),
+        ("values", &values),
+        ("monitor", &monitored),
+    ] {
+        let text = String::from_utf8_lossy(bytes);
+        for token in &tokens {
+            assert!(!text.contains(token.secret()), "a token in the {what}");
+            // Not even a long piece of one.
+            let piece = &token.secret()[token.secret().len() / 2..];
+            assert!(!text.contains(piece), "part of a token in the {what}");
+        }
+        for secret in [SECRET_KEY, PASSWORD, "user-0", "user-1", "user-2"] {
+            assert!(!text.contains(secret), "{secret:?} in the {what}");
+        }
+    }
+    drop(fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_protected_redis_works_and_a_wrong_password_fails_without_showing_it() {
+    let redis = RedisServer::start_with_password("redis-pass-0xFEED");
+    let store = RedisTokenStore::builder(redis.url())
+        .namespace("c", "a")
+        .keys(keys())
+        .connect()
+        .await
+        .expect("connects with the password");
+    use thoughtspot_session_core::TokenStore;
+    assert!(store.get(&TokenKey::new("u")).await.expect("answers").is_none());
+    let wrong = format!("redis://:wrong-pass-0xDEAD@127.0.0.1:{}", redis.port);
+    let e = RedisTokenStore::builder(wrong.clone())
+        .namespace("c", "a")
+        .keys(keys())
+        .connect()
+        .await
+        .unwrap_err();
+    let mut chain = format!("{e} {e:?}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        chain.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(!chain.contains("wrong-pass-0xDEAD"), "{chain}");
+    let builder = format!("{:?}", RedisTokenStore::builder(wrong).keys(keys()));
+    assert!(!builder.contains("wrong-pass"), "{builder}");
+    assert!(
+        !builder.contains("0x5a") && !builder.contains("90, 90"),
+        "{builder}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_foreign_value_is_a_miss_and_keys_rotate() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(1).await;
+    let manager = replica(&server, &redis, Duration::from_secs(5)).await;
+    within("a_corrupt_or_foreign_value", async {
+        let key = TokenKey::new("user-0");
+        let first = manager.token(&key).await.expect("token");
+        let scan = redis.cli(&["--scan", "--pattern", "*:token:*"]);
+        let name = String::from_utf8_lossy(&scan).trim().to_owned();
+        let _ = redis.cli(&["SET", &name, "not a sealed value"]);
+        let second = manager.token(&key).await.expect("a corrupt value is a miss");
+        assert_ne!(second.token(), first.token());
+
+        // Rotation: a store that seals with key 2 and still opens key 1 reads the value.
+        let rotated = RedisTokenStore::builder(redis.url())
+            .namespace("fake.thoughtspot.test", "token-service")
+            .keys([
+                EncryptionKey::new(2, [0x77; 32]),
+                EncryptionKey::new(1, [0x5a; 32]),
+            ])
+            .connect()
+            .await
+            .expect("connects");
+        use thoughtspot_session_core::TokenStore;
+        let read = rotated
+            .get(&key)
+            .await
+            .expect("answers")
+            .expect("the old key opens it");
+        assert_eq!(read.token(), second.token());
+        // With key 1 retired, the value is a miss.
+        let retired = RedisTokenStore::builder(redis.url())
+            .namespace("fake.thoughtspot.test", "token-service")
+            .keys([EncryptionKey::new(2, [0x77; 32])])
+            .connect()
+            .await
+            .expect("connects");
+        assert!(retired.get(&key).await.expect("answers").is_none());
+        assert_eq!(fake.count("get token"), 2);
+    })
+    .await;
+}
