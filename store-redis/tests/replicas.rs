@@ -2,15 +2,13 @@
 //! connection, sharing one real redis-server, against the fake cluster served over
 //! loopback.
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use support::RedisServer;
 use thoughtspot_session_core::{AccessToken, SessionClient, TokenKey, TokenManager, TokioSleep};
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 use thoughtspot_session_reqwest::ReqwestTransport;
+use thoughtspot_session_tests::redis::RedisServer;
 
 const SECRET_KEY: &str = "trusted-auth-secret-0xC0FFEE";
 const PASSWORD: &str = "user-password-0xBADC0DE";

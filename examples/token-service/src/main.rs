@@ -8,10 +8,21 @@
 //! `TS_BASE_URL` and `TS_SECRET_KEY` it asks a real cluster instead. `TOKEN_SERVICE_ADDR`,
 //! `TOKEN_SERVICE_KEY` and `TOKEN_SERVICE_ORIGIN` set the address, the callers' shared key
 //! and the allowed origin.
+//!
+//! Several replicas share one token cache on Redis with `--redis URL` (or
+//! `TOKEN_SERVICE_REDIS`); the keys that encrypt the tokens at rest come from
+//! `TS_TOKEN_KEYS`, written `id:base64` and comma-separated, the first one sealing:
+//!
+//! ```sh
+//! export TS_TOKEN_KEYS="1:$(openssl rand -base64 32)"
+//! TOKEN_SERVICE_ADDR=127.0.0.1:8787 cargo run -p thoughtspot-token-service -- --redis redis://127.0.0.1:6379 &
+//! TOKEN_SERVICE_ADDR=127.0.0.1:8788 cargo run -p thoughtspot-token-service -- --redis redis://127.0.0.1:6379 &
+//! ```
 
 use std::sync::Arc;
 use thoughtspot_session_core::{HttpTransport, SessionClient, TokenKey, TokenManager, TokioSleep};
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 use thoughtspot_token_service::{ServiceConfig, TokenService, serve};
 
 fn env(name: &str, default: &str) -> String {
@@ -26,6 +37,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = env("TOKEN_SERVICE_ADDR", "127.0.0.1:8787");
     let caller_key = env("TOKEN_SERVICE_KEY", "example-caller-key");
     let origin = env("TOKEN_SERVICE_ORIGIN", "http://localhost:3000");
+    let mut args = std::env::args().skip(1);
+    let mut redis = std::env::var("TOKEN_SERVICE_REDIS")
+        .ok()
+        .filter(|v| !v.is_empty());
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--redis" => {
+                redis = Some(
+                    args.next()
+                        .ok_or("--redis needs a URL: --redis redis://host:6379")?,
+                )
+            }
+            other => return Err(format!("unknown argument {other:?} (known: --redis URL)").into()),
+        }
+    }
+    let cluster = std::env::var("TS_BASE_URL").unwrap_or_else(|_| "embedded-fake".to_owned());
     let (client, secret_key) = match (std::env::var("TS_BASE_URL"), std::env::var("TS_SECRET_KEY")) {
         (Ok(url), Ok(key)) if !url.is_empty() => {
             println!("asking the cluster at {url}");
@@ -52,10 +79,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
     };
-    let manager = TokenManager::builder(client, secret_key)
+    let mut manager = TokenManager::builder(client, secret_key)
         .token_lifetime(std::time::Duration::from_secs(600))
-        .revoke_on_invalidate(true)
-        .build()?;
+        .revoke_on_invalidate(true);
+    if let Some(url) = redis {
+        let keys = std::env::var("TS_TOKEN_KEYS")
+            .map_err(|_| "--redis needs TS_TOKEN_KEYS: the keys that encrypt tokens at rest, as id:base64")?;
+        let store = RedisTokenStore::builder(url)
+            .namespace(cluster.as_str(), "thoughtspot-token-service")
+            .keys(EncryptionKey::parse_list(&keys)?)
+            .connect()
+            .await?;
+        println!("sharing tokens through Redis ({store:?})");
+        if cluster == "embedded-fake" {
+            println!(
+                "note: each replica embeds its own fake cluster; share a real one (TS_BASE_URL) across replicas"
+            );
+        }
+        manager = manager.store(store).sleep(TokioSleep::new());
+    }
+    let manager = manager.build()?;
     let config = ServiceConfig::new(caller_key, origin)
         .user("alice", TokenKey::new("alice@example.com"))
         .user("bob", TokenKey::new("bob@example.com").with_org_id("7"));

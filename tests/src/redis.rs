@@ -1,8 +1,6 @@
 //! A real redis-server for the tests: started on a free 127.0.0.1 port, in a temporary
 //! directory, without persistence; stopped when dropped.
 
-#![allow(dead_code)] // each test binary uses part of it
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +9,9 @@ use std::time::{Duration, Instant};
 /// A redis-server of this test's own.
 pub struct RedisServer {
     child: Option<Child>,
+    /// Its port on 127.0.0.1.
     pub port: u16,
+    /// Its working directory (where `SAVE` writes dump.rdb).
     pub dir: PathBuf,
     password: Option<String>,
 }
