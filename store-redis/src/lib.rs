@@ -142,9 +142,17 @@ impl RedisTokenStore {
             digest.update(part.as_bytes());
         }
         let digest = digest.finalize();
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         let prefix = &self.inner.prefix;
-        (format!("{prefix}:token:{hex}"), format!("{prefix}:lease:{hex}"))
+        let name = |kind: &str| {
+            let mut name = String::with_capacity(prefix.len() + kind.len() + 34);
+            name.push_str(prefix);
+            name.push(':');
+            name.push_str(kind);
+            name.push(':');
+            push_hex(&mut name, &digest[..16]);
+            name
+        };
+        (name("token"), name("lease"))
     }
 
     /// Runs one Redis call within the timeout.
@@ -240,12 +248,23 @@ impl RedisTokenStoreBuilder {
     }
 }
 
+/// Appends `bytes` to `out` in lowercase hex.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
 /// Random lease ids: 128 bits, hex.
 fn lease_id() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes)
         .map_err(|_| StoreError::new(StoreErrorKind::Other, "no randomness for a lease id"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    let mut id = String::with_capacity(32);
+    push_hex(&mut id, &bytes);
+    Ok(id)
 }
 
 #[async_trait]

@@ -119,12 +119,12 @@ impl<S: SessionApi> TokenService<S> {
             .map(str::to_owned);
         let mut response = self.route(&request, app_user.as_deref()).await;
         self.cors(&request, &mut response);
-        println!(
-            "{} {} {} app_user={}",
-            request.method(),
-            request.uri().path(),
-            response.status().as_u16(),
-            app_user.as_deref().unwrap_or("-")
+        tracing::info!(
+            method = %request.method(),
+            path = request.uri().path(),
+            status = response.status().as_u16(),
+            app_user = app_user.as_deref().unwrap_or("-"),
+            "answered"
         );
         response
     }
@@ -245,7 +245,7 @@ impl<S: SessionApi> TokenService<S> {
 /// A cluster failure as the service's answer: the incident id is passed on, the cluster's
 /// texts are not (they are for the operator's logs).
 fn cluster_error(e: &Error) -> Response<Bytes> {
-    eprintln!("cluster call failed: {e}");
+    tracing::warn!(error = %e, "cluster call failed");
     let (status, code) = if e.is_retryable() {
         (StatusCode::SERVICE_UNAVAILABLE, "cluster_unavailable")
     } else {

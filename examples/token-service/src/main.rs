@@ -34,6 +34,10 @@ fn env(name: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // One line per request on stdout; TOKEN_SERVICE_LOG=off silences it.
+    if env("TOKEN_SERVICE_LOG", "info") != "off" {
+        tracing_subscriber::fmt().with_target(false).init();
+    }
     let addr = env("TOKEN_SERVICE_ADDR", "127.0.0.1:8787");
     let caller_key = env("TOKEN_SERVICE_KEY", "example-caller-key");
     let origin = env("TOKEN_SERVICE_ORIGIN", "http://localhost:3000");
