@@ -410,6 +410,34 @@ impl<S> fmt::Debug for TokenManagerBuilder<S> {
 ///   [`TokenManagerStats::revoke_errors`] and logged, never returned (a rejected token is
 ///   usually expired or revoked already, and the cluster then refuses to revoke it).
 ///
+/// # Scaling out
+///
+/// One process is enough while one replica of the service carries the load: the manager
+/// caches in memory. Run several replicas behind a load balancer and each would fetch its
+/// own token for every user, and a token invalidated on one would still be served by the
+/// others. Give them a shared [`TokenStore`] ([`TokenManagerBuilder::store`]; the
+/// `thoughtspot-session-redis` crate has one on Redis) and:
+///
+/// - **what is shared**: the tokens and a fetch lease per key. A replica that finds no
+///   servable token takes the key's lease and fetches; the others wait for the token to
+///   appear in the store, polling every [`store_poll`](TokenManagerBuilder::store_poll). The
+///   replicas keep no copy: every request reads the store, so once [`invalidate`](Self::invalidate),
+///   [`refresh`](Self::refresh) or [`evict`](Self::evict) returns, no replica serves the old
+///   token. A stored token lives until its expiry minus the skew.
+/// - **what is encrypted**: whatever the store does; the Redis store seals each token with
+///   ChaCha20-Poly1305 under the application's keys.
+/// - **when the store fails** (an error or its timeout): by default the replica fetches on
+///   its own, still joining its own concurrent requests, caches nothing, and counts it
+///   ([`TokenManagerStats::store_errors`], [`TokenManagerStats::store_fallbacks`]); with
+///   [`StoreFailure::Fail`] the request fails with [`Error::Store`]. The next request asks
+///   the store again, so sharing resumes as soon as it answers. A token invalidated while
+///   the store fails is not served again by this replica.
+/// - **a replica that dies while fetching** holds the key's lease until it lapses
+///   ([`lease_time`](TokenManagerBuilder::lease_time), 15 s): the others wait that long at
+///   most, then one of them fetches.
+/// - **clocks**: a stored token's expiry is on the clock of the replica that fetched it;
+///   keep the replicas' clocks within a fraction of the skew of each other (NTP does).
+///
 /// ```
 /// use thoughtspot_session_core::{TokenKey, TokenManager};
 /// use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
