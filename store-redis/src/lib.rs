@@ -23,6 +23,9 @@
 //! - **TLS and ACLs** come from the URL, as the `redis` crate reads it: `rediss://` (feature
 //!   `tls`), `redis://user:password@host:6379/0`.
 //!
+//! It needs Redis 6.2 or later (`GETDEL`), or a server that speaks the same commands
+//! (Valkey, for one).
+//!
 //! ```no_run
 //! use thoughtspot_session_core::{TokenKey, TokenManager, TokioSleep};
 //! use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
