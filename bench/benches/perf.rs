@@ -621,46 +621,18 @@ impl Client {
                 std::hint::black_box(c.token_full(&v2_request()).await.expect("token"));
             }
             Client::RawReqwest(c, url) => {
-                let body = serde_json::to_vec(&RawTokenRequest {
+                let body = RawTokenRequest {
                     user_name: "analyst",
                     secret_key: "trusted-key",
-                })
-                .expect("encodes");
-                let response = c
-                    .post(url.clone())
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(reqwest::header::USER_AGENT, "raw/1")
-                    .header("x-requested-by", "ThoughtSpot")
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("sent");
-                assert!(response.status().is_success());
-                let bytes = response.bytes().await.expect("body");
-                let decoded: RawTokenResponse = serde_json::from_slice(&bytes).expect("decodes");
-                std::hint::black_box(decoded);
+                };
+                std::hint::black_box(raw_reqwest_post::<RawTokenResponse>(c, url, &body).await);
             }
             Client::RawReqwestV2(c, url) => {
-                let body = serde_json::to_vec(&RawFullTokenRequest {
+                let body = RawFullTokenRequest {
                     username: "analyst",
                     secret_key: "trusted-key",
-                })
-                .expect("encodes");
-                let response = c
-                    .post(url.clone())
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(reqwest::header::USER_AGENT, "raw/1")
-                    .header("x-requested-by", "ThoughtSpot")
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("sent");
-                assert!(response.status().is_success());
-                let bytes = response.bytes().await.expect("body");
-                let decoded: RawFullToken = serde_json::from_slice(&bytes).expect("decodes");
-                std::hint::black_box(decoded);
+                };
+                std::hint::black_box(raw_reqwest_post::<RawFullToken>(c, url, &body).await);
             }
             Client::RawHyperV2(c, uri) => {
                 let request = raw_full_request(uri);
@@ -680,6 +652,29 @@ impl Client {
             }
         }
     }
+}
+
+/// What a careful user writes by hand with reqwest: encode, POST with the same headers as
+/// the SDK, read the body, decode.
+async fn raw_reqwest_post<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    body: &impl Serialize,
+) -> T {
+    let body = serde_json::to_vec(body).expect("encodes");
+    let response = client
+        .post(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::USER_AGENT, "raw/1")
+        .header("x-requested-by", "ThoughtSpot")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success());
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decodes")
 }
 
 /// What one run of `drive` measured.

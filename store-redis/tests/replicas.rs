@@ -2,13 +2,13 @@
 //! connection, sharing one real redis-server, against the fake cluster served over
 //! loopback.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use thoughtspot_session_core::{AccessToken, SessionClient, TokenKey, TokenManager, TokioSleep};
+use thoughtspot_session_core::{SessionClient, TokenKey, TokenManager, TokioSleep};
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 use thoughtspot_session_reqwest::ReqwestTransport;
 use thoughtspot_session_tests::redis::RedisServer;
+use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
 
 const SECRET_KEY: &str = "trusted-auth-secret-0xC0FFEE";
 const PASSWORD: &str = "user-password-0xBADC0DE";
@@ -70,42 +70,13 @@ async fn replicas(server: &FakeServer, redis: &RedisServer) -> Vec<Manager> {
     out
 }
 
-fn owner(fake: &FakeThoughtSpot, token: &AccessToken) -> Option<String> {
-    fake.live_tokens()
-        .into_iter()
-        .find(|t| t.token == *token)
-        .map(|t| t.user)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_hundred_requests_for_twenty_users_on_three_replicas_make_twenty_get_token_calls() {
     let redis = RedisServer::start();
     let (fake, server) = cluster(20).await;
     let replicas = replicas(&server, &redis).await;
     within("six_hundred_requests", async {
-        let calls: Vec<_> = (0..600)
-            .map(|i| {
-                let manager = replicas[i % 3].clone();
-                let user = format!("user-{}", i % 20);
-                tokio::spawn(
-                    async move { (user.clone(), manager.token(&TokenKey::new(user.as_str())).await) },
-                )
-            })
-            .collect();
-        let mut per_user = HashMap::<String, HashSet<String>>::new();
-        for call in calls {
-            let (user, token) = call.await.expect("task");
-            let token = token.expect("a token");
-            assert_eq!(
-                owner(&fake, token.token()).as_deref(),
-                Some(user.as_str()),
-                "a token of its own user"
-            );
-            per_user
-                .entry(user)
-                .or_default()
-                .insert(token.token().secret().to_owned());
-        }
+        let per_user = tokens_at_once(&fake, &replicas, 600, 20, 0).await;
         assert_eq!(
             fake.count("get token"),
             20,
@@ -184,36 +155,19 @@ async fn redis_stopped_mid_load_loses_no_request_and_sharing_resumes_when_it_ret
     let (fake, server) = cluster(10).await;
     let replicas = replicas(&server, &redis).await;
     within("redis_stopped_mid_load", async {
-        let load = |round: usize| {
-            let calls: Vec<_> = (0..120)
-                .map(|i| {
-                    let manager = replicas[i % 3].clone();
-                    let user = format!("user-{}", (i + round) % 10);
-                    tokio::spawn(
-                        async move { (user.clone(), manager.token(&TokenKey::new(user.as_str())).await) },
-                    )
-                })
-                .collect();
-            async {
-                for call in calls {
-                    let (user, token) = call.await.expect("task");
-                    let token = token.expect("every request gets a token");
-                    assert_eq!(
-                        owner(&fake, token.token()).as_deref(),
-                        Some(user.as_str()),
-                        "not mixed between users"
-                    );
-                }
-            }
-        };
+        let load = |round: usize| tokens_at_once(&fake, &replicas, 120, 10, round);
         load(0).await;
         let before = fake.count("get token");
         assert_eq!(before, 10);
 
         // Redis goes away in the middle of a load.
-        let during = load(1);
+        let during = tokio::spawn({
+            let (fake, replicas) = (fake.clone(), replicas.clone());
+            async move { tokens_at_once(&fake, &replicas, 120, 10, 1).await }
+        });
+        tokio::time::sleep(Duration::from_millis(2)).await; // the load is under way
         redis.stop();
-        during.await;
+        during.await.expect("the load ran");
         load(2).await;
         let errors: u64 = replicas.iter().map(|r| r.stats().store_errors).sum();
         let fallbacks: u64 = replicas.iter().map(|r| r.stats().store_fallbacks).sum();

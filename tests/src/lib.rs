@@ -17,6 +17,7 @@ pub mod fake;
 pub mod harness;
 pub mod network;
 pub mod redis;
+pub mod replicas;
 pub mod scenarios;
 pub mod scenarios_v2;
 pub mod watchdog;

@@ -11,6 +11,7 @@ use thoughtspot_session_core::{
     Error, HttpTransport, SessionClient, StoreFailure, TokenKey, TokenManager, TokioSleep, TransportError,
 };
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser, MemoryTokenStore};
+use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
 use thoughtspot_session_tests::{Watchdog, within};
 
 /// The fake behind a delay on tokio's clock, so that calls overlap as over a network.
@@ -76,14 +77,6 @@ fn store_of(fake: &FakeThoughtSpot) -> MemoryTokenStore {
     MemoryTokenStore::with_clock(fake.clock().clone())
 }
 
-/// The user a live token of the fake was issued for.
-fn owner(fake: &FakeThoughtSpot, token: &thoughtspot_session_core::AccessToken) -> Option<String> {
-    fake.live_tokens()
-        .into_iter()
-        .find(|t| t.token == *token)
-        .map(|t| t.user)
-}
-
 #[tokio::test(start_paused = true)]
 async fn concurrent_requests_on_three_replicas_make_one_fetch_per_user() {
     let _watch = Watchdog::start("concurrent_requests_on_three_replicas_make_one_fetch_per_user");
@@ -93,30 +86,7 @@ async fn concurrent_requests_on_three_replicas_make_one_fetch_per_user() {
             let fake = fake(20);
             let store = store_of(&fake);
             let replicas: Vec<_> = (0..3).map(|_| replica(&fake, &store)).collect();
-            let calls: Vec<_> = (0..600)
-                .map(|i| {
-                    let manager = replicas[i % 3].clone();
-                    let user = format!("user-{}", i % 20);
-                    tokio::spawn(async move {
-                        let token = manager.token(&TokenKey::new(user.as_str())).await;
-                        (user, token)
-                    })
-                })
-                .collect();
-            let mut per_user = std::collections::HashMap::<String, HashSet<String>>::new();
-            for call in calls {
-                let (user, token) = call.await.expect("task");
-                let token = token.expect("a token");
-                assert_eq!(
-                    owner(&fake, token.token()).as_deref(),
-                    Some(user.as_str()),
-                    "a token of its own user"
-                );
-                per_user
-                    .entry(user)
-                    .or_default()
-                    .insert(token.token().secret().to_owned());
-            }
+            let per_user = tokens_at_once(&fake, &replicas, 600, 20, 0).await;
             assert_eq!(
                 fake.count("get token"),
                 20,
@@ -174,20 +144,7 @@ async fn a_failing_store_falls_back_to_fetching_and_sharing_resumes_after() {
             let store = store_of(&fake);
             let replicas: Vec<_> = (0..3).map(|_| replica(&fake, &store)).collect();
             store.set_failing(true);
-            let calls: Vec<_> = (0..60)
-                .map(|i| {
-                    let manager = replicas[i % 3].clone();
-                    let user = format!("user-{}", i % 4);
-                    tokio::spawn(
-                        async move { (user.clone(), manager.token(&TokenKey::new(user.as_str())).await) },
-                    )
-                })
-                .collect();
-            for call in calls {
-                let (user, token) = call.await.expect("task");
-                let token = token.expect("a token while the store is down");
-                assert_eq!(owner(&fake, token.token()).as_deref(), Some(user.as_str()));
-            }
+            tokens_at_once(&fake, &replicas, 60, 4, 0).await;
             // Each replica fetched once per user (its own single-flight), nothing was lost.
             let during = fake.count("get token");
             assert!(
