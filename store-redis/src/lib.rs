@@ -57,7 +57,8 @@ use seal::Keyring;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thoughtspot_session_core::{
     AccessToken, ConfigError, Error, Lease, ManagedToken, StoreError, StoreErrorKind, TokenKey, TokenStore,
@@ -79,8 +80,13 @@ pub struct RedisTokenStore {
 }
 
 struct Inner {
-    connection: ConnectionManager,
+    /// The connection, once made; `None` until Redis first answered.
+    connection: Mutex<Option<ConnectionManager>>,
+    client: redis::Client,
+    config: ConnectionManagerConfig,
     prefix: String,
+    /// Values read that did not open.
+    unreadable: AtomicU64,
     keyring: Keyring,
     timeout: Duration,
     compare_and_delete: redis::Script,
@@ -183,8 +189,40 @@ impl RedisTokenStore {
         }
     }
 
-    fn connection(&self) -> ConnectionManager {
-        self.inner.connection.clone()
+    /// The connection, made now if Redis has not answered before (within the timeout).
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        if let Some(connection) = self.lock().as_ref() {
+            return Ok(connection.clone());
+        }
+        let made = connect(&self.inner.client, &self.inner.config, self.inner.timeout).await?;
+        Ok(self.lock().get_or_insert(made).clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ConnectionManager>> {
+        // Set once from None to Some: a poisoned lock holds a whole value.
+        self.inner.connection.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens `value` stored under `name`; one that does not open is counted, logged and a
+    /// miss.
+    fn open(&self, name: &str, value: Option<Vec<u8>>) -> Option<ManagedToken> {
+        let value = value?;
+        let token = self.inner.keyring.open(name, &value);
+        if token.is_none() {
+            self.inner.unreadable.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                "a token in Redis did not open (corrupt, written by another program, or sealed under \
+                 a key this replica lacks: do all replicas share the same keys?); taken as a miss"
+            );
+        }
+        token
+    }
+
+    /// How many values read from Redis did not open: corrupt, foreign, or sealed under a
+    /// key this store lacks. Replicas with different keys would each overwrite the other's
+    /// tokens; this count (and a warning in the log) shows it.
+    pub fn unreadable_values(&self) -> u64 {
+        self.inner.unreadable.load(Ordering::Relaxed)
     }
 }
 
@@ -214,13 +252,26 @@ impl RedisTokenStoreBuilder {
         self
     }
 
-    /// Checks the configuration and connects; reconnects by itself later on.
+    /// Checks the configuration and connects: fails at once when Redis cannot be reached,
+    /// which a service may prefer at start-up. Reconnects by itself later on.
     pub async fn connect(self) -> Result<RedisTokenStore, Error> {
+        let store = self.build()?;
+        let made = connect(&store.inner.client, &store.inner.config, store.inner.timeout).await?;
+        *store.lock() = Some(made);
+        Ok(store)
+    }
+
+    /// Checks the configuration; connects on first use. A service started while Redis is
+    /// down then starts, fetching on its own (as `TokenManager` does when its store fails),
+    /// and shares once Redis answers.
+    pub fn build(self) -> Result<RedisTokenStore, ConfigError> {
         if self.cluster.is_empty() || self.app.is_empty() {
-            return Err(ConfigError::new("the Redis token store needs a namespace (cluster and app)").into());
+            return Err(ConfigError::new(
+                "the Redis token store needs a namespace (cluster and app)",
+            ));
         }
         if self.timeout.is_zero() {
-            return Err(ConfigError::new("the Redis timeout must be longer than zero").into());
+            return Err(ConfigError::new("the Redis timeout must be longer than zero"));
         }
         let keyring = Keyring::new(&self.keys)?;
         let client = redis::Client::open(self.url.as_str()).map_err(|_| {
@@ -230,25 +281,34 @@ impl RedisTokenStoreBuilder {
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1);
-        let connection = tokio::time::timeout(
-            self.timeout * 4,
-            client.get_connection_manager_with_config(config),
-        )
-        .await
-        .map_err(|_| StoreError::new(StoreErrorKind::Timeout, "connecting to Redis timed out"))?
-        .map_err(|e| {
-            StoreError::new(StoreErrorKind::Unavailable, "connecting to Redis failed").with_source(e)
-        })?;
         Ok(RedisTokenStore {
             inner: Arc::new(Inner {
-                connection,
+                connection: Mutex::new(None),
+                client,
+                config,
                 prefix: format!("ts-session:{}:{}", self.cluster, self.app),
+                unreadable: AtomicU64::new(0),
                 keyring,
                 timeout: self.timeout,
                 compare_and_delete: redis::Script::new(COMPARE_AND_DELETE),
             }),
         })
     }
+}
+
+/// A connection to Redis, made within a few timeouts.
+async fn connect(
+    client: &redis::Client,
+    config: &ConnectionManagerConfig,
+    timeout: Duration,
+) -> Result<ConnectionManager, StoreError> {
+    tokio::time::timeout(
+        timeout * 4,
+        client.get_connection_manager_with_config(config.clone()),
+    )
+    .await
+    .map_err(|_| StoreError::new(StoreErrorKind::Timeout, "connecting to Redis timed out"))?
+    .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, "connecting to Redis failed").with_source(e))
 }
 
 /// Appends `bytes` to `out` in lowercase hex.
@@ -274,15 +334,14 @@ fn lease_id() -> Result<String, StoreError> {
 impl TokenStore for RedisTokenStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
         let (name, _) = self.names(key);
-        let mut connection = self.connection();
+        let mut connection = self.connection().await?;
         let value: Option<Vec<u8>> = self
             .call(
                 "GET of a token",
                 redis::cmd("GET").arg(&name).query_async(&mut connection),
             )
             .await?;
-        let token = value.and_then(|v| self.inner.keyring.open(&name, &v));
-        Ok(token)
+        Ok(self.open(&name, value))
     }
 
     async fn put(&self, key: &TokenKey, token: &ManagedToken, ttl: Duration) -> Result<(), StoreError> {
@@ -293,7 +352,7 @@ impl TokenStore for RedisTokenStore {
             .seal(&name, token)
             .map_err(|why| StoreError::new(StoreErrorKind::Other, why))?;
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut connection = self.connection();
+        let mut connection = self.connection().await?;
         self.call(
             "SET of a token",
             redis::cmd("SET")
@@ -312,7 +371,7 @@ impl TokenStore for RedisTokenStore {
         token: Option<&AccessToken>,
     ) -> Result<Option<ManagedToken>, StoreError> {
         let (name, _) = self.names(key);
-        let mut connection = self.connection();
+        let mut connection = self.connection().await?;
         let Some(expected) = token else {
             let value: Option<Vec<u8>> = self
                 .call(
@@ -320,7 +379,7 @@ impl TokenStore for RedisTokenStore {
                     redis::cmd("GETDEL").arg(&name).query_async(&mut connection),
                 )
                 .await?;
-            return Ok(value.and_then(|v| self.inner.keyring.open(&name, &v)));
+            return Ok(self.open(&name, value));
         };
         let value: Option<Vec<u8>> = self
             .call(
@@ -329,7 +388,7 @@ impl TokenStore for RedisTokenStore {
             )
             .await?;
         let Some(value) = value else { return Ok(None) };
-        let Some(stored) = self.inner.keyring.open(&name, &value) else {
+        let Some(stored) = self.open(&name, Some(value.clone())) else {
             return Ok(None);
         };
         if stored.token() != expected {
@@ -353,7 +412,7 @@ impl TokenStore for RedisTokenStore {
         let (_, lease) = self.names(key);
         let id = lease_id()?;
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut connection = self.connection();
+        let mut connection = self.connection().await?;
         let taken: Option<String> = self
             .call(
                 "SET NX of a lease",
@@ -371,7 +430,7 @@ impl TokenStore for RedisTokenStore {
 
     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
         let (_, name) = self.names(key);
-        let mut connection = self.connection();
+        let mut connection = self.connection().await?;
         let _: i64 = self
             .call(
                 "compare-and-delete of a lease",

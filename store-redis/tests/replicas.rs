@@ -365,6 +365,57 @@ async fn a_corrupt_or_foreign_value_is_a_miss_and_keys_rotate() {
             .await
             .expect("connects");
         assert!(retired.get(&key).await.expect("answers").is_none());
+        assert_eq!(retired.unreadable_values(), 1, "counted, so a key mismatch shows");
+        assert_eq!(rotated.unreadable_values(), 0);
+        assert_eq!(fake.count("get token"), 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_started_while_redis_is_down_serves_and_shares_once_redis_is_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let (fake, server) = cluster(1).await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let strict = RedisTokenStore::builder(url.clone())
+        .namespace("c", "a")
+        .keys(keys())
+        .connect()
+        .await;
+    assert!(strict.is_err(), "connect() fails at once without Redis");
+    let make = || {
+        let client = SessionClient::builder(server.base_url())
+            .sleep(TokioSleep::new())
+            .build(ReqwestTransport::new().expect("transport"))
+            .expect("client");
+        let store = RedisTokenStore::builder(url.clone())
+            .namespace("c", "a")
+            .keys(keys())
+            .build()
+            .expect("build() does not connect");
+        TokenManager::builder(client, SECRET_KEY)
+            .store(store)
+            .sleep(TokioSleep::new())
+            .build()
+            .expect("manager")
+    };
+    let (a, b) = (make(), make());
+    within("a_service_started_while_redis_is_down", async {
+        let key = TokenKey::new("user-0");
+        let alone = a.token(&key).await.expect("a token without Redis");
+        assert_eq!(owner(&fake, alone.token()).as_deref(), Some("user-0"));
+        assert_eq!(a.stats().store_fallbacks, 1);
+        let _redis = RedisServer::start_on(port, None);
+        let shared = a.token(&key).await.expect("token");
+        assert_eq!(a.stats().store_fallbacks, 1, "Redis answered this time");
+        assert_eq!(
+            b.token(&key).await.expect("token").token(),
+            shared.token(),
+            "shared"
+        );
         assert_eq!(fake.count("get token"), 2);
     })
     .await;

@@ -89,11 +89,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(url) = redis {
         let keys = std::env::var("TS_TOKEN_KEYS")
             .map_err(|_| "--redis needs TS_TOKEN_KEYS: the keys that encrypt tokens at rest, as id:base64")?;
-        let store = RedisTokenStore::builder(url)
-            .namespace(cluster.as_str(), "thoughtspot-token-service")
-            .keys(EncryptionKey::parse_list(&keys)?)
-            .connect()
-            .await?;
+        let builder = || -> Result<_, Box<dyn std::error::Error>> {
+            Ok(RedisTokenStore::builder(url.clone())
+                .namespace(cluster.as_str(), "thoughtspot-token-service")
+                .keys(EncryptionKey::parse_list(&keys)?))
+        };
+        // A Redis that is down at start-up does not stop the service: it serves alone until
+        // Redis answers. A wrong URL or key still does.
+        let store = match builder()?.connect().await {
+            Ok(store) => store,
+            Err(thoughtspot_session_core::Error::Store(e)) => {
+                println!("Redis is not reachable yet ({e}); serving alone until it is");
+                builder()?.build()?
+            }
+            Err(e) => return Err(e.into()),
+        };
         println!("sharing tokens through Redis ({store:?})");
         if cluster == "embedded-fake" {
             println!(
