@@ -15,7 +15,6 @@ use http::StatusCode;
 use http::header::{self, HeaderMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
-use tracing::Instrument;
 use tracing::field::Empty;
 
 impl<T: HttpTransport> Inner<T> {
@@ -53,7 +52,7 @@ impl<T: HttpTransport> Inner<T> {
             self.attempts(row, body, body_secrets, bearer, &attempts, &span),
             whole_call,
         )
-        .instrument(span.clone())
+        .in_span(&span)
         .await;
         span.in_scope(|| {
             if let Some(started) = started {

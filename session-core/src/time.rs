@@ -95,6 +95,17 @@ pin_project_lite::pin_project! {
         work: F,
         limit: Option<(Duration, &'a dyn Sleep)>,
         timer: Option<SleepFuture>,
+        // Entered around each poll of `work`, as `Instrument` would, without a wrapper
+        // future of its own (one layer, and one move of `work`, fewer).
+        span: Option<&'a tracing::Span>,
+    }
+}
+
+impl<'a, F> Deadline<'a, F> {
+    /// Polls the work inside `span` (when a subscriber records it).
+    pub(crate) fn in_span(mut self, span: &'a tracing::Span) -> Self {
+        self.span = (!span.is_disabled()).then_some(span);
+        self
     }
 }
 
@@ -104,6 +115,7 @@ pub(crate) fn deadline<'a, F: Future>(work: F, limit: Option<(Duration, &'a dyn 
         work,
         limit,
         timer: None,
+        span: None,
     }
 }
 
@@ -112,9 +124,11 @@ impl<F: Future> Future for Deadline<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let entered = this.span.map(tracing::Span::enter);
         if let Poll::Ready(out) = this.work.poll(cx) {
             return Poll::Ready(Ok(out));
         }
+        drop(entered);
         let timer = match this.timer {
             Some(timer) => timer,
             None => match this.limit.take() {
