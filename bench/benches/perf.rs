@@ -113,18 +113,13 @@ struct RawScope {
 }
 
 fn raw_full_request(uri: &http::Uri) -> http::Request<Full<Bytes>> {
-    let body = serde_json::to_vec(&RawFullTokenRequest {
-        username: "analyst",
-        secret_key: "trusted-key",
-    })
-    .expect("encodes");
-    http::Request::post(uri.clone())
-        .header(http::header::ACCEPT, "application/json")
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::USER_AGENT, "raw/1")
-        .header("x-requested-by", "ThoughtSpot")
-        .body(Full::new(Bytes::from(body)))
-        .expect("request")
+    raw_post(
+        uri,
+        &RawFullTokenRequest {
+            username: "analyst",
+            secret_key: "trusted-key",
+        },
+    )
 }
 
 fn sdk_request() -> GetTokenRequest {
@@ -187,11 +182,18 @@ fn canned_v2_client() -> SessionClient<CannedV2> {
 
 /// The hand-written request for the same bytes: encode the body, set the same headers.
 fn raw_request<B: From<Bytes>>(uri: &http::Uri) -> http::Request<B> {
-    let body = serde_json::to_vec(&RawTokenRequest {
-        user_name: "analyst",
-        secret_key: "trusted-key",
-    })
-    .expect("encodes");
+    raw_post(
+        uri,
+        &RawTokenRequest {
+            user_name: "analyst",
+            secret_key: "trusted-key",
+        },
+    )
+}
+
+/// A POST of `body` as JSON with the SDK's headers, built by hand.
+fn raw_post<B: From<Bytes>>(uri: &http::Uri, body: &impl Serialize) -> http::Request<B> {
+    let body = serde_json::to_vec(body).expect("encodes");
     http::Request::post(uri.clone())
         .header(http::header::ACCEPT, "application/json")
         .header(http::header::CONTENT_TYPE, "application/json")
@@ -305,10 +307,7 @@ fn spread(values: &[f64], decimals: usize) -> String {
 // The loopback server (its own process)
 
 fn serve() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         println!("{}", listener.local_addr().expect("addr").port());
@@ -677,6 +676,14 @@ async fn raw_reqwest_post<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).expect("decodes")
 }
 
+/// A single-threaded tokio runtime with its drivers, as every part here uses.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// What one run of `drive` measured.
 #[derive(Clone, Copy, Debug, Default)]
 struct Run {
@@ -798,10 +805,7 @@ fn loopback() {
         .collect();
     let server = Server::start();
     pin_self_to_cpu0();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     runtime.block_on(async {
         let clients: Vec<(Variant, Client)> = pairs
             .iter()
@@ -875,10 +879,7 @@ fn loopback() {
 fn serve_token_service() {
     use thoughtspot_session_core::{TokenKey, TokenManager};
     use thoughtspot_token_service::{ServiceConfig, TokenService, serve};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     runtime.block_on(async {
         let manager = TokenManager::builder(canned_client(), "trusted-key")
             .build()
@@ -971,10 +972,7 @@ fn tokens() {
         .is_ok();
     if has_redis {
         let redis = thoughtspot_session_tests::redis::RedisServer::start();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = current_thread();
         runtime.block_on(async {
             let store = thoughtspot_session_redis::RedisTokenStore::builder(redis.url())
                 .namespace("bench", "bench")
@@ -1016,10 +1014,7 @@ fn tokens() {
     pin_self_to_cpu0();
     let service = Server::start_mode("--serve-token-service");
     let bare = Server::start();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     let rounds = env_number("BENCH_ROUNDS", 5).max(1);
     let total = env_number("BENCH_SERVICE_CALLS", 64_000);
     runtime.block_on(async {
@@ -1073,10 +1068,7 @@ fn allocations() {
     println!("\n## 6. Allocations per request over loopback (64 in flight, 20,000 calls)\n");
     let server = Server::start();
     pin_self_to_cpu0();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     println!("| client | allocations per request | bytes allocated per request |");
     println!("|---|---|---|");
     runtime.block_on(async {
@@ -1104,10 +1096,7 @@ fn allocations() {
 // Instructions per request (callgrind)
 
 fn calls_mode(variant: Variant, port: u16, n: usize, in_flight: usize) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     runtime.block_on(async {
         let c = client(variant, port, None);
         drive(&c, n, in_flight).await;
@@ -1275,10 +1264,7 @@ fn in_process() {
 // Memory: 10,000 calls at once
 
 fn memory_mode(variant: Variant, port: u16, bound: Option<usize>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = current_thread();
     let start = Instant::now();
     runtime.block_on(async {
         let c = client(variant, port, bound);
