@@ -263,3 +263,40 @@ fn a_store_needs_a_sleep() {
         .unwrap_err();
     assert!(e.to_string().contains("sleep"), "{e}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn replicas_on_one_thread_with_a_sleep_that_never_waits_still_make_progress() {
+    let _watch = Watchdog::start("replicas_on_one_thread_with_a_sleep_that_never_waits_still_make_progress");
+    within(
+        "replicas_on_one_thread_with_a_sleep_that_never_waits_still_make_progress",
+        async {
+            // The fake answers after a tokio sleep, so the lease holder must be polled again
+            // while the other replica waits with a sleep that is ready at once.
+            let fake = fake(1);
+            let store = store_of(&fake);
+            let replica = |store: &MemoryTokenStore| {
+                let client = fake
+                    .client_builder()
+                    .sleep(TokioSleep::new())
+                    .build(Delayed {
+                        fake: fake.clone(),
+                        delay: Duration::from_millis(20),
+                        hang: false,
+                    })
+                    .expect("valid");
+                TokenManager::builder(client, "key")
+                    .clock(fake.clock().clone())
+                    .store(store.clone())
+                    .sleep(thoughtspot_session_mock::InstantSleep::new())
+                    .build()
+                    .expect("valid")
+            };
+            let (a, b) = (replica(&store), replica(&store));
+            let key = TokenKey::new("user-0");
+            let (x, y) = tokio::join!(a.token(&key), b.token(&key));
+            assert_eq!(x.expect("token").token(), y.expect("token").token());
+            assert_eq!(fake.count("get token"), 1);
+        },
+    )
+    .await;
+}
