@@ -56,8 +56,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument {other:?} (known: --redis URL)").into()),
         }
     }
-    let cluster = std::env::var("TS_BASE_URL").unwrap_or_else(|_| "embedded-fake".to_owned());
-    let (client, secret_key) = match (std::env::var("TS_BASE_URL"), std::env::var("TS_SECRET_KEY")) {
+    let (client, secret_key, embedded) = match (std::env::var("TS_BASE_URL"), std::env::var("TS_SECRET_KEY"))
+    {
         (Ok(url), Ok(key)) if !url.is_empty() => {
             println!("asking the cluster at {url}");
             let transport: Arc<dyn HttpTransport> =
@@ -67,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .sleep(TokioSleep::new())
                     .build(transport)?,
                 key,
+                false,
             )
         }
         _ => {
@@ -80,9 +81,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (
                 fake.client_builder().transport(transport).build()?,
                 "fake-secret-key".to_owned(),
+                true,
             )
         }
     };
+    let client_base_url = client.base_url().to_owned();
     let mut manager = TokenManager::builder(client, secret_key)
         .token_lifetime(std::time::Duration::from_secs(600))
         .revoke_on_invalidate(true);
@@ -91,7 +94,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| "--redis needs TS_TOKEN_KEYS: the keys that encrypt tokens at rest, as id:base64")?;
         let builder = || -> Result<_, Box<dyn std::error::Error>> {
             Ok(RedisTokenStore::builder(url.clone())
-                .namespace(cluster.as_str(), "thoughtspot-token-service")
+                // Shared per cluster: the namespace is the base URL the client asks.
+                .namespace(client_base_url.as_str(), "thoughtspot-token-service")
                 .keys(EncryptionKey::parse_list(&keys)?))
         };
         // A Redis that is down at start-up does not stop the service: it serves alone until
@@ -105,7 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(e) => return Err(e.into()),
         };
         println!("sharing tokens through Redis ({store:?})");
-        if cluster == "embedded-fake" {
+        if embedded {
             println!(
                 "note: each replica embeds its own fake cluster; share a real one (TS_BASE_URL) across replicas"
             );
