@@ -137,8 +137,8 @@ impl RedisTokenStore {
         }
     }
 
-    /// The Redis key names of `key`'s token and lease.
-    fn names(&self, key: &TokenKey) -> (String, String) {
+    /// The Redis key name of `key`'s token (`kind` "token") or lease ("lease").
+    fn name(&self, kind: &str, key: &TokenKey) -> String {
         let mut digest = Sha256::new();
         for part in [
             key.user(),
@@ -152,16 +152,13 @@ impl RedisTokenStore {
         }
         let digest = digest.finalize();
         let prefix = &self.inner.prefix;
-        let name = |kind: &str| {
-            let mut name = String::with_capacity(prefix.len() + kind.len() + 34);
-            name.push_str(prefix);
-            name.push(':');
-            name.push_str(kind);
-            name.push(':');
-            push_hex(&mut name, &digest[..16]);
-            name
-        };
-        (name("token"), name("lease"))
+        let mut name = String::with_capacity(prefix.len() + kind.len() + 34);
+        name.push_str(prefix);
+        name.push(':');
+        name.push_str(kind);
+        name.push(':');
+        push_hex(&mut name, &digest[..16]);
+        name
     }
 
     /// Runs one Redis call within the timeout.
@@ -205,9 +202,8 @@ impl RedisTokenStore {
 
     /// Opens `value` stored under `name`; one that does not open is counted, logged and a
     /// miss.
-    fn open(&self, name: &str, value: Option<Vec<u8>>) -> Option<ManagedToken> {
-        let value = value?;
-        let token = self.inner.keyring.open(name, &value);
+    fn open(&self, name: &str, value: Option<&[u8]>) -> Option<ManagedToken> {
+        let token = self.inner.keyring.open(name, value?);
         if token.is_none() {
             self.inner.unreadable.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
@@ -333,7 +329,7 @@ fn lease_id() -> Result<String, StoreError> {
 #[async_trait]
 impl TokenStore for RedisTokenStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
-        let (name, _) = self.names(key);
+        let name = self.name("token", key);
         let mut connection = self.connection().await?;
         let value: Option<Vec<u8>> = self
             .call(
@@ -341,11 +337,11 @@ impl TokenStore for RedisTokenStore {
                 redis::cmd("GET").arg(&name).query_async(&mut connection),
             )
             .await?;
-        Ok(self.open(&name, value))
+        Ok(self.open(&name, value.as_deref()))
     }
 
     async fn put(&self, key: &TokenKey, token: &ManagedToken, ttl: Duration) -> Result<(), StoreError> {
-        let (name, _) = self.names(key);
+        let name = self.name("token", key);
         let sealed = self
             .inner
             .keyring
@@ -370,7 +366,7 @@ impl TokenStore for RedisTokenStore {
         key: &TokenKey,
         token: Option<&AccessToken>,
     ) -> Result<Option<ManagedToken>, StoreError> {
-        let (name, _) = self.names(key);
+        let name = self.name("token", key);
         let mut connection = self.connection().await?;
         let Some(expected) = token else {
             let value: Option<Vec<u8>> = self
@@ -379,7 +375,7 @@ impl TokenStore for RedisTokenStore {
                     redis::cmd("GETDEL").arg(&name).query_async(&mut connection),
                 )
                 .await?;
-            return Ok(self.open(&name, value));
+            return Ok(self.open(&name, value.as_deref()));
         };
         let value: Option<Vec<u8>> = self
             .call(
@@ -388,7 +384,7 @@ impl TokenStore for RedisTokenStore {
             )
             .await?;
         let Some(value) = value else { return Ok(None) };
-        let Some(stored) = self.open(&name, Some(value.clone())) else {
+        let Some(stored) = self.open(&name, Some(&value)) else {
             return Ok(None);
         };
         if stored.token() != expected {
@@ -409,7 +405,7 @@ impl TokenStore for RedisTokenStore {
     }
 
     async fn try_lease(&self, key: &TokenKey, ttl: Duration) -> Result<Option<Lease>, StoreError> {
-        let (_, lease) = self.names(key);
+        let lease = self.name("lease", key);
         let id = lease_id()?;
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut connection = self.connection().await?;
@@ -429,7 +425,7 @@ impl TokenStore for RedisTokenStore {
     }
 
     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
-        let (_, name) = self.names(key);
+        let name = self.name("lease", key);
         let mut connection = self.connection().await?;
         let _: i64 = self
             .call(
