@@ -18,7 +18,7 @@ use std::time::Instant;
 use tracing::field::Empty;
 
 impl<T: HttpTransport> Inner<T> {
-    /// Runs `endpoint` with `body`: build the request, send it with retries inside the
+    /// Runs the endpoint `row` with `body`: build the request, send it with retries inside the
     /// whole-call timeout, keep cookies, classify the answer, decode a 2xx body.
     ///
     /// `body_secrets` are the credentials in `body`; with the token and cookies, they are
@@ -26,12 +26,11 @@ impl<T: HttpTransport> Inner<T> {
     /// is sent instead of the session's token.
     pub(crate) async fn execute<O>(
         &self,
-        endpoint: &'static Endpoint<O>,
+        row: &'static Endpoint<O>,
         body: Option<Bytes>,
         body_secrets: &[&str],
         bearer: Option<&Bearer>,
     ) -> Result<O, Error> {
-        let row = endpoint;
         let endpoint = &row.route;
         let span = tracing::debug_span!(
             "thoughtspot_session",
