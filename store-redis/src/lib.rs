@@ -56,7 +56,6 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use seal::Keyring;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,7 +88,6 @@ struct Inner {
     unreadable: AtomicU64,
     keyring: Keyring,
     timeout: Duration,
-    compare_and_delete: redis::Script,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -161,13 +159,26 @@ impl RedisTokenStore {
         name
     }
 
-    /// Runs one Redis call within the timeout.
-    async fn call<T>(
+    /// Runs `cmd` on the connection within the timeout.
+    ///
+    /// After an outage the connection manager still holds its last failed reconnection, and
+    /// the first command on it fails with that stale refusal while a fresh connection is
+    /// started. A refused command was never sent, so it is sent once more, on the fresh
+    /// connection, within the same bound: a replica goes back to Redis on the first request
+    /// after Redis answers, not on the second.
+    async fn query<T: redis::FromRedisValue>(
         &self,
         what: &'static str,
-        call: impl Future<Output = redis::RedisResult<T>>,
+        cmd: &redis::Cmd,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.inner.timeout, call).await {
+        let mut connection = self.connection().await?;
+        let attempt = async {
+            match cmd.query_async(&mut connection).await {
+                Err(e) if e.is_connection_refusal() => cmd.query_async(&mut connection).await,
+                other => other,
+            }
+        };
+        match tokio::time::timeout(self.inner.timeout, attempt).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 let kind = if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
@@ -286,7 +297,6 @@ impl RedisTokenStoreBuilder {
                 unreadable: AtomicU64::new(0),
                 keyring,
                 timeout: self.timeout,
-                compare_and_delete: redis::Script::new(COMPARE_AND_DELETE),
             }),
         })
     }
@@ -326,17 +336,18 @@ fn lease_id() -> Result<String, StoreError> {
     Ok(id)
 }
 
+/// `EVAL` of the compare-and-delete script on `name`, expecting `value`.
+fn compare_and_delete(name: &str, value: impl redis::ToRedisArgs) -> redis::Cmd {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(COMPARE_AND_DELETE).arg(1).arg(name).arg(value);
+    cmd
+}
+
 #[async_trait]
 impl TokenStore for RedisTokenStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
         let name = self.name("token", key);
-        let mut connection = self.connection().await?;
-        let value: Option<Vec<u8>> = self
-            .call(
-                "GET of a token",
-                redis::cmd("GET").arg(&name).query_async(&mut connection),
-            )
-            .await?;
+        let value: Option<Vec<u8>> = self.query("GET of a token", redis::cmd("GET").arg(&name)).await?;
         Ok(self.open(&name, value.as_deref()))
     }
 
@@ -348,15 +359,9 @@ impl TokenStore for RedisTokenStore {
             .seal(&name, token)
             .map_err(|why| StoreError::new(StoreErrorKind::Other, why))?;
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut connection = self.connection().await?;
-        self.call(
+        self.query(
             "SET of a token",
-            redis::cmd("SET")
-                .arg(&name)
-                .arg(sealed)
-                .arg("PX")
-                .arg(millis)
-                .query_async::<()>(&mut connection),
+            redis::cmd("SET").arg(&name).arg(sealed).arg("PX").arg(millis),
         )
         .await
     }
@@ -367,22 +372,13 @@ impl TokenStore for RedisTokenStore {
         token: Option<&AccessToken>,
     ) -> Result<Option<ManagedToken>, StoreError> {
         let name = self.name("token", key);
-        let mut connection = self.connection().await?;
         let Some(expected) = token else {
             let value: Option<Vec<u8>> = self
-                .call(
-                    "GETDEL of a token",
-                    redis::cmd("GETDEL").arg(&name).query_async(&mut connection),
-                )
+                .query("GETDEL of a token", redis::cmd("GETDEL").arg(&name))
                 .await?;
             return Ok(self.open(&name, value.as_deref()));
         };
-        let value: Option<Vec<u8>> = self
-            .call(
-                "GET of a token",
-                redis::cmd("GET").arg(&name).query_async(&mut connection),
-            )
-            .await?;
+        let value: Option<Vec<u8>> = self.query("GET of a token", redis::cmd("GET").arg(&name)).await?;
         let Some(value) = value else { return Ok(None) };
         let Some(stored) = self.open(&name, Some(&value)) else {
             return Ok(None);
@@ -392,14 +388,7 @@ impl TokenStore for RedisTokenStore {
         }
         // Deleted only if the value is still the one read: a replacement written since stays.
         let deleted: i64 = self
-            .call(
-                "compare-and-delete of a token",
-                self.inner
-                    .compare_and_delete
-                    .key(&name)
-                    .arg(value)
-                    .invoke_async(&mut connection),
-            )
+            .query("compare-and-delete of a token", &compare_and_delete(&name, value))
             .await?;
         Ok((deleted == 1).then_some(stored))
     }
@@ -408,17 +397,15 @@ impl TokenStore for RedisTokenStore {
         let lease = self.name("lease", key);
         let id = lease_id()?;
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut connection = self.connection().await?;
         let taken: Option<String> = self
-            .call(
+            .query(
                 "SET NX of a lease",
                 redis::cmd("SET")
                     .arg(&lease)
                     .arg(&id)
                     .arg("NX")
                     .arg("PX")
-                    .arg(millis)
-                    .query_async(&mut connection),
+                    .arg(millis),
             )
             .await?;
         Ok(taken.map(|_| Lease::new(id)))
@@ -426,15 +413,10 @@ impl TokenStore for RedisTokenStore {
 
     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
         let name = self.name("lease", key);
-        let mut connection = self.connection().await?;
         let _: i64 = self
-            .call(
+            .query(
                 "compare-and-delete of a lease",
-                self.inner
-                    .compare_and_delete
-                    .key(&name)
-                    .arg(lease.id())
-                    .invoke_async(&mut connection),
+                &compare_and_delete(&name, lease.id()),
             )
             .await?;
         Ok(())

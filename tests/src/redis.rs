@@ -42,16 +42,33 @@ fn free_port() -> u16 {
 impl RedisServer {
     /// A server on a free port.
     pub fn start() -> Self {
-        Self::start_on(free_port(), None)
+        Self::start_free(None)
     }
 
     /// A server that requires `password` (the default user's, as `requirepass` sets it).
     pub fn start_with_password(password: &str) -> Self {
-        Self::start_on(free_port(), Some(password.to_owned()))
+        Self::start_free(Some(password.to_owned()))
+    }
+
+    /// A free port is free only until another process binds it: when the server cannot
+    /// listen on the one picked, another is picked (five tries).
+    fn start_free(password: Option<String>) -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::try_start_on(free_port(), password.clone()) {
+                Ok(server) => return server,
+                Err(why) => last = why,
+            }
+        }
+        panic!("{last}");
     }
 
     /// A server on `port` (to restart one where the clients expect it).
     pub fn start_on(port: u16, password: Option<String>) -> Self {
+        Self::try_start_on(port, password).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    fn try_start_on(port: u16, password: Option<String>) -> Result<Self, String> {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("ts-redis-{}-{port}-{n}", std::process::id()));
@@ -68,28 +85,44 @@ impl RedisServer {
             command.args(["--requirepass", p]);
         }
         let child = command.spawn().expect("redis-server starts");
-        let server = Self {
+        let mut server = Self {
             child: Some(child),
             port,
             dir,
             password,
         };
-        server.wait_ready();
-        server
+        server.wait_ready()?;
+        Ok(server)
     }
 
-    fn wait_ready(&self) {
+    /// Waits until this server, not another process, listens on its port (10 s at most).
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                return Err(format!(
+                    "redis-server on 127.0.0.1:{} exited at start ({status}): is the port taken?",
+                    self.port
+                ));
+            }
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+                // Something listens: it must be this server (its own directory).
+                let dir = self.cli(&["CONFIG", "GET", "dir"]);
+                let ours = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+                if String::from_utf8_lossy(&dir).contains(ours.to_string_lossy().as_ref()) {
+                    return Ok(());
+                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!(
+        self.stop();
+        Err(format!(
             "redis-server did not listen on 127.0.0.1:{} within 10 s",
             self.port
-        );
+        ))
     }
 
     /// Its URL (with the password, if any).

@@ -30,11 +30,13 @@ async fn read_request(stream: &mut TcpStream) -> bool {
     true
 }
 
-/// What a server saw: connections accepted, and idle connections the client closed.
+/// What a server saw: connections accepted, idle connections the client closed, and idle
+/// connections it closed itself.
 #[derive(Default)]
 struct Seen {
     accepted: AtomicUsize,
     closed_by_client: AtomicUsize,
+    closed_by_server: AtomicUsize,
 }
 
 /// A keep-alive server. With `drop_idle_after`, it closes each connection that long after
@@ -59,6 +61,7 @@ async fn server(drop_idle_after: Option<Duration>) -> (String, Arc<Seen>) {
                             Ok(Ok(n)) if n > 0 => continue,
                             _ => {
                                 let _ = stream.shutdown().await;
+                                counts.closed_by_server.fetch_add(1, Ordering::SeqCst);
                                 return;
                             }
                         }
@@ -131,9 +134,18 @@ async fn a_connection_the_server_dropped_while_idle_fails_no_post(make: Make) {
     // The load balancer drops idle connections after 100 ms; the pool keeps them 90 s.
     let (base, seen) = server(Some(Duration::from_millis(100))).await;
     let c = client(&base, make(Some(Duration::from_secs(90))));
-    for _ in 0..3 {
+    for n in 1..=3 {
         token(&c).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The next call comes once the server has closed this connection (counted, not
+        // slept on), as it would after a load balancer's idle timeout.
+        let started = Instant::now();
+        while seen.closed_by_server.load(Ordering::SeqCst) < n {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the server never closed the idle connection"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     assert_eq!(
         seen.accepted.load(Ordering::SeqCst),
