@@ -4,18 +4,9 @@ use crate::error::ConfigError;
 use crate::secret::AccessToken;
 use cookie_store::CookieStore;
 use http::HeaderMap;
-use http::header::{self, HeaderName, HeaderValue};
+use http::header::{self, HeaderValue};
 use std::fmt;
 use url::Url;
-
-/// Headers whose values are credentials: never printed, marked sensitive.
-pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
-    name == header::AUTHORIZATION
-        || name == header::COOKIE
-        || name == header::SET_COOKIE
-        || name == header::PROXY_AUTHORIZATION
-        || name.as_str() == "x-auth-token"
-}
 
 /// The bearer token and its prebuilt `Authorization` value.
 #[derive(Clone)]

@@ -91,6 +91,7 @@ mod blocking;
 mod client;
 mod endpoint;
 mod error;
+mod headers;
 mod limit;
 mod model;
 mod pipeline;
@@ -100,7 +101,6 @@ mod retry;
 mod secret;
 mod time;
 mod token_manager;
-mod token_store;
 mod transport;
 pub mod v2;
 mod version;
@@ -110,22 +110,19 @@ pub use api::SessionApi;
 pub use blocking::BlockingClient;
 pub use client::{DEFAULT_TIMEOUT, NoTransport, SessionClient, SessionClientBuilder};
 pub use error::{
-    ApiError, ConfigError, DecodeError, Error, InvalidRequest, StatusError, TimeoutError, TransportError,
-    TransportErrorKind,
+    ApiError, ConfigError, DecodeError, Error, ErrorEnvelope, InvalidRequest, StatusError, StoreError,
+    StoreErrorKind, TimeoutError, TransportError, TransportErrorKind,
 };
-pub use model::{
-    AccessLevel, ErrorEnvelope, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType,
-};
+pub use model::{AccessLevel, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType};
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, Password, SecretKey};
 #[cfg(feature = "rt-tokio")]
 pub use time::TokioSleep;
 pub use time::{Clock, Sleep, SleepFuture, SystemClock};
 pub use token_manager::{
-    MAX_TOKEN_LIFETIME, ManagedToken, TOKEN_CLOCK_TOLERANCE, TokenKey, TokenManager, TokenManagerBuilder,
-    TokenManagerStats,
+    Lease, MAX_TOKEN_LIFETIME, ManagedToken, StoreFailure, TOKEN_CLOCK_TOLERANCE, TokenKey, TokenManager,
+    TokenManagerBuilder, TokenManagerStats, TokenStore,
 };
-pub use token_store::{Lease, StoreError, StoreErrorKind, StoreFailure, TokenStore};
 pub use transport::{HttpTransport, SendFuture};
 pub use version::ApiVersion;
 
@@ -138,7 +135,8 @@ pub use http;
 #[doc(hidden)]
 pub mod fuzzing {
     use crate::endpoint::{boolean, json};
-    use crate::model::{ErrorEnvelope, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
+    use crate::error::ErrorEnvelope;
+    use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
 
     /// Runs every decoder on `body`; a panic is a finding.
     pub fn decode_all(body: &[u8]) {

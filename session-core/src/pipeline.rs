@@ -3,10 +3,10 @@
 use crate::auth::Bearer;
 use crate::client::Inner;
 use crate::endpoint::{Endpoint, Route};
+use crate::error::ErrorEnvelope;
 use crate::error::{
     ApiError, DecodeError, Error, StatusError, TimeoutError, TransportError, TransportErrorKind,
 };
-use crate::model::ErrorEnvelope;
 use crate::retry::Failure;
 use crate::time::deadline;
 use crate::transport::HttpTransport;

@@ -2,7 +2,7 @@
 //! every valid model survives encode then decode.
 
 use crate::endpoint::{boolean, json};
-use crate::error::shape_snippet;
+use crate::error::{ErrorEnvelope, shape_snippet};
 
 /// Every word a shape description may hold.
 const SHAPE_WORDS: &[&str] = &[
@@ -34,7 +34,7 @@ const SHAPE_WORDS: &[&str] = &[
     "more",
 ];
 use crate::model::{
-    AccessLevel, ErrorEnvelope, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType,
+    AccessLevel, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType,
 };
 use crate::secret::AccessToken;
 use proptest::prelude::*;

@@ -1,4 +1,5 @@
-//! `AuthApi`: the REST API v2.0 operations, and their implementation on `SessionClient`.
+//! `AuthApi`: the REST API v2.0 operations (implemented on `SessionClient` in the client's
+//! `auth_api`).
 
 use super::request::{
     ConfigureAuthSettingsRequest, GetCustomAccessTokenRequest, GetFullAccessTokenRequest,
@@ -6,13 +7,8 @@ use super::request::{
     ValidateTokenRequest,
 };
 use super::response::{AuthSettings, CustomAccessToken, GetTokenResponse, Token, TokenValidation, User};
-use crate::client::SessionClient;
-use crate::endpoint::v2 as rows;
 use crate::error::Error;
-use crate::secret::{Password, SecretKey};
-use crate::transport::HttpTransport;
 use async_trait::async_trait;
-use std::sync::Arc;
 
 /// Every operation of REST API v2.0 authentication, named after its path. Object-safe:
 /// `Arc<dyn AuthApi>` works, and so do mocks of your own.
@@ -42,120 +38,3 @@ pub trait AuthApi: Send + Sync {
     /// `POST search`: reads the trusted-authentication settings.
     async fn search_auth_settings(&self, request: &SearchAuthSettingsRequest) -> Result<AuthSettings, Error>;
 }
-
-/// The credentials of a token request: what an error text must never quote.
-fn credentials<'a>(password: Option<&'a Password>, secret_key: Option<&'a SecretKey>) -> [&'a str; 2] {
-    [
-        password.map_or("", |p| p.secret()),
-        secret_key.map_or("", |k| k.secret()),
-    ]
-}
-
-#[async_trait]
-impl<T: HttpTransport> AuthApi for SessionClient<T> {
-    async fn session_user(&self) -> Result<User, Error> {
-        self.inner().execute(&rows::GET_USER, None, &[], None).await
-    }
-
-    async fn session_token(&self) -> Result<GetTokenResponse, Error> {
-        self.inner()
-            .execute(&rows::GET_SESSION_TOKEN, None, &[], None)
-            .await
-    }
-
-    async fn session_login(&self, request: &LoginRequest) -> Result<(), Error> {
-        request.validate()?;
-        let body = Self::encode(request)?;
-        let secrets = [request.password().map_or("", |p| p.secret())];
-        self.inner()
-            .execute(&rows::POST_LOGIN, Some(body), &secrets, None)
-            .await
-    }
-
-    async fn session_logout(&self) -> Result<(), Error> {
-        let _end = self.end_session_on_drop();
-        self.inner()
-            .execute(&rows::POST_LOGOUT, None, &[], None)
-            .await
-            .map(|_| ())
-    }
-
-    async fn token_full(&self, request: &GetFullAccessTokenRequest) -> Result<Token, Error> {
-        request.validate()?;
-        let body = Self::encode(request)?;
-        let secrets = credentials(request.password(), request.secret_key());
-        self.inner()
-            .execute(&rows::GET_FULL_TOKEN, Some(body), &secrets, None)
-            .await
-    }
-
-    async fn token_object(&self, request: &GetObjectAccessTokenRequest) -> Result<Token, Error> {
-        request.validate()?;
-        let body = Self::encode(request)?;
-        let secrets = credentials(request.password(), request.secret_key());
-        self.inner()
-            .execute(&rows::GET_OBJECT_TOKEN, Some(body), &secrets, None)
-            .await
-    }
-
-    async fn token_custom(&self, request: &GetCustomAccessTokenRequest) -> Result<CustomAccessToken, Error> {
-        request.validate()?;
-        let body = Self::encode(request)?;
-        let secrets = credentials(request.password(), request.secret_key());
-        self.inner()
-            .execute(&rows::GET_CUSTOM_TOKEN, Some(body), &secrets, None)
-            .await
-    }
-
-    async fn token_revoke(&self, request: &RevokeTokenRequest) -> Result<(), Error> {
-        let body = Self::encode(request)?;
-        let secrets = [request.revoked_token().map_or("", |t| t.secret())];
-        self.inner()
-            .execute(&rows::POST_REVOKE, Some(body), &secrets, None)
-            .await
-            .map(|_| ())
-    }
-
-    async fn token_validate(&self, request: &ValidateTokenRequest) -> Result<TokenValidation, Error> {
-        let body = Self::encode(request)?;
-        let secrets = [request.token().secret()];
-        self.inner()
-            .execute(&rows::POST_VALIDATE, Some(body), &secrets, None)
-            .await
-    }
-
-    async fn configure_auth_settings(&self, request: &ConfigureAuthSettingsRequest) -> Result<(), Error> {
-        let body = Self::encode(request)?;
-        self.inner()
-            .execute(&rows::POST_CONFIGURE, Some(body), &[], None)
-            .await
-    }
-
-    async fn search_auth_settings(&self, request: &SearchAuthSettingsRequest) -> Result<AuthSettings, Error> {
-        let body = Self::encode(request)?;
-        self.inner()
-            .execute(&rows::POST_SEARCH, Some(body), &[], None)
-            .await
-    }
-}
-
-macro_rules! forward {
-    ($($wrapper:ty),*) => {$(
-        #[async_trait]
-        impl<A: AuthApi + ?Sized> AuthApi for $wrapper {
-            async fn session_user(&self) -> Result<User, Error> { (**self).session_user().await }
-            async fn session_token(&self) -> Result<GetTokenResponse, Error> { (**self).session_token().await }
-            async fn session_login(&self, r: &LoginRequest) -> Result<(), Error> { (**self).session_login(r).await }
-            async fn session_logout(&self) -> Result<(), Error> { (**self).session_logout().await }
-            async fn token_full(&self, r: &GetFullAccessTokenRequest) -> Result<Token, Error> { (**self).token_full(r).await }
-            async fn token_object(&self, r: &GetObjectAccessTokenRequest) -> Result<Token, Error> { (**self).token_object(r).await }
-            async fn token_custom(&self, r: &GetCustomAccessTokenRequest) -> Result<CustomAccessToken, Error> { (**self).token_custom(r).await }
-            async fn token_revoke(&self, r: &RevokeTokenRequest) -> Result<(), Error> { (**self).token_revoke(r).await }
-            async fn token_validate(&self, r: &ValidateTokenRequest) -> Result<TokenValidation, Error> { (**self).token_validate(r).await }
-            async fn configure_auth_settings(&self, r: &ConfigureAuthSettingsRequest) -> Result<(), Error> { (**self).configure_auth_settings(r).await }
-            async fn search_auth_settings(&self, r: &SearchAuthSettingsRequest) -> Result<AuthSettings, Error> { (**self).search_auth_settings(r).await }
-        }
-    )*};
-}
-
-forward!(Arc<A>, Box<A>);

@@ -31,6 +31,7 @@
 //! ```
 
 mod api;
+pub(crate) mod from_beta;
 mod request;
 mod response;
 

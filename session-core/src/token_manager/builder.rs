@@ -1,0 +1,244 @@
+//! [`TokenManagerBuilder`]: every setting of a [`TokenManager`], checked by `build`.
+
+use super::cache::State;
+use super::expiry::MAX_TOKEN_LIFETIME;
+use super::shared::Shared;
+use super::stats::Counters;
+use super::store::{StoreFailure, TokenStore};
+use super::{Inner, TokenManager};
+use crate::api::SessionApi;
+use crate::client::SessionClient;
+use crate::error::{ConfigError, Error};
+use crate::secret::{AccessToken, SecretKey};
+use crate::time::{Clock, Sleep};
+use crate::transport::HttpTransport;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub(super) type RevokeFuture = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send>>;
+pub(super) type Revoke = Arc<dyn Fn(AccessToken) -> RevokeFuture + Send + Sync>;
+
+/// Configures a [`TokenManager`]; [`build`](Self::build) checks everything and never
+/// panics.
+pub struct TokenManagerBuilder<S> {
+    pub(super) api: S,
+    pub(super) secret_key: SecretKey,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) skew: Duration,
+    pub(super) lifetime: Option<Duration>,
+    pub(super) fallback_lifetime: Option<Duration>,
+    pub(super) max_keys: usize,
+    pub(super) fresh_every_time: bool,
+    pub(super) revoke: Option<Revoke>,
+    pub(super) store: Option<Arc<dyn TokenStore>>,
+    pub(super) sleep: Option<Arc<dyn Sleep>>,
+    pub(super) on_store_failure: StoreFailure,
+    pub(super) lease_time: Duration,
+    pub(super) store_poll: Duration,
+}
+
+impl<S: SessionApi> TokenManagerBuilder<S> {
+    /// Keeps tokens in `store`, shared with the other replicas of the service, instead of
+    /// in this process (see [Scaling out](TokenManager#scaling-out)). Needs a
+    /// [`sleep`](Self::sleep), to wait while another replica fetches.
+    #[must_use]
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The sleep the manager waits on while another replica fetches a token it needs
+    /// (required with a [`store`](Self::store); `TokioSleep` under tokio).
+    #[must_use]
+    pub fn sleep(mut self, sleep: impl Sleep + 'static) -> Self {
+        self.sleep = Some(Arc::new(sleep));
+        self
+    }
+
+    /// What to do when the store fails (default [`StoreFailure::FetchLocally`]).
+    #[must_use]
+    pub fn on_store_failure(mut self, failure: StoreFailure) -> Self {
+        self.on_store_failure = failure;
+        self
+    }
+
+    /// How long a replica may fetch a key's token before another may take over (default
+    /// 15 s): the longest a replica that died while fetching holds the others up.
+    #[must_use]
+    pub fn lease_time(mut self, lease: Duration) -> Self {
+        self.lease_time = lease;
+        self
+    }
+
+    /// How often a replica waiting for another's fetch looks for its token (default 25 ms).
+    #[must_use]
+    pub fn store_poll(mut self, every: Duration) -> Self {
+        self.store_poll = every;
+        self
+    }
+
+    /// The clock that decides whether a cached token is still good (default the system
+    /// clock; give a virtual one in tests). To share one, pass an `Arc` of it.
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// A cached token is served only while it stays valid for longer than this (default
+    /// 60 s). It must be shorter than the token lifetime and the fallback lifetime.
+    #[must_use]
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// The lifetime asked of the cluster (`tokenExpiryDuration`); by default none is asked
+    /// and the cluster's default applies.
+    #[must_use]
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// The lifetime assumed when the cluster's answer says nothing of expiry. When not set:
+    /// the asked [`token_lifetime`](Self::token_lifetime), else 5 minutes.
+    #[must_use]
+    pub fn fallback_lifetime(mut self, lifetime: Duration) -> Self {
+        self.fallback_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The most keys cached (default 10,000); the least recently used is evicted. At least
+    /// 1.
+    #[must_use]
+    pub fn max_keys(mut self, max: usize) -> Self {
+        self.max_keys = max;
+        self
+    }
+
+    /// Mint a new token for every request, for front ends that refuse a token they have
+    /// seen (nothing is cached or shared).
+    #[must_use]
+    pub fn fresh_every_time(mut self, fresh: bool) -> Self {
+        self.fresh_every_time = fresh;
+        self
+    }
+
+    /// Revoke a token on the cluster when it is invalidated or evicted, with `revoke`.
+    #[must_use]
+    pub fn revoke_with<F, Fut>(mut self, revoke: F) -> Self
+    where
+        F: Fn(AccessToken) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, Error>> + Send + 'static,
+    {
+        self.revoke = Some(Arc::new(move |token| Box::pin(revoke(token))));
+        self
+    }
+
+    /// Checks the configuration and builds the manager.
+    pub fn build(self) -> Result<TokenManager<S>, ConfigError> {
+        if self.max_keys == 0 {
+            return Err(ConfigError::new("max_keys must be at least 1"));
+        }
+        let fallback = self
+            .fallback_lifetime
+            .or(self.lifetime)
+            .unwrap_or(Duration::from_secs(300));
+        for (name, lifetime) in [
+            ("token_lifetime", self.lifetime),
+            ("fallback_lifetime", Some(fallback)),
+        ] {
+            let Some(lifetime) = lifetime else { continue };
+            if lifetime.is_zero() || lifetime > MAX_TOKEN_LIFETIME {
+                return Err(ConfigError::new(format!(
+                    "{name} must be longer than zero and at most a year"
+                )));
+            }
+            if self.skew >= lifetime {
+                return Err(ConfigError::new(format!(
+                    "the skew ({:?}) must be shorter than {name} ({lifetime:?}): no token would ever \
+                     be served from the cache",
+                    self.skew
+                )));
+            }
+        }
+        let shared = match (self.store, self.sleep) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "a token store needs a sleep (TokenManagerBuilder::sleep), to wait while another replica fetches",
+                ));
+            }
+            (Some(store), Some(sleep)) => {
+                if self.lease_time.is_zero() || self.store_poll.is_zero() {
+                    return Err(ConfigError::new(
+                        "lease_time and store_poll must be longer than zero",
+                    ));
+                }
+                Some(Shared {
+                    store,
+                    sleep,
+                    on_failure: self.on_store_failure,
+                    lease_time: self.lease_time,
+                    poll: self.store_poll,
+                    rejected: Mutex::new(HashMap::new()),
+                })
+            }
+        };
+        Ok(TokenManager {
+            inner: Arc::new(Inner {
+                shared,
+                api: self.api,
+                secret_key: self.secret_key,
+                clock: self.clock,
+                skew: self.skew,
+                lifetime: self.lifetime,
+                fallback_lifetime: fallback,
+                max_keys: self.max_keys,
+                fresh_every_time: self.fresh_every_time,
+                revoke: self.revoke,
+                state: Mutex::new(State::default()),
+                counters: Counters::default(),
+            }),
+        })
+    }
+}
+
+impl<T: HttpTransport + 'static> TokenManagerBuilder<SessionClient<T>> {
+    /// Revoke a token on the cluster when it is invalidated or evicted, through the same
+    /// client ([`SessionClient::revoke_access_token`], which leaves the client's own token
+    /// and cookies alone); off by default.
+    #[must_use]
+    pub fn revoke_on_invalidate(self, revoke: bool) -> Self {
+        if !revoke {
+            return Self { revoke: None, ..self };
+        }
+        let client = self.api.clone();
+        self.revoke_with(move |token| {
+            let client = client.clone();
+            async move { client.revoke_access_token(&token).await }
+        })
+    }
+}
+
+impl<S> fmt::Debug for TokenManagerBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManagerBuilder")
+            .field("secret_key", &self.secret_key)
+            .field("skew", &self.skew)
+            .field("lifetime", &self.lifetime)
+            .field("fallback_lifetime", &self.fallback_lifetime)
+            .field("max_keys", &self.max_keys)
+            .field("fresh_every_time", &self.fresh_every_time)
+            .field("revoke_on_invalidate", &self.revoke.is_some())
+            .field("store", &self.store)
+            .field("on_store_failure", &self.on_store_failure)
+            .field("lease_time", &self.lease_time)
+            .finish_non_exhaustive()
+    }
+}

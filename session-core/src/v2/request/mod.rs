@@ -1,0 +1,33 @@
+//! REST API v2.0 request bodies: snake_case keys in the spec's schema order, unset fields
+//! omitted (never `null`), numbers as JSON numbers, secrets written only on the wire.
+//!
+//! One file per endpoint family; the helpers they share are here.
+
+mod custom;
+mod login;
+mod revoke;
+mod runtime;
+mod settings;
+mod token;
+
+pub use custom::*;
+pub use login::*;
+pub use revoke::*;
+pub use runtime::*;
+pub use settings::*;
+pub use token::*;
+
+use crate::error::InvalidRequest;
+use std::time::Duration;
+/// Whole seconds of `lifetime`, rounded up, at most `i32::MAX` (the field is an int32).
+pub(super) fn validity_secs(lifetime: Duration) -> i32 {
+    let secs = lifetime.as_secs() + u64::from(lifetime.subsec_nanos() > 0);
+    i32::try_from(secs).unwrap_or(i32::MAX)
+}
+
+pub(super) fn non_empty(what: &str, value: &str) -> Result<(), InvalidRequest> {
+    if value.trim().is_empty() {
+        return Err(InvalidRequest::new(format!("{what} is empty")));
+    }
+    Ok(())
+}
