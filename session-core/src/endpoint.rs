@@ -1,11 +1,13 @@
-//! The five operations as rows of a table, and how each decodes its 2xx body.
+//! Every route as a row of one table (both generations), the typed operations on them, and
+//! how each decodes its 2xx body.
 
 use crate::model::{SessionInfo, SessionLoginResponse};
 use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
-/// Where and how an operation is sent: the untyped half of an [`Endpoint`] row.
+/// Where and how an operation is sent: the untyped half of an [`Endpoint`] row, made from
+/// its [`RouteId`] row in the table below.
 #[derive(Debug)]
 pub(crate) struct Route {
     /// The operation's name in logs and errors.
@@ -18,8 +20,80 @@ pub(crate) struct Route {
     /// Whether the call starts a session (login): its cookies are kept even when a logout
     /// ended the session while it was in flight.
     pub(crate) starts_session: bool,
-    /// Index into the client's prebuilt URLs.
+    /// Index into the client's prebuilt URLs: the route's place in [`RouteId`].
     pub(crate) index: usize,
+}
+
+/// The table of routes: one row per route, from which the [`RouteId`] enum, each
+/// [`Route`] and the list [`ALL`] are made. Adding a route is adding a row.
+macro_rules! routes {
+    ($(
+        $(#[$doc:meta])*
+        $id:ident: $name:literal, $method:ident $path:literal, token: $token:literal, session: $session:literal;
+    )*) => {
+        /// Every route of both generations, in the table's order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum RouteId {
+            $($(#[$doc])* $id,)*
+        }
+
+        impl RouteId {
+            /// The route's row.
+            pub(crate) const fn route(self) -> Route {
+                match self {
+                    $(RouteId::$id => Route {
+                        name: $name,
+                        method: Method::$method,
+                        path: $path,
+                        sends_token: $token,
+                        starts_session: $session,
+                        index: RouteId::$id as usize,
+                    },)*
+                }
+            }
+        }
+
+        /// Every route, in [`RouteId`] order.
+        pub(crate) static ALL: [Route; [$(RouteId::$id),*].len()] = [$(RouteId::$id.route()),*];
+    };
+}
+
+// The beta (`tspublic/rest/v2/session/...`), then REST API v2.0 (`api/rest/2.0/auth/...`).
+// The bearer token goes on every operation the spec secures (bearerAuth, login included)
+// and never on logout (beta), get token, token/full, token/object, token/custom.
+routes! {
+    /// Beta: get session info.
+    SessionInfo: "get session info", GET "tspublic/rest/v2/session", token: true, session: false;
+    /// Beta: login.
+    Login: "login", POST "tspublic/rest/v2/session/login", token: true, session: true;
+    /// Beta: logout.
+    Logout: "logout", POST "tspublic/rest/v2/session/logout", token: false, session: false;
+    /// Beta: get token.
+    GetToken: "get token", POST "tspublic/rest/v2/session/gettoken", token: false, session: false;
+    /// Beta: revoke token.
+    RevokeToken: "revoke token", POST "tspublic/rest/v2/session/revoketoken", token: true, session: false;
+    /// v2.0: the calling session's user.
+    V2SessionUser: "session/user", GET "api/rest/2.0/auth/session/user", token: true, session: false;
+    /// v2.0: a token of the calling session.
+    V2SessionToken: "session/token", GET "api/rest/2.0/auth/session/token", token: true, session: false;
+    /// v2.0: a full-access token.
+    V2TokenFull: "token/full", POST "api/rest/2.0/auth/token/full", token: false, session: false;
+    /// v2.0: login.
+    V2Login: "login", POST "api/rest/2.0/auth/session/login", token: true, session: true;
+    /// v2.0: logout.
+    V2Logout: "logout", POST "api/rest/2.0/auth/session/logout", token: true, session: false;
+    /// v2.0: a token for one object.
+    V2TokenObject: "token/object", POST "api/rest/2.0/auth/token/object", token: false, session: false;
+    /// v2.0: a token with row-level rules.
+    V2TokenCustom: "token/custom", POST "api/rest/2.0/auth/token/custom", token: false, session: false;
+    /// v2.0: revoke a token.
+    V2Revoke: "token/revoke", POST "api/rest/2.0/auth/token/revoke", token: true, session: false;
+    /// v2.0: validate a token.
+    V2Validate: "token/validate", POST "api/rest/2.0/auth/token/validate", token: true, session: false;
+    /// v2.0: configure trusted authentication.
+    V2Configure: "configure", POST "api/rest/2.0/auth/configure", token: true, session: false;
+    /// v2.0: read the trusted-authentication settings.
+    V2Search: "search", POST "api/rest/2.0/auth/search", token: true, session: false;
 }
 
 /// One operation of the Session API, as a row of the table: everything that differs
@@ -29,225 +103,82 @@ pub(crate) struct Endpoint<O> {
     pub(crate) decode: Decoder<O>,
 }
 
-pub(crate) const GET_SESSION_INFO: Endpoint<SessionInfo> = Endpoint {
-    route: Route {
-        name: "get session info",
-        method: Method::GET,
-        path: "tspublic/rest/v2/session",
-        sends_token: true,
-        starts_session: false,
-        index: 0,
-    },
+pub(crate) static GET_SESSION_INFO: Endpoint<SessionInfo> = Endpoint {
+    route: RouteId::SessionInfo.route(),
     decode: json::<SessionInfo>,
 };
-pub(crate) const LOGIN: Endpoint<SessionLoginResponse> = Endpoint {
-    route: Route {
-        name: "login",
-        method: Method::POST,
-        path: "tspublic/rest/v2/session/login",
-        sends_token: true,
-        starts_session: true,
-        index: 1,
-    },
+pub(crate) static LOGIN: Endpoint<SessionLoginResponse> = Endpoint {
+    route: RouteId::Login.route(),
     decode: json::<SessionLoginResponse>,
 };
-pub(crate) const LOGOUT: Endpoint<bool> = Endpoint {
-    route: Route {
-        name: "logout",
-        method: Method::POST,
-        path: "tspublic/rest/v2/session/logout",
-        sends_token: false,
-        starts_session: false,
-        index: 2,
-    },
+pub(crate) static LOGOUT: Endpoint<bool> = Endpoint {
+    route: RouteId::Logout.route(),
     decode: boolean,
 };
-pub(crate) const GET_TOKEN: Endpoint<SessionLoginResponse> = Endpoint {
-    route: Route {
-        name: "get token",
-        method: Method::POST,
-        path: "tspublic/rest/v2/session/gettoken",
-        sends_token: false,
-        starts_session: false,
-        index: 3,
-    },
+pub(crate) static GET_TOKEN: Endpoint<SessionLoginResponse> = Endpoint {
+    route: RouteId::GetToken.route(),
     decode: json::<SessionLoginResponse>,
 };
-pub(crate) const REVOKE_TOKEN: Endpoint<bool> = Endpoint {
-    route: Route {
-        name: "revoke token",
-        method: Method::POST,
-        path: "tspublic/rest/v2/session/revoketoken",
-        sends_token: true,
-        starts_session: false,
-        index: 4,
-    },
+pub(crate) static REVOKE_TOKEN: Endpoint<bool> = Endpoint {
+    route: RouteId::RevokeToken.route(),
     decode: boolean,
 };
 
-/// A REST API v2.0 route: every one of them lives under `api/rest/2.0/auth/`.
-const fn v2(
-    name: &'static str,
-    method: Method,
-    path: &'static str,
-    sends_token: bool,
-    index: usize,
-) -> Route {
-    Route {
-        name,
-        method,
-        path,
-        sends_token,
-        starts_session: index == V2_LOGIN_INDEX,
-        index,
-    }
-}
-
-const V2_LOGIN_INDEX: usize = 8;
-
-/// Rows of REST API v2.0. The bearer token goes on every operation the spec secures
-/// (bearerAuth, login included) and never on token/full, token/object, token/custom.
+/// Rows of REST API v2.0, typed by what each answers.
 pub(crate) mod v2 {
     use super::*;
     use crate::v2::{AuthSettings, CustomAccessToken, GetTokenResponse, Token, TokenValidation, User};
 
-    pub(crate) const SESSION_USER: Route = v2(
-        "session/user",
-        Method::GET,
-        "api/rest/2.0/auth/session/user",
-        true,
-        5,
-    );
-    pub(crate) const SESSION_TOKEN: Route = v2(
-        "session/token",
-        Method::GET,
-        "api/rest/2.0/auth/session/token",
-        true,
-        6,
-    );
-    pub(crate) const TOKEN_FULL: Route = v2(
-        "token/full",
-        Method::POST,
-        "api/rest/2.0/auth/token/full",
-        false,
-        7,
-    );
-    pub(crate) const LOGIN: Route = v2(
-        "login",
-        Method::POST,
-        "api/rest/2.0/auth/session/login",
-        true,
-        V2_LOGIN_INDEX,
-    );
-    pub(crate) const LOGOUT: Route = v2(
-        "logout",
-        Method::POST,
-        "api/rest/2.0/auth/session/logout",
-        true,
-        9,
-    );
-    pub(crate) const TOKEN_OBJECT: Route = v2(
-        "token/object",
-        Method::POST,
-        "api/rest/2.0/auth/token/object",
-        false,
-        10,
-    );
-    pub(crate) const TOKEN_CUSTOM: Route = v2(
-        "token/custom",
-        Method::POST,
-        "api/rest/2.0/auth/token/custom",
-        false,
-        11,
-    );
-    pub(crate) const REVOKE: Route = v2(
-        "token/revoke",
-        Method::POST,
-        "api/rest/2.0/auth/token/revoke",
-        true,
-        12,
-    );
-    pub(crate) const VALIDATE: Route = v2(
-        "token/validate",
-        Method::POST,
-        "api/rest/2.0/auth/token/validate",
-        true,
-        13,
-    );
-    pub(crate) const CONFIGURE: Route =
-        v2("configure", Method::POST, "api/rest/2.0/auth/configure", true, 14);
-    pub(crate) const SEARCH: Route = v2("search", Method::POST, "api/rest/2.0/auth/search", true, 15);
-
     pub(crate) static GET_USER: Endpoint<User> = Endpoint {
-        route: SESSION_USER,
+        route: RouteId::V2SessionUser.route(),
         decode: json::<User>,
     };
     /// get session info under v2.0: the same path, read as the generation-neutral object.
     pub(crate) static GET_SESSION_INFO: Endpoint<SessionInfo> = Endpoint {
-        route: SESSION_USER,
+        route: RouteId::V2SessionUser.route(),
         decode: json::<SessionInfo>,
     };
     pub(crate) static GET_SESSION_TOKEN: Endpoint<GetTokenResponse> = Endpoint {
-        route: SESSION_TOKEN,
+        route: RouteId::V2SessionToken.route(),
         decode: json::<GetTokenResponse>,
     };
     pub(crate) static POST_LOGIN: Endpoint<()> = Endpoint {
-        route: LOGIN,
+        route: RouteId::V2Login.route(),
         decode: done,
     };
     pub(crate) static POST_LOGOUT: Endpoint<bool> = Endpoint {
-        route: LOGOUT,
+        route: RouteId::V2Logout.route(),
         decode: done_true,
     };
     pub(crate) static GET_FULL_TOKEN: Endpoint<Token> = Endpoint {
-        route: TOKEN_FULL,
+        route: RouteId::V2TokenFull.route(),
         decode: json::<Token>,
     };
     pub(crate) static GET_OBJECT_TOKEN: Endpoint<Token> = Endpoint {
-        route: TOKEN_OBJECT,
+        route: RouteId::V2TokenObject.route(),
         decode: json::<Token>,
     };
     pub(crate) static GET_CUSTOM_TOKEN: Endpoint<CustomAccessToken> = Endpoint {
-        route: TOKEN_CUSTOM,
+        route: RouteId::V2TokenCustom.route(),
         decode: json::<CustomAccessToken>,
     };
     pub(crate) static POST_REVOKE: Endpoint<bool> = Endpoint {
-        route: REVOKE,
+        route: RouteId::V2Revoke.route(),
         decode: done_true,
     };
     pub(crate) static POST_VALIDATE: Endpoint<TokenValidation> = Endpoint {
-        route: VALIDATE,
+        route: RouteId::V2Validate.route(),
         decode: json::<TokenValidation>,
     };
     pub(crate) static POST_CONFIGURE: Endpoint<()> = Endpoint {
-        route: CONFIGURE,
+        route: RouteId::V2Configure.route(),
         decode: done,
     };
     pub(crate) static POST_SEARCH: Endpoint<AuthSettings> = Endpoint {
-        route: SEARCH,
+        route: RouteId::V2Search.route(),
         decode: json::<AuthSettings>,
     };
 }
-
-/// Every route, in index order.
-pub(crate) static ALL: [&Route; 16] = [
-    &GET_SESSION_INFO.route,
-    &LOGIN.route,
-    &LOGOUT.route,
-    &GET_TOKEN.route,
-    &REVOKE_TOKEN.route,
-    &v2::GET_USER.route,
-    &v2::GET_SESSION_TOKEN.route,
-    &v2::GET_FULL_TOKEN.route,
-    &v2::POST_LOGIN.route,
-    &v2::POST_LOGOUT.route,
-    &v2::GET_OBJECT_TOKEN.route,
-    &v2::GET_CUSTOM_TOKEN.route,
-    &v2::POST_REVOKE.route,
-    &v2::POST_VALIDATE.route,
-    &v2::POST_CONFIGURE.route,
-    &v2::POST_SEARCH.route,
-];
 
 /// A 2xx with no result to read (REST API v2.0 answers 204): done, whatever the body.
 pub(crate) fn done(_: StatusCode, _: &[u8]) -> Result<(), DecodeProblem> {

@@ -94,7 +94,6 @@ mod error;
 mod headers;
 mod limit;
 mod model;
-mod pipeline;
 #[cfg(test)]
 mod proptests;
 mod retry;

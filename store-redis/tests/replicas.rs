@@ -39,10 +39,14 @@ async fn cluster(users: usize) -> (FakeThoughtSpot, FakeServer) {
     (fake, server)
 }
 
+/// A replica's store. These tests check sharing and recovery, not slowness: on a starved
+/// test machine a call may take longer than the default 250 ms and would count as an
+/// outage, so the bound is 5 s (an outage here is a stopped server: refused at once).
 async fn store(redis: &RedisServer) -> RedisTokenStore {
     RedisTokenStore::builder(redis.url())
         .namespace("fake.thoughtspot.test", "token-service")
         .keys(keys())
+        .timeout(Duration::from_secs(5))
         .connect()
         .await
         .expect("connects")

@@ -22,6 +22,9 @@ async fn replica(cluster: &FakeServer, redis: &RedisServer) -> (String, tokio::s
     let store = RedisTokenStore::builder(redis.url())
         .namespace(cluster.base_url(), "thoughtspot-token-service")
         .keys(EncryptionKey::parse_list("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap())
+        // Sharing is checked here, not slowness: on a starved machine a Redis call may pass
+        // the default 250 ms and count as an outage (a fetch of the replica's own).
+        .timeout(Duration::from_secs(5))
         .connect()
         .await
         .unwrap();

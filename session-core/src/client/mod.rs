@@ -4,6 +4,7 @@
 mod auth_api;
 mod builder;
 mod generation;
+mod pipeline;
 
 pub use builder::{NoTransport, SessionClientBuilder};
 

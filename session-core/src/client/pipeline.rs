@@ -1,7 +1,7 @@
 //! The one request pipeline every operation runs through.
 
+use super::Inner;
 use crate::auth::Bearer;
-use crate::client::Inner;
 use crate::endpoint::{Endpoint, Route};
 use crate::error::ErrorEnvelope;
 use crate::error::{
