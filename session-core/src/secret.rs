@@ -8,6 +8,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serializer};
 use std::fmt;
+use subtle::ConstantTimeEq;
 
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -53,7 +54,8 @@ macro_rules! secret_type {
         /// Compares in time that depends on the length only, not on where the values differ.
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
-                constant_time_eq(self.secret().as_bytes(), other.secret().as_bytes())
+                // Constant time in the contents (subtle); lengths may differ in time.
+                bool::from(self.secret().as_bytes().ct_eq(other.secret().as_bytes()))
             }
         }
 
@@ -98,13 +100,6 @@ secret_type!(
     /// ```
     AccessToken
 );
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// Serde helper: writes a secret's value. Only request bodies bound for the wire use it.
 pub(crate) fn serialize_exposed<S, T>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error>

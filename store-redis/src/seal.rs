@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretBox};
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thoughtspot_session_core::{AccessToken, ConfigError, ManagedToken};
+use zeroize::Zeroizing;
 
 /// The format byte of a sealed value: a value with another first byte is foreign.
 const FORMAT: u8 = 1;
@@ -44,13 +45,18 @@ impl EncryptionKey {
 
     /// The key written in standard base64 (32 bytes: 44 characters with padding).
     pub fn from_base64(id: u8, text: &str) -> Result<Self, ConfigError> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|_| ConfigError::new("an encryption key is not valid base64"))?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| ConfigError::new("an encryption key must be 32 bytes (256 bits)"))?;
-        Ok(Self::new(id, bytes))
+        // The decoded key material is zeroed when dropped, here and on every error path.
+        let decoded = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| ConfigError::new("an encryption key is not valid base64"))?,
+        );
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        if decoded.len() != bytes.len() {
+            return Err(ConfigError::new("an encryption key must be 32 bytes (256 bits)"));
+        }
+        bytes.copy_from_slice(&decoded);
+        Ok(Self::new(id, *bytes))
     }
 
     /// Keys written as `id:base64`, separated by commas, the first the one that seals:
@@ -117,7 +123,8 @@ impl Keyring {
         let mut nonce = [0u8; NONCE];
         getrandom::getrandom(&mut nonce).map_err(|_| "no randomness for a nonce")?;
         let secret = token.token().secret().as_bytes();
-        let mut plain = Vec::with_capacity(16 + secret.len());
+        // The plain text holds the token: zeroed when dropped, whatever happens below.
+        let mut plain = Zeroizing::new(Vec::with_capacity(16 + secret.len()));
         plain.extend_from_slice(&millis(token.issued_at()).to_be_bytes());
         plain.extend_from_slice(&millis(token.expires_at()).to_be_bytes());
         plain.extend_from_slice(secret);
@@ -131,8 +138,7 @@ impl Keyring {
                 },
             )
             .map_err(|_| "sealing failed");
-        // The plain text held the token: clear it before the buffer is freed.
-        plain.iter_mut().for_each(|b| *b = 0);
+        drop(plain);
         let sealed = sealed?;
         let mut out = Vec::with_capacity(HEADER + sealed.len());
         out.push(FORMAT);
@@ -149,18 +155,18 @@ impl Keyring {
             return None;
         }
         let (_, cipher) = self.opening.iter().find(|(id, _)| *id == value[1])?;
-        let mut plain = cipher
-            .decrypt(
-                Nonce::from_slice(&value[2..HEADER]),
-                Payload {
-                    msg: &value[HEADER..],
-                    aad: name.as_bytes(),
-                },
-            )
-            .ok()?;
-        let token = read(&plain);
-        plain.iter_mut().for_each(|b| *b = 0);
-        token
+        let plain = Zeroizing::new(
+            cipher
+                .decrypt(
+                    Nonce::from_slice(&value[2..HEADER]),
+                    Payload {
+                        msg: &value[HEADER..],
+                        aad: name.as_bytes(),
+                    },
+                )
+                .ok()?,
+        );
+        read(&plain)
     }
 }
 

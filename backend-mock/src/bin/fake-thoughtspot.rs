@@ -13,29 +13,59 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use thoughtspot_session_mock::{ApiGenerations, FakeServer, FakeThoughtSpot, FakeUser, ServeOptions};
 
-const HELP: &str = "\
-fake-thoughtspot: a fake ThoughtSpot cluster on 127.0.0.1 (REST API v2.0 and v2 beta)
+/// The flags, parsed by clap. Each flag's help is its line in `--help`.
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "fake-thoughtspot",
+    about = "fake-thoughtspot: a fake ThoughtSpot cluster on 127.0.0.1 (REST API v2.0 and v2 beta)",
+    disable_version_flag = true,
+    disable_help_flag = true,
+    after_help = AFTER_HELP
+)]
+struct Flags {
+    /// read settings from a TOML file (flags given too win)
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// the port on 127.0.0.1 (default 0: any free port)
+    #[arg(long, value_name = "N", value_parser = number::<u16>("--port"))]
+    port: Option<u16>,
+    /// a user; ORGS is a comma list of org ids (default 0), PRIVILEGES a comma list
+    /// (default AUTHORING); repeatable
+    #[arg(long = "user", value_name = "NAME:PASSWORD[:ORGS[:PRIVILEGES]]", value_parser = user)]
+    users: Vec<UserSpec>,
+    /// turn on trusted authentication with this secret key
+    #[arg(long, value_name = "KEY")]
+    secret_key: Option<String>,
+    /// an object that object tokens may open; repeatable
+    #[arg(long = "object", value_name = "GUID")]
+    objects: Vec<String>,
+    /// lifetime of a token asked without one (default 300)
+    #[arg(long, value_name = "SECS", value_parser = number::<u64>("--token-lifetime"))]
+    token_lifetime: Option<u64>,
+    /// lifetime of a cookie session (default 1800)
+    #[arg(long, value_name = "SECS", value_parser = number::<u64>("--session-lifetime"))]
+    session_lifetime: Option<u64>,
+    /// the API generations served (default both)
+    #[arg(long, value_name = "both|beta|v2")]
+    api: Option<String>,
+    /// the release the session info reports (default 9.12.0.cl)
+    #[arg(long, value_name = "V")]
+    release_version: Option<String>,
+    /// answer every request this much later (default 0)
+    #[arg(long, value_name = "MS", value_parser = number::<u64>("--latency-ms"))]
+    latency_ms: Option<u64>,
+    /// answer the first N requests with STATUS (500: the error body)
+    #[arg(long, value_name = "N:STATUS", value_parser = fail_next)]
+    fail_next: Option<(u32, u16)>,
+    /// no request log on stderr
+    #[arg(long)]
+    quiet: bool,
+    /// this text
+    #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
 
-USAGE:
-    fake-thoughtspot [OPTIONS]
-
-OPTIONS:
-    --config FILE             read settings from a TOML file (flags given too win)
-    --port N                  the port on 127.0.0.1 (default 0: any free port)
-    --user NAME:PASSWORD[:ORGS[:PRIVILEGES]]
-                              a user; ORGS is a comma list of org ids (default 0),
-                              PRIVILEGES a comma list (default AUTHORING); repeatable
-    --secret-key KEY          turn on trusted authentication with this secret key
-    --object GUID             an object that object tokens may open; repeatable
-    --token-lifetime SECS     lifetime of a token asked without one (default 300)
-    --session-lifetime SECS   lifetime of a cookie session (default 1800)
-    --api both|beta|v2        the API generations served (default both)
-    --release-version V       the release the session info reports (default 9.12.0.cl)
-    --latency-ms MS           answer every request this much later (default 0)
-    --fail-next N:STATUS      answer the first N requests with STATUS (500: the error body)
-    --quiet                   no request log on stderr
-    -h, --help                this text
-
+const AFTER_HELP: &str = "\
 The values here are test values: they show in `ps`. Never give a real cluster's secret.
 Stop with Ctrl-C or SIGTERM.
 
@@ -79,7 +109,7 @@ struct Settings {
     quiet: bool,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserSettings {
     name: String,
@@ -91,10 +121,22 @@ struct UserSettings {
     display_name: Option<String>,
 }
 
-fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{flag} takes a number, not {value:?}"))
+type UserSpec = UserSettings;
+
+/// A parser of a number for `flag`, saying so when the value is not one.
+fn number<T: std::str::FromStr>(flag: &'static str) -> impl Fn(&str) -> Result<T, String> + Clone {
+    move |value| {
+        value
+            .parse()
+            .map_err(|_| format!("{flag} takes a number, not {value:?}"))
+    }
+}
+
+fn fail_next(value: &str) -> Result<(u32, u16), String> {
+    let (n, status) = value
+        .split_once(':')
+        .ok_or_else(|| format!("--fail-next takes N:STATUS, not {value:?}"))?;
+    Ok((number("--fail-next")(n)?, number("--fail-next")(status)?))
 }
 
 fn user(spec: &str) -> Result<UserSettings, String> {
@@ -115,7 +157,7 @@ fn user(spec: &str) -> Result<UserSettings, String> {
     };
     let orgs = list(parts.next())
         .iter()
-        .map(|o| number::<u64>("--user ORGS", o))
+        .map(|o| number::<u64>("--user ORGS")(o))
         .collect::<Result<_, _>>()?;
     Ok(UserSettings {
         name: name.to_owned(),
@@ -126,38 +168,47 @@ fn user(spec: &str) -> Result<UserSettings, String> {
     })
 }
 
+/// The settings from the flags and the configuration file they name; `None` for `--help`
+/// (printed here).
 fn settings(args: Vec<String>) -> Result<Option<Settings>, String> {
-    let mut from_flags = Settings::default();
-    let mut config = None;
-    let mut args = args.into_iter();
-    while let Some(flag) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("{flag} needs a value (try --help)"))
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--quiet" => from_flags.quiet = true,
-            "--config" => config = Some(value()?),
-            "--port" => from_flags.port = Some(number(&flag, &value()?)?),
-            "--user" => from_flags.users.push(user(&value()?)?),
-            "--secret-key" => from_flags.secret_key = Some(value()?),
-            "--object" => from_flags.objects.push(value()?),
-            "--token-lifetime" => from_flags.token_lifetime_secs = Some(number(&flag, &value()?)?),
-            "--session-lifetime" => from_flags.session_lifetime_secs = Some(number(&flag, &value()?)?),
-            "--api" => from_flags.api = Some(value()?),
-            "--release-version" => from_flags.release_version = Some(value()?),
-            "--latency-ms" => from_flags.latency_ms = Some(number(&flag, &value()?)?),
-            "--fail-next" => {
-                let v = value()?;
-                let (n, status) = v
-                    .split_once(':')
-                    .ok_or_else(|| format!("--fail-next takes N:STATUS, not {v:?}"))?;
-                from_flags.fail_next = Some((number(&flag, n)?, number(&flag, status)?));
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
+    use clap::Parser;
+    let flags = match Flags::try_parse_from(std::iter::once("fake-thoughtspot".to_owned()).chain(args)) {
+        Ok(flags) => flags,
+        Err(e) => {
+            use clap::error::{ContextKind, ErrorKind};
+            return match e.kind() {
+                ErrorKind::DisplayHelp => {
+                    print!("{}", e.render());
+                    Ok(None)
+                }
+                ErrorKind::UnknownArgument => {
+                    let arg = e
+                        .get(ContextKind::InvalidArg)
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    Err(format!("unknown argument {arg:?} (try --help)"))
+                }
+                _ => {
+                    let rendered = e.render().to_string();
+                    Err(rendered.trim().trim_start_matches("error: ").to_owned())
+                }
+            };
         }
-    }
+    };
+    let config = flags.config.clone();
+    let from_flags = Settings {
+        port: flags.port,
+        secret_key: flags.secret_key,
+        token_lifetime_secs: flags.token_lifetime,
+        session_lifetime_secs: flags.session_lifetime,
+        api: flags.api,
+        release_version: flags.release_version,
+        latency_ms: flags.latency_ms,
+        objects: flags.objects,
+        users: flags.users,
+        fail_next: flags.fail_next,
+        quiet: flags.quiet,
+    };
     let mut settings = match config {
         None => Settings::default(),
         Some(path) => {
@@ -251,10 +302,7 @@ async fn stopped() {
 async fn main() -> ExitCode {
     let settings = match settings(std::env::args().skip(1).collect()) {
         Ok(Some(s)) => s,
-        Ok(None) => {
-            print!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
+        Ok(None) => return ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("fake-thoughtspot: {message}");
             return ExitCode::from(2);

@@ -27,6 +27,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use std::collections::HashMap;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 use thoughtspot_session_core::{AccessToken, Error, SessionApi, TokenKey, TokenManager};
 
 /// Who may call the service, who they are on the cluster, and which origin may read the
@@ -90,10 +91,6 @@ fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Bytes> 
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl<S: SessionApi> TokenService<S> {
@@ -168,7 +165,7 @@ impl<S: SessionApi> TokenService<S> {
             .get("x-service-key")
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        if !constant_time_eq(presented, self.config.caller_key.as_bytes()) {
+        if !bool::from(presented.ct_eq(self.config.caller_key.as_bytes())) {
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
