@@ -167,20 +167,27 @@ impl ErrorEnvelope {
         }}})
     }
 
-    /// Replaces every occurrence of each of `secrets` in the envelope's texts with
-    /// `[redacted]`: a cluster that echoes a credential in its message must not make the
-    /// client print it.
+    /// Replaces each of `secrets` in every text of the envelope (message, code, service,
+    /// debug message, incident and trace ids) with `[redacted]`: a cluster that echoes a
+    /// credential anywhere must not make the client print it.
+    ///
+    /// The rule: a secret of [`SHORT_SECRET`] characters or more is replaced wherever it
+    /// occurs; a shorter one only where it stands alone, between characters that are not
+    /// letters or digits (or at either end), so that a one-letter password hides its echo
+    /// (`password 'a' refused`) without garbling every word that holds the letter.
     pub(crate) fn redact(&mut self, secrets: &[&str]) {
         let fields = [
             &mut self.message,
             &mut self.code,
             &mut self.service,
             &mut self.debug,
+            &mut self.incident_id,
+            &mut self.trace_id,
         ];
         for text in fields.into_iter().flatten() {
             for secret in secrets.iter().filter(|s| !s.is_empty()) {
                 if text.contains(secret) {
-                    *text = text.replace(secret, "[redacted]");
+                    *text = redact_one(text, secret);
                 }
             }
         }
@@ -228,9 +235,56 @@ impl ErrorEnvelope {
     }
 }
 
+/// Below this many characters a secret is redacted only where it stands alone (see
+/// [`ErrorEnvelope::redact`]).
+pub(crate) const SHORT_SECRET: usize = 4;
+
+/// `text` with `secret` replaced by `[redacted]` by the rule of [`ErrorEnvelope::redact`].
+fn redact_one(text: &str, secret: &str) -> String {
+    if secret.chars().count() >= SHORT_SECRET {
+        return text.replace(secret, "[redacted]");
+    }
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(secret) {
+        // The character before the match in the text: in `rest`, else the last one written.
+        let before = match at {
+            0 => out.chars().next_back(),
+            _ => rest[..at].chars().next_back(),
+        };
+        let after = rest[at + secret.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(secret);
+        } else {
+            out.push_str("[redacted]");
+        }
+        rest = &rest[at + secret.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_secrets_go_everywhere_short_ones_only_where_they_stand_alone() {
+        assert_eq!(redact_one("xPW-hunter2y", "PW-hunter2"), "x[redacted]y");
+        assert_eq!(redact_one("password 'a' refused", "a"), "password '[redacted]' refused");
+        assert_eq!(redact_one("a", "a"), "[redacted]");
+        assert_eq!(redact_one("Invalid parameter values", "a"), "Invalid parameter values");
+        assert_eq!(redact_one("id=7;", "7"), "id=[redacted];");
+        assert_eq!(redact_one("inc-7f3a", "7"), "inc-7f3a");
+        let mut e = ErrorEnvelope::upstream(401, 10002, "bad password PW-hunter2")
+            .with_ids("inc-PW-hunter2", "PW-hunter2");
+        e.redact(&["PW-hunter2"]);
+        assert_eq!(e.incident_id(), Some("inc-[redacted]"));
+        assert_eq!(e.trace_id(), Some("[redacted]"));
+        assert_eq!(e.debug_message(), Some("bad password [redacted]"));
+    }
 
     #[test]
     fn reads_the_documented_example_array_form_and_extensions() {
