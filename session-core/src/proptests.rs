@@ -184,7 +184,7 @@ proptest! {
         if let Some(c) = created_ms { r = r.with_created_at(UNIX_EPOCH + Duration::from_millis(c)); }
         if let Some(l) = lifetime { r = r.with_lifetime(Duration::from_secs(l)); }
         if let Some(k) = kind { r = r.with_token_type(k); }
-        let body = serde_json::to_vec(&r).expect("encodes");
+        let body = crate::secret::to_wire_json(&r).expect("encodes");
         prop_assert_eq!(json::<SessionLoginResponse>(http::StatusCode::OK, &body).expect("decodes"), r);
     }
 
@@ -207,7 +207,7 @@ proptest! {
         if let Some(e) = expiry { r = r.with_token_expiry(Duration::from_secs(e)); }
         if let Some(o) = org { r = r.with_org_id(o); }
         prop_assert!(r.validate().is_ok());
-        let body = serde_json::to_vec(&r).expect("encodes");
+        let body = crate::secret::to_wire_json(&r).expect("encodes");
         prop_assert_eq!(json::<GetTokenRequest>(http::StatusCode::OK, &body).expect("decodes"), r);
     }
 
@@ -215,7 +215,7 @@ proptest! {
     fn login_requests_round_trip(user in non_empty(), password in non_empty(), remember in proptest::option::of(any::<bool>())) {
         let mut r = LoginRequest::with_password(user, password);
         if let Some(flag) = remember { r = r.with_remember_me(flag); }
-        let body = serde_json::to_vec(&r).expect("encodes");
+        let body = crate::secret::to_wire_json(&r).expect("encodes");
         prop_assert_eq!(json::<LoginRequest>(http::StatusCode::OK, &body).expect("decodes"), r);
     }
 

@@ -101,26 +101,55 @@ secret_type!(
     AccessToken
 );
 
-/// Serde helper: writes a secret's value. Only request bodies bound for the wire use it.
+std::thread_local! {
+    /// Set while [`to_wire_json`] encodes a request body on this thread.
+    static WIRE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// What a secret field serialises to outside the wire encoding.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// The JSON bytes of a request body as the cluster must receive them: secrets in clear.
+/// Every other serialisation of a type holding a secret (`serde_json::to_string` for an
+/// audit log, say) writes [`REDACTED`] in its place.
+pub(crate) fn to_wire_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    /// Puts the flag back however serialisation ends (an error or a panic in a field).
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WIRE.with(|w| w.set(self.0));
+        }
+    }
+    let _restore = Restore(WIRE.with(|w| w.replace(true)));
+    serde_json::to_vec(value)
+}
+
+fn on_the_wire() -> bool {
+    WIRE.with(std::cell::Cell::get)
+}
+
+/// Serde helper for an optional secret: its value inside [`to_wire_json`], else
+/// [`REDACTED`].
 pub(crate) fn serialize_exposed<S, T>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error>
 where
     S: Serializer,
     T: Exposable,
 {
     match value {
-        Some(v) => serializer.serialize_str(v.exposed()),
+        Some(v) if on_the_wire() => serializer.serialize_str(v.exposed()),
+        Some(_) => serializer.serialize_str(REDACTED),
         None => serializer.serialize_none(),
     }
 }
 
-/// Serde helper: writes a required secret's value. Only request bodies bound for the wire
-/// use it.
+/// Serde helper for a required secret: its value inside [`to_wire_json`], else
+/// [`REDACTED`].
 pub(crate) fn serialize_exposed_value<S, T>(value: &T, serializer: S) -> Result<S::Ok, S::Error>
 where
     S: Serializer,
     T: Exposable,
 {
-    serializer.serialize_str(value.exposed())
+    serializer.serialize_str(if on_the_wire() { value.exposed() } else { REDACTED })
 }
 
 /// The secret types that request bodies may write to the wire.

@@ -350,7 +350,7 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
 }
 
 fn encode_json<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
-    serde_json::to_vec(body)
+    crate::secret::to_wire_json(body)
         .map(Bytes::from)
         .map_err(|_| InvalidRequest::new("the request body could not be encoded as JSON").into())
 }

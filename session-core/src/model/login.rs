@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 /// use thoughtspot_session_core::LoginRequest;
 ///
 /// let by_password = LoginRequest::with_password("tsadmin", "admin-password").with_remember_me(true);
+/// // Serialised for a log, the request hides the password; the client alone writes it in
+/// // clear, into the body it sends.
 /// assert_eq!(
 ///     serde_json::to_string(&by_password).unwrap(),
-///     r#"{"userName":"tsadmin","password":"admin-password","rememberMe":true}"#
+///     r#"{"userName":"tsadmin","password":"[redacted]","rememberMe":true}"#
 /// );
 /// assert!(!format!("{by_password:?}").contains("admin-password"));
 ///

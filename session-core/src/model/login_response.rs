@@ -303,11 +303,17 @@ mod tests {
             .with_token_type(TokenType::Other("x".into()))
             .with_created_at(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123))
             .with_lifetime(Duration::from_secs(60));
-        let json = serde_json::to_string(&r).expect("encodes");
+        let json = String::from_utf8(crate::secret::to_wire_json(&r).expect("encodes")).expect("utf-8");
         assert_eq!(
             json,
             r#"{"userName":"a","token":"t","tokenCreatedTime":"1700000000123","tokenExpiryDuration":"60","tokenType":"x"}"#
         );
         assert_eq!(decode(&json), r);
+        // Any other serialisation, an audit log's say, shows no token.
+        let public = serde_json::to_string(&r).expect("encodes");
+        assert_eq!(
+            public,
+            r#"{"userName":"a","token":"[redacted]","tokenCreatedTime":"1700000000123","tokenExpiryDuration":"60","tokenType":"x"}"#
+        );
     }
 }

@@ -42,10 +42,11 @@ impl AccessLevel {
 ///     .with_report_book_view("e65d7d3e-f8d2-4e2b-a2b3-8f7ad5b4e5c1")
 ///     .with_token_expiry(Duration::from_secs(300))
 ///     .with_org_id("42");
+/// // Serialised for a log, the request hides its key; the client alone writes it in clear.
 /// assert_eq!(
 ///     serde_json::to_string(&request).unwrap(),
 ///     concat!(
-///         r#"{"userName":"analyst@example.com","secretKey":"5e1f-secret","#,
+///         r#"{"userName":"analyst@example.com","secretKey":"[redacted]","#,
 ///         r#""accessLevel":"REPORT_BOOK_VIEW","tsObjectId":"e65d7d3e-f8d2-4e2b-a2b3-8f7ad5b4e5c1","#,
 ///         r#""tokenExpiryDuration":"300","orgId":"42"}"#
 ///     )

@@ -199,9 +199,11 @@ impl GroupRef {
 /// let request = GetCustomAccessTokenRequest::with_secret_key("alice", "SK", PersistOption::Append)
 ///     .with_variable_values([NamedValues::new("v", values)])
 ///     .with_groups([GroupRef::new("g")]);
+/// // Serialised for a log, the request shows its shape and hides the key (the client alone
+/// // writes it in clear, into the body it sends).
 /// assert_eq!(
 ///     serde_json::to_string(&request).unwrap(),
-///     r#"{"username":"alice","secret_key":"SK","persist_option":"APPEND","variable_values":[{"name":"v","values":["a",1,true]}],"groups":[{"identifier":"g"}]}"#
+///     r#"{"username":"alice","secret_key":"[redacted]","persist_option":"APPEND","variable_values":[{"name":"v","values":["a",1,true]}],"groups":[{"identifier":"g"}]}"#
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -152,9 +152,10 @@ macro_rules! token_options {
 /// let request = GetFullAccessTokenRequest::with_secret_key("alice", "SK")
 ///     .with_validity(Duration::from_secs(600))
 ///     .with_org_id(3);
+/// // Serialised for a log, the request hides its key; the client alone writes it in clear.
 /// assert_eq!(
 ///     serde_json::to_string(&request).unwrap(),
-///     r#"{"username":"alice","secret_key":"SK","validity_time_in_sec":600,"org_id":3}"#
+///     r#"{"username":"alice","secret_key":"[redacted]","validity_time_in_sec":600,"org_id":3}"#
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
