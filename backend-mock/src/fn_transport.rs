@@ -76,7 +76,7 @@ type Handler = dyn Fn(&Request<Bytes>, usize) -> Reply + Send + Sync;
 /// checked at the end, and [`FakeThoughtSpot`](crate::FakeThoughtSpot) for a whole cluster.
 ///
 /// ```
-/// use thoughtspot_session_core::{RetryPolicy, SessionApi, SessionClient};
+/// use thoughtspot_session_core::{ApiVersion, RetryPolicy, SessionApi, SessionClient};
 /// use thoughtspot_session_mock::{FnTransport, InstantSleep, Reply};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -86,6 +86,7 @@ type Handler = dyn Fn(&Request<Bytes>, usize) -> Reply + Send + Sync;
 ///     _ => Reply::json(&serde_json::json!({"userName": "analyst"})),
 /// });
 /// let client = SessionClient::builder("https://ts.example.com")
+///     .api_version(ApiVersion::V2Beta)
 ///     .sleep(InstantSleep::new())
 ///     .no_timeout()
 ///     .retry(RetryPolicy::default().max_attempts(3))

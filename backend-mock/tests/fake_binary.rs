@@ -94,6 +94,7 @@ fn client(
     version: ApiVersion,
 ) -> SessionClient<Arc<dyn HttpTransport>> {
     SessionClient::builder(base)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(10))
         .api_version(version)

@@ -10,6 +10,7 @@ async fn an_advancing_sleep_times_out_a_hung_call_at_once_on_virtual_time() {
     let start = clock.now();
     let hung = FnTransport::new(|_, _| Reply::Hang);
     let client = SessionClient::builder("https://ts.example.com")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(clock.advancing_sleep())
         .timeout(Duration::from_secs(45))
         .build(hung.clone())
@@ -30,6 +31,7 @@ async fn an_advancing_sleep_moves_the_clock_by_each_backoff_and_never_back() {
     let refused =
         FnTransport::new(|_, _| Reply::Fail(TransportError::connect(std::io::Error::other("refused"))));
     let client = SessionClient::builder("https://ts.example.com")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(clock.advancing_sleep())
         .timeout(Duration::from_secs(60))
         .retry(

@@ -47,7 +47,7 @@ struct Cli {
     #[arg(long, env = "TS_BASE_URL", global = true)]
     base_url: Option<String>,
     /// The API generation: v2 (every current cluster), beta (before 9.0.0.cl), auto
-    #[arg(long, value_enum, default_value_t = Api::Auto, env = "TS_API", global = true)]
+    #[arg(long, value_enum, default_value_t = Api::V2, env = "TS_API", global = true)]
     api: Api,
     /// A PEM file of root CAs to trust besides the platform's
     #[arg(long, value_name = "FILE", global = true)]

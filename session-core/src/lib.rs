@@ -3,8 +3,8 @@
 //! A client for ThoughtSpot's session and token endpoints — REST API v2.0
 //! ([`v2::AuthApi`], `/api/rest/2.0/auth/...`) and the original REST API v2 beta (get
 //! session info, login, logout, get token and revoke token) — that runs over any HTTP stack.
-//! [`SessionApi`]'s five operations run on either generation ([`ApiVersion`]: a current
-//! cluster is `V2`, a cluster older than 9.0.0.cl `V2Beta`, the default; `Auto` finds out).
+//! [`SessionApi`]'s five operations run on either generation ([`ApiVersion`]: `V2`, the
+//! default, for every cluster since 9.0.0.cl; `V2Beta` for an older one; `Auto` finds out).
 //!
 //! This crate holds everything a user can observe: the wire models, the [`SessionApi`]
 //! trait, and [`SessionClient`], which builds each request, sends the access token where
@@ -29,12 +29,14 @@
 //! #[async_trait::async_trait]
 //! impl HttpTransport for Canned {
 //!     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+//!         // REST API v2.0, the generation a client speaks by default.
 //!         let body: &'static [u8] = match request.uri().path() {
-//!             "/tspublic/rest/v2/session/gettoken" => br#"{"userName":"analyst","token":"tok-123",
-//!                 "tokenCreatedTime":"1648051501240","tokenExpiryDuration":"300","tokenType":"Bearer"}"#,
-//!             "/tspublic/rest/v2/session/login" => br#"{"userName":"analyst","token":"","tokenType":"Cookie"}"#,
-//!             "/tspublic/rest/v2/session" => br#"{"userName":"analyst","privileges":["AUTHORING"]}"#,
-//!             _ => b"true",
+//!             "/api/rest/2.0/auth/token/full" => br#"{"token":"tok-123",
+//!                 "creation_time_in_millis":1648051501240,"expiration_time_in_millis":1648051801240,
+//!                 "scope":{"access_type":"FULL","org_id":0},"valid_for_user_id":"u-1",
+//!                 "valid_for_username":"analyst"}"#,
+//!             "/api/rest/2.0/auth/session/user" => br#"{"id":"u-1","name":"analyst"}"#,
+//!             _ => b"", // login, logout and revoke answer 204
 //!         };
 //!         Ok(http::Response::new(Bytes::from_static(body)))
 //!     }
@@ -48,7 +50,7 @@
 //!
 //! // A trusted-authentication token for a user, then a session with it.
 //! let issued = client.get_token(&GetTokenRequest::with_secret_key("analyst", "secret-key")).await?;
-//! println!("token lives {:?}", issued.lifetime());
+//! println!("token expires at {:?}", issued.expires_at());
 //! client.use_token(&issued)?;
 //! client.login(&LoginRequest::bearer()).await?;
 //!

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 ///
 /// | version | paths | pick it for |
 /// |---|---|---|
-/// | `V2Beta` (default) | `/tspublic/rest/v2/session/...` | clusters older than 9.0.0.cl, or code that depends on the beta's answers |
-/// | `V2` | `/api/rest/2.0/auth/...` | every current cluster (9.0.0.cl and later); the beta is deprecated |
+/// | `V2Beta` | `/tspublic/rest/v2/session/...` | clusters older than 9.0.0.cl, or code that depends on the beta's answers |
+/// | `V2` (default) | `/api/rest/2.0/auth/...` | every current cluster (9.0.0.cl and later); the beta is deprecated |
 /// | `Auto` | v2.0 first; on a 404, the beta | a tool that meets clusters of both ages |
 ///
 /// Under `V2` the operations map to their successors and return the same types: get
@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 #[non_exhaustive]
 pub enum ApiVersion {
     /// REST API v2 beta, the original `SessionController`.
-    #[default]
     V2Beta,
     /// REST API v2.0.
+    #[default]
     V2,
     /// v2.0 first; a 404 for the v2.0 path sends the same call to the beta path. The first
     /// answer settles the generation for the client and its clones

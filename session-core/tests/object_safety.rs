@@ -91,6 +91,7 @@ impl thoughtspot_session_core::HttpTransport for Gauge {
 async fn max_in_flight_bounds_concurrent_sends() {
     let gauge = Arc::new(Gauge::default());
     let client = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(thoughtspot_session_core::TokioSleep::new())
         .max_in_flight(4)
         .build(gauge.clone())
@@ -106,6 +107,7 @@ async fn max_in_flight_bounds_concurrent_sends() {
     }
     assert_eq!(gauge.peak.load(std::sync::atomic::Ordering::SeqCst), 4);
     let refused = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(InstantSleep::default())
         .max_in_flight(0)
         .build(gauge.clone());

@@ -118,6 +118,7 @@ async fn logout_and_revoke_are_bodiless_posts() {
 async fn a_path_prefix_and_configured_headers_are_kept() {
     let t = respond_by_path();
     let c = SessionClient::builder("https://ts.example.com/thoughtspot")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(InstantSleep::default())
         .accept_language("de-DE")
         .default_header("X-Tenant", "acme")
@@ -137,6 +138,7 @@ async fn a_path_prefix_and_configured_headers_are_kept() {
 async fn a_user_agent_given_as_a_default_header_replaces_the_clients() {
     let t = respond_by_path();
     let c = SessionClient::builder("https://ts.example.com")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(InstantSleep::default())
         .default_header("User-Agent", "my-app/2.1")
         .build(t.clone())
@@ -170,12 +172,14 @@ fn the_builder_refuses_what_cannot_work() {
     assert!(err(SessionClient::builder("https://h").no_timeout()).contains("retries are configured"));
     assert!(
         err(SessionClient::builder("https://h")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .no_timeout()
             .attempt_timeout(Duration::from_secs(1)))
         .contains("attempt timeout")
     );
     // Without timeout and retries, no sleep is needed.
     SessionClient::builder("https://h")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .no_timeout()
         .retry(thoughtspot_session_core::RetryPolicy::disabled())
         .build(t.clone())

@@ -103,6 +103,7 @@ async fn retry_after_waits_in_real_time_on_tokio() {
         _ => Reply::Answer(answer(200, "{}")),
     });
     let c = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .build(t.clone())
         .unwrap();
@@ -116,6 +117,7 @@ async fn retry_after_waits_in_real_time_on_tokio() {
 async fn the_whole_call_timeout_fires_on_a_response_that_never_comes() {
     let t = FnTransport::new(|_, _| Reply::Hang);
     let c = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(5))
         .build(t.clone())
@@ -145,6 +147,7 @@ async fn an_attempt_timeout_is_retried_for_get_within_the_whole_call_timeout() {
         }
     });
     let c = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .attempt_timeout(Duration::from_secs(1))
         .retry(RetryPolicy::default().jitter(false))
@@ -156,6 +159,7 @@ async fn an_attempt_timeout_is_retried_for_get_within_the_whole_call_timeout() {
     // A POST whose attempt timed out may have reached the server: not retried.
     let t = FnTransport::new(|_, _| Reply::Hang);
     let c = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .attempt_timeout(Duration::from_secs(1))
         .build(t.clone())
@@ -186,6 +190,7 @@ async fn waiting_for_a_max_in_flight_slot_does_not_count_against_the_attempt_tim
         }))
     });
     let c = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .max_in_flight(1)
         .attempt_timeout(Duration::from_secs(5))
@@ -205,6 +210,7 @@ async fn waiting_for_a_max_in_flight_slot_does_not_count_against_the_attempt_tim
 
     // The wait still counts against the whole-call timeout.
     let c = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .max_in_flight(1)
         .timeout(Duration::from_secs(4))

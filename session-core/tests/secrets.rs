@@ -96,6 +96,7 @@ async fn no_secret_reaches_debug_display_or_traces() {
     errors.push(c.set_access_token("TOK-configured\n").unwrap_err());
     errors.push(
         SessionClient::builder("https://u:PW-hunter2@h")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .build(t.clone())
             .unwrap_err()
             .into(),
@@ -121,6 +122,7 @@ async fn no_secret_reaches_debug_display_or_traces() {
         }
     }
     let timeout = SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(thoughtspot_session_core::TokioSleep::new())
         .timeout(std::time::Duration::from_millis(1))
         .build(FnTransport::new(|_, _| Reply::Hang))

@@ -57,6 +57,7 @@ pub async fn over_loopback(fake: FakeThoughtSpot, factory: Factory, version: Api
         .await
         .expect("the fake serves on loopback");
     let client = SessionClient::builder(server.base_url())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .api_version(version)
         .build(factory(TransportOptions::default()))
@@ -75,6 +76,7 @@ pub async fn on_wiremock(fake: FakeThoughtSpot, version: ApiVersion) -> Connecte
     let server = crate::harness::SafeDropServer::start().await;
     fake.mount(&server).await;
     let client = SessionClient::builder(server.uri())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .api_version(version)
         .build(crate::reqwest(TransportOptions::default()))

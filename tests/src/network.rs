@@ -11,6 +11,7 @@ pub async fn refused_connection_is_a_connect_error(factory: Factory) {
     // Port 1 on loopback: nothing listens there and no test can take it (a port freed a
     // moment ago may be bound again by a test running beside this one).
     let c = SessionClient::builder("http://127.0.0.1:1")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .build(factory(TransportOptions::default()))
         .expect("valid");

@@ -35,6 +35,7 @@ fn envelope(upstream: u16, code: i64, debug: &str) -> serde_json::Value {
 /// The client every scenario uses: real tokio time, short backoff without jitter.
 pub fn builder(h: &dyn Harness) -> SessionClientBuilder<Arc<dyn HttpTransport>> {
     SessionClient::builder(h.base_url())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(10))
         .retry(

@@ -51,6 +51,7 @@ fn blocking(
 ) -> BlockingClient<Arc<dyn HttpTransport>> {
     BlockingClient::new(
         SessionClient::builder(url)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .sleep(TokioSleep::new())
             .timeout(Duration::from_secs(10))
             .api_version(version)

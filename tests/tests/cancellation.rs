@@ -146,6 +146,7 @@ async fn over_loopback(factory: Factory) {
     let server = FakeServer::start(fake.clone()).await.expect("serves");
     let baseline = alive_tasks();
     let client = SessionClient::builder(server.base_url())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .max_in_flight(64)
         .build(factory(TransportOptions::default()))

@@ -96,6 +96,7 @@ type Make = fn(Option<Duration>) -> Arc<dyn HttpTransport>;
 
 fn client(base: &str, transport: Arc<dyn HttpTransport>) -> SessionClient<Arc<dyn HttpTransport>> {
     SessionClient::builder(base)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(10))
         .retry(RetryPolicy::disabled())
@@ -195,6 +196,7 @@ async fn hyper_connect_timeout_covers_the_tls_handshake() {
         .build()
         .expect("builds");
     let c = SessionClient::builder(format!("https://127.0.0.1:{port}"))
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(20))
         .retry(RetryPolicy::disabled())
@@ -287,6 +289,7 @@ async fn child_calls_through_the_proxy() {
     assert!(std::env::var("HTTP_PROXY").is_ok(), "run by its parent test");
     let transport = thoughtspot_session_reqwest::ReqwestTransport::new().expect("builds");
     let c = SessionClient::builder("http://ts.example.invalid")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .allow_insecure_http(true)
         .sleep(TokioSleep::new())
         .build(transport)

@@ -165,6 +165,7 @@ async fn hostile_server(case: Case) -> (String, Arc<AtomicUsize>) {
 async fn run(factory: Factory, case: Case) -> Result<(), Error> {
     let (base, _) = hostile_server(case).await;
     let client = SessionClient::builder(base)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(TIMEOUT)
         .retry(RetryPolicy::disabled())

@@ -20,6 +20,7 @@ async fn the_chain_sees_every_request() {
         .await;
     let before = MIDDLEWARE_CALLS.load(Ordering::SeqCst);
     let c = SessionClient::builder(server.uri())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .build(reqwest_middleware(TransportOptions::default()))
         .expect("valid");

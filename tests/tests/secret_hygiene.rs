@@ -42,6 +42,7 @@ async fn run(factory: Factory) {
     // A whole-call timeout far above the retries' few milliseconds of waiting, so that on
     // a loaded machine every error path is the one named, never a timeout instead.
     let client = SessionClient::builder(server.base_url())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(30))
         .retry(
@@ -104,6 +105,7 @@ async fn run(factory: Factory) {
     fake.set_outage(false);
     fake.set_latency(Duration::from_secs(3600)); // on the virtual clock: never answers
     let impatient = SessionClient::builder(server.base_url())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_millis(300))
         .build(transport)

@@ -80,6 +80,7 @@ async fn tls_server() -> (String, String) {
 
 async fn call(base: &str, transport: Arc<dyn HttpTransport>) -> Result<(), Error> {
     let client = SessionClient::builder(base)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .timeout(Duration::from_secs(10))
         .retry(RetryPolicy::disabled())

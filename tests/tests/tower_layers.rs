@@ -51,6 +51,7 @@ async fn a_users_layer_sees_every_request_retries_included() {
         )
         .service(http());
     let c = SessionClient::builder(server.uri())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .retry(
             RetryPolicy::default()
@@ -88,6 +89,7 @@ async fn tower_timeouts_and_connect_errors_keep_their_kind() {
         .timeout(Duration::from_millis(200))
         .service(http());
     let c = SessionClient::builder(base)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .retry(RetryPolicy::disabled())
         .build(TowerTransport::new(stack))
@@ -99,6 +101,7 @@ async fn tower_timeouts_and_connect_errors_keep_their_kind() {
     assert!(matches!(&e, Error::Transport(t) if t.is_timeout()), "{e:?}");
 
     let c = SessionClient::builder("http://127.0.0.1:1")
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .retry(RetryPolicy::disabled())
         .build(TowerTransport::new(http()))

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use thoughtspot_session_core::{
+use thoughtspot_session_core::{ApiVersion, 
     Clock, HttpTransport, SecretKey, SessionClient, SessionClientBuilder, Sleep, TransportError,
 };
 
@@ -144,6 +144,7 @@ impl FakeThoughtSpot {
     /// builder `.sleep(fake.clock().clone())` and advance the clock.
     pub fn client_builder(&self) -> SessionClientBuilder {
         SessionClient::builder(FAKE_BASE_URL)
+            .api_version(ApiVersion::V2Beta)
             .clock(self.shared.clock.clone())
             .sleep(NoWait)
     }

@@ -15,7 +15,7 @@ use response::Reply;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use thoughtspot_session_core::{
+use thoughtspot_session_core::{ApiVersion, 
     HttpTransport, SessionClient, SessionClientBuilder, TransportError, TransportErrorKind,
 };
 
@@ -215,6 +215,7 @@ impl MockTransport {
     /// retries do not wait and a [`hang`](Expectation::hang) ends in a timeout at once.
     pub fn client_builder(&self) -> SessionClientBuilder {
         SessionClient::builder(MOCK_BASE_URL).sleep(NoWait)
+            .api_version(ApiVersion::V2Beta)
     }
 
     /// A client of this mock, with [`client_builder`](Self::client_builder)'s settings.

@@ -16,6 +16,7 @@ const USERS: usize = 20;
 
 async fn replica(cluster: &FakeServer, redis: &RedisServer) -> (String, tokio::sync::oneshot::Sender<()>) {
     let client = SessionClient::builder(cluster.base_url())
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .build(ReqwestTransport::new().unwrap())
         .unwrap();

@@ -47,7 +47,9 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 /// # #[async_trait::async_trait]
 /// # impl HttpTransport for MyTransport {
 /// #     async fn send(&self, r: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
-/// #         Ok(http::Response::new(Bytes::from_static(br#"{"token":"t","tokenType":"Bearer"}"#)))
+/// #         Ok(http::Response::new(Bytes::from_static(br#"{"token":"t","creation_time_in_millis":0,
+/// #             "expiration_time_in_millis":300000,"scope":{"access_type":"FULL"},
+/// #             "valid_for_user_id":"u","valid_for_username":"analyst@example.com"}"#)))
 /// #     }
 /// # }
 /// use std::time::Duration;

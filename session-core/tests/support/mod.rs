@@ -25,6 +25,7 @@ pub const BASE: &str = "https://ts.example.com";
 /// A builder for `BASE` with an instant sleep and no jitter.
 pub fn builder(sleep: &InstantSleep) -> SessionClientBuilder {
     SessionClient::builder(BASE)
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(sleep.clone())
         .retry(RetryPolicy::default().jitter(false))
 }
