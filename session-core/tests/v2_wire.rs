@@ -488,3 +488,75 @@ async fn credentials_a_v2_cluster_echoes_are_scrubbed() {
 fn thoughtspot_mock_response(status: u16, body: String) -> http::Response<bytes::Bytes> {
     thoughtspot_session_mock::response(status, &[("content-type", "application/json")], body)
 }
+
+/// An `Auto` client over `t`, with retries off so that each answer is seen once.
+fn auto(t: &FnTransport) -> thoughtspot_session_core::SessionClient<FnTransport> {
+    SessionClient::builder("https://cluster.example.com")
+        .sleep(InstantSleep::default())
+        .retry(thoughtspot_session_core::RetryPolicy::disabled())
+        .api_version(ApiVersion::Auto)
+        .build(t.clone())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn auto_settles_only_on_an_answer_that_proves_a_generation() {
+    // A beta-only cluster behind a load balancer whose first answer is a 503 page.
+    let busy_then_beta = FnTransport::new(|r, i| {
+        Reply::Answer(match (i, r.uri().path().starts_with("/api/")) {
+            (0, _) => answer(503, "<html>Service Unavailable</html>"),
+            (_, true) => answer(404, "<html>Not Found</html>"),
+            (_, false) => answer(200, r#"{"userName":"alice"}"#),
+        })
+    });
+    let c = auto(&busy_then_beta);
+    assert_eq!(c.get_session_info().await.unwrap_err().status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(c.api_version(), ApiVersion::Auto, "a 503 page proves nothing");
+    assert_eq!(c.get_session_info().await.unwrap().user_name(), Some("alice"));
+    assert_eq!(c.api_version(), ApiVersion::V2Beta);
+    assert_eq!(c.get_session_info().await.unwrap().user_name(), Some("alice"));
+
+    // Answers that prove nothing leave it unsettled, on the client and its clones.
+    for (status, body) in [
+        (429, ""),
+        (302, ""),
+        (200, "<!DOCTYPE html><html>Sign in</html>"),
+        (502, "Bad gateway"),
+    ] {
+        let t = FnTransport::new(move |_, _| Reply::Answer(answer(status, body)));
+        let c = auto(&t);
+        let _ = c.get_session_info().await;
+        assert_eq!(c.clone().api_version(), ApiVersion::Auto, "{status} {body:?}");
+    }
+
+    // A v2.0 404 in v2.0's error shape proves v2.0: no fall-back to the beta.
+    let v2_404 = FnTransport::always(404, r#"{"error":{"message":{"code":10004,"debug":"no such user"}}}"#);
+    let c = auto(&v2_404);
+    assert_eq!(c.get_session_info().await.unwrap_err().status().map(|s| s.as_u16()), Some(404));
+    assert_eq!((c.api_version(), v2_404.count()), (ApiVersion::V2, 1));
+
+    // 400, 401, 403 and 405 prove the generation asked.
+    for status in [400, 401, 403, 405] {
+        let t = FnTransport::new(move |_, _| Reply::Answer(answer(status, "")));
+        let c = auto(&t);
+        let _ = c.get_session_info().await;
+        assert_eq!(c.api_version(), ApiVersion::V2, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn auto_tries_the_beta_for_an_org_id_v2_cannot_take_and_settles_nothing() {
+    let t = FnTransport::new(|r, _| {
+        Reply::Answer(if r.uri().path().ends_with("/gettoken") {
+            answer(200, r#"{"userName":"u","token":"tok-1","tokenType":"Bearer"}"#)
+        } else {
+            answer(500, "unexpected")
+        })
+    });
+    let c = auto(&t);
+    let request = GetTokenRequest::with_secret_key("u", "key").with_org_id("sales-org");
+    let issued = c.get_token(&request).await.expect("the beta took it");
+    assert_eq!(issued.token().map(|t| t.secret()), Some("tok-1"));
+    assert_eq!(t.count(), 1, "nothing was sent to v2.0");
+    assert_eq!(c.api_version(), ApiVersion::Auto);
+}
