@@ -20,6 +20,10 @@ pub(crate) struct Route {
     /// Whether the call starts a session (login): its cookies are kept even when a logout
     /// ended the session while it was in flight.
     pub(crate) starts_session: bool,
+    /// Whether each call mints a token: such a call is sent again only when it never left
+    /// (a connect error), whatever the retry policy's methods, since a second token nobody
+    /// sees could never be revoked.
+    pub(crate) mints: bool,
     /// Index into the client's prebuilt URLs: the route's place in [`RouteId`].
     pub(crate) index: usize,
 }
@@ -29,7 +33,7 @@ pub(crate) struct Route {
 macro_rules! routes {
     ($(
         $(#[$doc:meta])*
-        $id:ident: $name:literal, $method:ident $path:literal, token: $token:literal, session: $session:literal;
+        $id:ident: $name:literal, $method:ident $path:literal, token: $token:literal, session: $session:literal, mints: $mints:literal;
     )*) => {
         /// Every route of both generations, in the table's order.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +51,7 @@ macro_rules! routes {
                         path: $path,
                         sends_token: $token,
                         starts_session: $session,
+                        mints: $mints,
                         index: RouteId::$id as usize,
                     },)*
                 }
@@ -63,37 +68,37 @@ macro_rules! routes {
 // and never on logout (beta), get token, token/full, token/object, token/custom.
 routes! {
     /// Beta: get session info.
-    SessionInfo: "get session info", GET "tspublic/rest/v2/session", token: true, session: false;
+    SessionInfo: "get session info", GET "tspublic/rest/v2/session", token: true, session: false, mints: false;
     /// Beta: login.
-    Login: "login", POST "tspublic/rest/v2/session/login", token: true, session: true;
+    Login: "login", POST "tspublic/rest/v2/session/login", token: true, session: true, mints: false;
     /// Beta: logout.
-    Logout: "logout", POST "tspublic/rest/v2/session/logout", token: false, session: false;
+    Logout: "logout", POST "tspublic/rest/v2/session/logout", token: false, session: false, mints: false;
     /// Beta: get token.
-    GetToken: "get token", POST "tspublic/rest/v2/session/gettoken", token: false, session: false;
+    GetToken: "get token", POST "tspublic/rest/v2/session/gettoken", token: false, session: false, mints: true;
     /// Beta: revoke token.
-    RevokeToken: "revoke token", POST "tspublic/rest/v2/session/revoketoken", token: true, session: false;
+    RevokeToken: "revoke token", POST "tspublic/rest/v2/session/revoketoken", token: true, session: false, mints: false;
     /// v2.0: the calling session's user.
-    V2SessionUser: "session/user", GET "api/rest/2.0/auth/session/user", token: true, session: false;
+    V2SessionUser: "session/user", GET "api/rest/2.0/auth/session/user", token: true, session: false, mints: false;
     /// v2.0: a token of the calling session.
-    V2SessionToken: "session/token", GET "api/rest/2.0/auth/session/token", token: true, session: false;
+    V2SessionToken: "session/token", GET "api/rest/2.0/auth/session/token", token: true, session: false, mints: true;
     /// v2.0: a full-access token.
-    V2TokenFull: "token/full", POST "api/rest/2.0/auth/token/full", token: false, session: false;
+    V2TokenFull: "token/full", POST "api/rest/2.0/auth/token/full", token: false, session: false, mints: true;
     /// v2.0: login.
-    V2Login: "login", POST "api/rest/2.0/auth/session/login", token: true, session: true;
+    V2Login: "login", POST "api/rest/2.0/auth/session/login", token: true, session: true, mints: false;
     /// v2.0: logout.
-    V2Logout: "logout", POST "api/rest/2.0/auth/session/logout", token: true, session: false;
+    V2Logout: "logout", POST "api/rest/2.0/auth/session/logout", token: true, session: false, mints: false;
     /// v2.0: a token for one object.
-    V2TokenObject: "token/object", POST "api/rest/2.0/auth/token/object", token: false, session: false;
+    V2TokenObject: "token/object", POST "api/rest/2.0/auth/token/object", token: false, session: false, mints: true;
     /// v2.0: a token with row-level rules.
-    V2TokenCustom: "token/custom", POST "api/rest/2.0/auth/token/custom", token: false, session: false;
+    V2TokenCustom: "token/custom", POST "api/rest/2.0/auth/token/custom", token: false, session: false, mints: true;
     /// v2.0: revoke a token.
-    V2Revoke: "token/revoke", POST "api/rest/2.0/auth/token/revoke", token: true, session: false;
+    V2Revoke: "token/revoke", POST "api/rest/2.0/auth/token/revoke", token: true, session: false, mints: false;
     /// v2.0: validate a token.
-    V2Validate: "token/validate", POST "api/rest/2.0/auth/token/validate", token: true, session: false;
+    V2Validate: "token/validate", POST "api/rest/2.0/auth/token/validate", token: true, session: false, mints: false;
     /// v2.0: configure trusted authentication.
-    V2Configure: "configure", POST "api/rest/2.0/auth/configure", token: true, session: false;
+    V2Configure: "configure", POST "api/rest/2.0/auth/configure", token: true, session: false, mints: false;
     /// v2.0: read the trusted-authentication settings.
-    V2Search: "search", POST "api/rest/2.0/auth/search", token: true, session: false;
+    V2Search: "search", POST "api/rest/2.0/auth/search", token: true, session: false, mints: false;
 }
 
 /// One operation of the Session API, as a row of the table: everything that differs

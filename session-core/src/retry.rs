@@ -139,10 +139,12 @@ impl RetryPolicy {
     }
 
     /// The wait before attempt `attempt + 1`, or `None` when `failure` after attempt
-    /// `attempt` (counted from 1) is not retried.
+    /// `attempt` (counted from 1) is not retried. A call that `mints` a token is retried
+    /// only when it never left (a connect error), whatever the methods.
     pub(crate) fn next_delay(
         &self,
         method: &Method,
+        mints: bool,
         attempt: u32,
         failure: Failure<'_>,
         now: SystemTime,
@@ -150,7 +152,7 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return None;
         }
-        let retried_method = self.methods.contains(method);
+        let retried_method = !mints && self.methods.contains(method);
         let retry_after = match failure {
             Failure::Transport(e) if e.is_connect() => None,
             Failure::Transport(e) if e.is_timeout() && retried_method && self.on_timeout => None,
@@ -207,7 +209,7 @@ mod tests {
         headers: &HeaderMap,
     ) -> Option<Duration> {
         let code = StatusCode::from_u16(code).expect("valid");
-        policy.next_delay(&method, attempt, Failure::Status(code, headers), UNIX_EPOCH)
+        policy.next_delay(&method, false, attempt, Failure::Status(code, headers), UNIX_EPOCH)
     }
 
     #[test]
@@ -227,20 +229,20 @@ mod tests {
         assert_eq!(status(&p, Method::POST, 1, 503, &none), None);
         let refused = TransportError::connect(std::io::Error::other("refused"));
         assert!(
-            p.next_delay(&Method::POST, 1, Failure::Transport(&refused), UNIX_EPOCH)
+            p.next_delay(&Method::POST, false, 1, Failure::Transport(&refused), UNIX_EPOCH)
                 .is_some()
         );
         let timeout = TransportError::timeout(std::io::Error::other("slow"));
         assert!(
-            p.next_delay(&Method::POST, 1, Failure::Transport(&timeout), UNIX_EPOCH)
+            p.next_delay(&Method::POST, false, 1, Failure::Transport(&timeout), UNIX_EPOCH)
                 .is_none()
         );
         assert!(
-            p.next_delay(&Method::GET, 1, Failure::Transport(&timeout), UNIX_EPOCH)
+            p.next_delay(&Method::GET, false, 1, Failure::Transport(&timeout), UNIX_EPOCH)
                 .is_some()
         );
         assert!(
-            p.next_delay(&Method::POST, 1, Failure::AttemptTimeout, UNIX_EPOCH)
+            p.next_delay(&Method::POST, false, 1, Failure::AttemptTimeout, UNIX_EPOCH)
                 .is_none()
         );
     }

@@ -560,3 +560,39 @@ async fn auto_tries_the_beta_for_an_org_id_v2_cannot_take_and_settles_nothing() 
     assert_eq!(t.count(), 1, "nothing was sent to v2.0");
     assert_eq!(c.api_version(), ApiVersion::Auto);
 }
+
+#[tokio::test]
+async fn session_token_mints_so_it_is_never_sent_twice_unless_it_never_left() {
+    use thoughtspot_session_core::RetryPolicy;
+    // GET session/token mints a token per call (spec 26.8): a 503 or a timeout after it left
+    // may have minted one, so it is not sent again, though GETs are retried by default.
+    let busy = FnTransport::always(503, "");
+    let c = SessionClient::builder("https://cluster.example.com")
+        .sleep(InstantSleep::default())
+        .retry(RetryPolicy::default().max_attempts(3))
+        .build(busy.clone())
+        .unwrap();
+    assert!(c.session_token().await.is_err());
+    assert_eq!(busy.count(), 1, "session/token is not retried");
+    // session/user is an ordinary GET: retried.
+    assert!(c.session_user().await.is_err());
+    assert_eq!(busy.count(), 4);
+    // A connect error means it never left: that one is sent again.
+    let refused = FnTransport::new(|_, i| {
+        if i == 0 {
+            Reply::Fail(thoughtspot_session_core::TransportError::connect(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "refused",
+            )))
+        } else {
+            Reply::json(&serde_json::json!({"token": "t", "creation_time_in_millis": 0,
+                "expiration_time_in_millis": 60000, "valid_for_user_id": "u", "valid_for_username": "u"}))
+        }
+    });
+    let c = SessionClient::builder("https://cluster.example.com")
+        .sleep(InstantSleep::default())
+        .build(refused.clone())
+        .unwrap();
+    c.session_token().await.expect("sent again after a connect error");
+    assert_eq!(refused.count(), 2);
+}

@@ -144,6 +144,7 @@ impl<T: HttpTransport> Inner<T> {
                     }
                     let delay = self.retry.next_delay(
                         &endpoint.method,
+                        endpoint.mints,
                         attempt,
                         Failure::Status(parts.status, &parts.headers),
                         self.clock.now(),
@@ -154,6 +155,7 @@ impl<T: HttpTransport> Inner<T> {
                 Ok(Err(e)) => {
                     let delay = self.retry.next_delay(
                         &endpoint.method,
+                        endpoint.mints,
                         attempt,
                         Failure::Transport(&e),
                         self.clock.now(),
@@ -163,6 +165,7 @@ impl<T: HttpTransport> Inner<T> {
                 Err(()) => {
                     let delay = self.retry.next_delay(
                         &endpoint.method,
+                        endpoint.mints,
                         attempt,
                         Failure::AttemptTimeout,
                         self.clock.now(),
