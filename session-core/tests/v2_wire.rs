@@ -596,3 +596,42 @@ async fn session_token_mints_so_it_is_never_sent_twice_unless_it_never_left() {
     c.session_token().await.expect("sent again after a connect error");
     assert_eq!(refused.count(), 2);
 }
+
+#[tokio::test]
+async fn auth_api_refuses_what_cannot_succeed_before_sending_as_session_api_does() {
+    use std::time::Duration;
+    use thoughtspot_session_core::v2::{
+        FilterOperator, FilterRule, GetCustomAccessTokenRequest, GetFullAccessTokenRequest, LoginRequest,
+        PersistOption, RevokeTokenRequest, RuleValue,
+    };
+    let t = FnTransport::always(204, "");
+    let c = SessionClient::builder("https://cluster.example.com")
+        .sleep(InstantSleep::default())
+        .build(t.clone())
+        .unwrap();
+    let refused = |e: thoughtspot_session_core::Error| matches!(e, thoughtspot_session_core::Error::InvalidRequest(_));
+    // A bearer login with no token to send.
+    assert!(refused(c.session_login(&LoginRequest::bearer()).await.unwrap_err()));
+    // A revoke that names nothing: `{}` is a 400 by the spec.
+    assert!(refused(c.token_revoke(&RevokeTokenRequest::default()).await.unwrap_err()));
+    // A lifetime of zero.
+    let zero = GetFullAccessTokenRequest::with_secret_key("u", "k").with_validity(Duration::ZERO);
+    assert!(refused(c.token_full(&zero).await.unwrap_err()));
+    let zero = GetCustomAccessTokenRequest::with_secret_key("u", "k", PersistOption::None).with_validity(Duration::ZERO);
+    assert!(refused(c.token_custom(&zero).await.unwrap_err()));
+    // A rule value with no JSON form.
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let r = GetCustomAccessTokenRequest::with_secret_key("u", "k", PersistOption::None)
+            .with_filter_rules([FilterRule::new("x", FilterOperator::Eq, [RuleValue::Float(bad)])]);
+        assert!(refused(c.token_custom(&r).await.unwrap_err()), "{bad}");
+    }
+    assert_eq!(t.count(), 0, "none of them was sent");
+
+    // Revoking the client's own token ends its session, as revoke token does.
+    c.set_access_token("own-token").unwrap();
+    c.token_revoke(&RevokeTokenRequest::token("someone-else")).await.unwrap();
+    assert!(c.has_access_token(), "another token's revocation leaves the client's");
+    c.token_revoke(&RevokeTokenRequest::token("own-token")).await.unwrap();
+    assert!(!c.has_access_token(), "the client no longer uses a token it revoked");
+    assert_eq!(t.count(), 2);
+}

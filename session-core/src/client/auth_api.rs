@@ -3,7 +3,7 @@
 
 use super::SessionClient;
 use crate::endpoint::v2 as rows;
-use crate::error::Error;
+use crate::error::{Error, InvalidRequest};
 use crate::secret::{Password, SecretKey};
 use crate::transport::HttpTransport;
 use crate::v2::{
@@ -36,6 +36,12 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
 
     async fn session_login(&self, request: &LoginRequest) -> Result<(), Error> {
         request.validate()?;
+        if request.password().is_none() && !self.has_access_token() {
+            return Err(InvalidRequest::new(
+                "session/login without a password needs an access token: call set_access_token first",
+            )
+            .into());
+        }
         let body = Self::encode(request)?;
         let secrets = [request.password().map_or("", |p| p.secret())];
         self.inner()
@@ -79,6 +85,13 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
     }
 
     async fn token_revoke(&self, request: &RevokeTokenRequest) -> Result<(), Error> {
+        request.validate()?;
+        // Revoking the client's own token ends its session, as revoke token does: the token
+        // and cookies it started with are forgotten however the call ends.
+        let own = request
+            .revoked_token()
+            .is_some_and(|t| self.access_token().as_ref() == Some(t));
+        let _end = own.then(|| self.end_session_on_drop());
         let body = Self::encode(request)?;
         let secrets = [request.revoked_token().map_or("", |t| t.secret())];
         self.inner()

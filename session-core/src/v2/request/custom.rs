@@ -58,7 +58,8 @@ pub enum RuleValue {
     Bool(bool),
     /// An integer.
     Integer(i64),
-    /// A floating-point number (a non-finite one is written as `null`).
+    /// A floating-point number; a non-finite one (NaN, an infinity) has no JSON form and
+    /// is refused before sending.
     Float(f64),
 }
 
@@ -373,6 +374,18 @@ impl GetCustomAccessTokenRequest {
     pub(crate) fn validate(&self) -> Result<(), InvalidRequest> {
         non_empty("token/custom: username", &self.username)?;
         TokenOptions::credential(self.password.clone(), self.secret_key.clone()).validate("token/custom")?;
+        positive_validity("token/custom", self.validity_time_in_sec)?;
+        let rules = self.filter_rules.iter().flatten().flat_map(|r| r.values.iter());
+        let named = [&self.parameter_values, &self.variable_values]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|n| n.values.iter());
+        if rules.chain(named).any(|v| matches!(v, RuleValue::Float(f) if !f.is_finite())) {
+            return Err(InvalidRequest::new(
+                "token/custom: a rule value is not a finite number (NaN or infinite has no JSON form)",
+            ));
+        }
         if self.variable_values.is_some()
             && matches!(self.persist_option, PersistOption::Reset | PersistOption::None)
         {

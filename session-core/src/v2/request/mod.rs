@@ -31,3 +31,13 @@ pub(super) fn non_empty(what: &str, value: &str) -> Result<(), InvalidRequest> {
     }
     Ok(())
 }
+
+/// A lifetime asked must be at least one second: `validity_time_in_sec` 0 is refused.
+pub(super) fn positive_validity(operation: &str, validity: Option<i32>) -> Result<(), InvalidRequest> {
+    match validity {
+        Some(secs) if secs <= 0 => Err(InvalidRequest::new(format!(
+            "{operation}: a token lifetime must be at least one second"
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -1,5 +1,6 @@
 //! `token/revoke` and `token/validate`: ending a token and asking about one.
 
+use crate::error::InvalidRequest;
 use crate::secret::{AccessToken, serialize_exposed};
 use serde::Serialize;
 
@@ -44,6 +45,19 @@ impl RevokeTokenRequest {
     /// The user whose tokens are revoked, if given.
     pub fn user_identifier(&self) -> Option<&str> {
         self.user_identifier.as_deref()
+    }
+
+    /// A request naming neither a token nor a user (`{}`) is a 400 by the spec: refused
+    /// before sending.
+    pub(crate) fn validate(&self) -> Result<(), InvalidRequest> {
+        let token = self.token.as_ref().is_some_and(|t| !t.secret().trim().is_empty());
+        let user = self.user_identifier.as_ref().is_some_and(|u| !u.trim().is_empty());
+        if !token && !user {
+            return Err(InvalidRequest::new(
+                "token/revoke: needs a token or a user_identifier",
+            ));
+        }
+        Ok(())
     }
 }
 

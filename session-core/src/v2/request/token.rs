@@ -47,7 +47,7 @@ impl TokenOptions {
                 "{operation}: needs a non-empty password or secret_key"
             )));
         }
-        Ok(())
+        positive_validity(operation, self.validity_time_in_sec)
     }
 }
 
