@@ -635,3 +635,63 @@ async fn auth_api_refuses_what_cannot_succeed_before_sending_as_session_api_does
     assert!(!c.has_access_token(), "the client no longer uses a token it revoked");
     assert_eq!(t.count(), 2);
 }
+
+#[tokio::test]
+async fn a_token_request_with_every_optional_field_set_is_written_as_the_spec_schema_says() {
+    use std::time::Duration;
+    use thoughtspot_session_core::v2::{
+        FilterOperator, GetFullAccessTokenRequest, ObjectRef, RuntimeFilter, RuntimeParameter, RuntimeSort,
+        SortOrder, UserParameterOptions,
+    };
+    let t = FnTransport::always(500, "");
+    let c = SessionClient::builder("https://cluster.example.com")
+        .sleep(InstantSleep::default())
+        .build(t.clone())
+        .unwrap();
+    let ws = || [ObjectRef::logical_table("ws-1")];
+    let request = GetFullAccessTokenRequest::with_secret_key("alice", "SK")
+        .with_validity(Duration::from_secs(600))
+        .with_org_id(7)
+        .with_email("alice@example.com")
+        .with_display_name("Alice")
+        .with_auto_create(true)
+        .with_group_identifiers(["sales"])
+        .with_user_parameters(
+            UserParameterOptions::new()
+                .with_objects(ws())
+                .with_runtime_filters([RuntimeFilter::new("region", FilterOperator::In, ["EU", "US"])
+                    .with_persist(true)
+                    .with_objects(ws())])
+                .with_runtime_sorts([RuntimeSort::new("revenue", SortOrder::Desc)
+                    .with_persist(false)
+                    .with_objects(ws())])
+                .with_parameters([RuntimeParameter::new("currency", ["EUR"])
+                    .with_persist(true)
+                    .with_objects(ws())]),
+        );
+    let _ = c.token_full(&request).await;
+    let sent = t.last().expect("sent");
+    let body: serde_json::Value = serde_json::from_slice(sent.body()).unwrap();
+    let object = serde_json::json!([{"type": "LOGICAL_TABLE", "identifier": "ws-1"}]);
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "username": "alice", "secret_key": "SK", "validity_time_in_sec": 600, "org_id": 7,
+            "email": "alice@example.com", "display_name": "Alice", "auto_create": true,
+            "group_identifiers": ["sales"],
+            "user_parameters": {
+                "objects": object,
+                "runtime_filters": [{"column_name": "region", "values": ["EU", "US"], "operator": "IN",
+                    "persist": true, "objects": object}],
+                "runtime_sorts": [{"column_name": "revenue", "order": "DESC", "persist": false, "objects": object}],
+                "parameters": [{"name": "currency", "values": ["EUR"], "persist": true, "objects": object}]
+            }
+        })
+    );
+    // Keys in the schema's order, as the official SDK writes them.
+    let text = std::str::from_utf8(sent.body()).unwrap();
+    let order = ["\"username\"", "\"secret_key\"", "\"validity_time_in_sec\"", "\"org_id\"", "\"email\"",
+        "\"display_name\"", "\"auto_create\"", "\"group_identifiers\"", "\"user_parameters\""];
+    let at: Vec<usize> = order.iter().map(|k| text.find(k).expect(k)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+}

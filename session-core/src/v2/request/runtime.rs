@@ -85,6 +85,13 @@ impl RuntimeFilter {
         self.persist = Some(persist);
         self
     }
+
+    /// The objects it applies to (`objects`); by default every object the token opens.
+    #[must_use]
+    pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
+        self.objects = Some(objects.into_iter().collect());
+        self
+    }
 }
 
 /// Sort order of a runtime sort.
@@ -120,6 +127,20 @@ impl RuntimeSort {
             objects: None,
         }
     }
+
+    /// Keeps it on the user's session beyond this token (`persist`, 9.12.0.cl or later).
+    #[must_use]
+    pub fn with_persist(mut self, persist: bool) -> Self {
+        self.persist = Some(persist);
+        self
+    }
+
+    /// The objects it applies to (`objects`); by default every object the token opens.
+    #[must_use]
+    pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
+        self.objects = Some(objects.into_iter().collect());
+        self
+    }
 }
 
 /// A runtime parameter of `user_parameters`.
@@ -142,5 +163,19 @@ impl RuntimeParameter {
             persist: None,
             objects: None,
         }
+    }
+
+    /// Keeps it on the user's session beyond this token (`persist`, 9.12.0.cl or later).
+    #[must_use]
+    pub fn with_persist(mut self, persist: bool) -> Self {
+        self.persist = Some(persist);
+        self
+    }
+
+    /// The objects it applies to (`objects`); by default every object the token opens.
+    #[must_use]
+    pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
+        self.objects = Some(objects.into_iter().collect());
+        self
     }
 }
