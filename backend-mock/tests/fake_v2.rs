@@ -207,7 +207,7 @@ async fn trusted_auth_settings_are_kept_per_cluster_and_org() {
     assert_eq!(cluster.access_tokens.unwrap()[0].key.secret(), "SK");
     let orgs = settings.org_preferences.unwrap();
     assert_eq!(
-        (orgs[0].org.id, orgs[0].auth_status),
+        (orgs[0].org.id, orgs[0].auth_status.clone()),
         (7, Some(AuthStatus::Enabled))
     );
 }

@@ -695,3 +695,29 @@ async fn a_token_request_with_every_optional_field_set_is_written_as_the_spec_sc
     let at: Vec<usize> = order.iter().map(|k| text.find(k).expect(k)).collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
+
+#[tokio::test]
+async fn settings_with_values_a_newer_cluster_adds_are_read_not_refused() {
+    use thoughtspot_session_core::v2::{AuthStatus, AuthType, SearchAuthSettingsRequest};
+    let t = FnTransport::always(
+        200,
+        r#"{"auth_type":"SAML_TRUSTED","cluster_preferences":{"auth_status":"ENABLED_FOR_ADMINS"},
+            "org_preferences":[{"org":{"id":1,"name":"o"},"auth_status":"DISABLED"}]}"#,
+    );
+    let c = SessionClient::builder("https://cluster.example.com")
+        .sleep(InstantSleep::default())
+        .build(t)
+        .unwrap();
+    let settings = c
+        .search_auth_settings(&SearchAuthSettingsRequest::trusted_auth())
+        .await
+        .expect("unknown values are kept");
+    assert_eq!(settings.auth_type, Some(AuthType::Other("SAML_TRUSTED".into())));
+    assert_eq!(
+        settings.cluster_preferences.and_then(|p| p.auth_status),
+        Some(AuthStatus::Other("ENABLED_FOR_ADMINS".into()))
+    );
+    assert_eq!(settings.org_preferences.unwrap_or_default()[0].auth_status, Some(AuthStatus::Disabled));
+    assert_eq!(AuthStatus::Other("X".into()).as_str(), "X");
+    assert_eq!(serde_json::to_string(&AuthType::TrustedAuth).unwrap(), r#""TRUSTED_AUTH""#);
+}

@@ -2,26 +2,64 @@
 
 use serde::Serialize;
 
-/// The only auth type the settings endpoints know.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// The auth type of a settings answer or request. A value a newer cluster adds is kept as
+/// [`Other`](Self::Other), so that reading the settings never fails on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthType {
-    /// Trusted authentication.
+    /// Trusted authentication (`TRUSTED_AUTH`).
     #[default]
     TrustedAuth,
+    /// A value this version does not know, as the cluster wrote it.
+    Other(String),
 }
 
-/// Whether trusted authentication is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// Whether trusted authentication is on. A value a newer cluster adds is kept as
+/// [`Other`](Self::Other).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthStatus {
-    /// On.
+    /// On (`ENABLED`).
     Enabled,
-    /// Off.
+    /// Off (`DISABLED`).
     Disabled,
+    /// A value this version does not know, as the cluster wrote it.
+    Other(String),
 }
+
+/// Serde for an enum of known wire strings with an `Other(String)` for the rest.
+macro_rules! open_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
+        impl $name {
+            /// The value as written on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                Ok(match s.as_str() {
+                    $($wire => Self::$variant,)*
+                    _ => Self::Other(s),
+                })
+            }
+        }
+    };
+}
+
+open_enum!(AuthType { TrustedAuth = "TRUSTED_AUTH" });
+open_enum!(AuthStatus { Enabled = "ENABLED", Disabled = "DISABLED" });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 struct ClusterPreferencesInput {
