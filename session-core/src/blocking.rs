@@ -18,8 +18,13 @@ use std::sync::Arc;
 /// is done, on a tokio runtime the client owns (one worker thread). Cheap to clone; clones
 /// share the client and the runtime, and may be used from several threads at once.
 ///
-/// Called from inside an async runtime, a method returns an [`Error::InvalidRequest`]
-/// (blocking there would stall the runtime): use the async client there.
+/// Each call runs on the client's own runtime thread; the caller waits for its answer on a
+/// channel. That works from a plain thread and anywhere on a multi-thread tokio runtime,
+/// where tokio says blocking code belongs (`spawn_blocking`, `block_in_place`, under
+/// `Handle::enter`), and on a worker too (the wait hands its other tasks to another
+/// thread first). On a current-thread runtime a method returns
+/// [`Error::InvalidRequest`], since waiting there would stall that runtime: use the async
+/// client there.
 ///
 /// ```
 /// use thoughtspot_session_core::{BlockingClient, GetTokenRequest, SessionClient, TokioSleep};
@@ -91,29 +96,64 @@ impl<T: HttpTransport> BlockingClient<T> {
         &self.client
     }
 
-    fn block_on<O>(&self, call: impl Future<Output = Result<O, Error>>) -> Result<O, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(InvalidRequest::new(
-                "a BlockingClient method was called from inside an async runtime, where blocking would \
-                 stall it: call the async SessionClient (client()) there",
-            )
-            .into());
-        }
-        match &self.runtime.0 {
-            Some(runtime) => runtime.block_on(call),
+    /// Runs `call` on the client's own runtime thread and waits for its answer on a
+    /// channel. Where the caller is itself on a runtime, the wait is made safe or refused:
+    /// - no runtime (a plain thread): waits;
+    /// - a multi-thread runtime (a worker, `spawn_blocking`, `block_in_place`, under
+    ///   `Handle::enter`): waits inside `block_in_place`, which hands a worker's other tasks
+    ///   to another thread first;
+    /// - a current-thread runtime: refused, since waiting on its one thread would stall it
+    ///   and tokio does not tell that thread from its blocking pool.
+    fn block_on<O, F>(&self, call: F) -> Result<O, Error>
+    where
+        O: Send + 'static,
+        F: Future<Output = Result<O, Error>> + Send + 'static,
+    {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let on_multi_thread = match Handle::try_current() {
+            Err(_) => false,
+            Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => true,
+            Ok(_) => {
+                return Err(InvalidRequest::new(
+                    "a BlockingClient method was called from inside an async runtime of the \
+                     current-thread flavor, where waiting would stall it: call the async \
+                     SessionClient (client()) there, or the BlockingClient from a plain thread \
+                     or from spawn_blocking on a multi-thread runtime",
+                )
+                .into());
+            }
+        };
+        let Some(runtime) = &self.runtime.0 else {
             // Taken only in drop, so never seen by a live client.
-            None => Err(InvalidRequest::new("the blocking client's runtime is gone").into()),
+            return Err(InvalidRequest::new("the blocking client's runtime is gone").into());
+        };
+        let (answer, wait) = std::sync::mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            let _ = answer.send(call.await);
+        });
+        // The call ends within the client's timeout; the runtime outlives it (held here).
+        let receive = || {
+            wait.recv().unwrap_or_else(|_| {
+                Err(InvalidRequest::new("the blocking client's runtime stopped before the call ended").into())
+            })
+        };
+        if on_multi_thread {
+            tokio::task::block_in_place(receive)
+        } else {
+            receive()
         }
     }
 }
 
 macro_rules! blocking {
     ($($(#[$doc:meta])* $trait:ident::$name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
-        impl<T: HttpTransport> BlockingClient<T> {
+        impl<T: HttpTransport + 'static> BlockingClient<T> {
             $(
                 $(#[$doc])*
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$out, Error> {
-                    self.block_on(<SessionClient<T> as $trait>::$name(&self.client, $($arg),*))
+                    let client = self.client.clone();
+                    $(let $arg = $arg.clone();)*
+                    self.block_on(async move { <SessionClient<T> as $trait>::$name(&client, $(&$arg),*).await })
                 }
             )*
         }

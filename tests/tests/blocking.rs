@@ -131,3 +131,49 @@ async fn inside_a_runtime_it_refuses_and_drops_without_a_panic() {
     assert_eq!(fake.count("get token"), 0, "nothing was sent");
     drop(c);
 }
+
+#[test]
+fn on_a_multi_thread_runtime_it_works_where_tokio_says_blocking_code_belongs() {
+    let _watchdog = Watchdog::start("blocking::on_a_multi_thread_runtime_it_works_where_tokio_says_blocking_code_belongs");
+    let (fake, url) = serve();
+    let c = blocking(&url, thoughtspot_session_tests::hyper(Default::default()), ApiVersion::V2);
+    let request = GetTokenRequest::with_secret_key("analyst", "key");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // Inside spawn_blocking, the place tokio gives blocking code.
+    let (c2, r2) = (c.clone(), request.clone());
+    runtime
+        .block_on(async move { tokio::task::spawn_blocking(move || c2.get_token(&r2)).await })
+        .expect("joined")
+        .expect("a token from spawn_blocking");
+    // Inside block_in_place on a worker.
+    let (c3, r3) = (c.clone(), request.clone());
+    runtime
+        .block_on(async move { tokio::spawn(async move { tokio::task::block_in_place(|| c3.get_token(&r3)) }).await })
+        .expect("joined")
+        .expect("a token from block_in_place");
+    // Under Handle::enter on a plain thread.
+    {
+        let _entered = runtime.enter();
+        c.get_token(&request).expect("a token under Handle::enter");
+    }
+    // On a worker directly: the wait moves the worker's other tasks away first, so the
+    // runtime goes on (a timer on it fires meanwhile).
+    let (c4, r4) = (c.clone(), request.clone());
+    runtime
+        .block_on(async move {
+            tokio::spawn(async move {
+                let ticker = tokio::spawn(tokio::time::sleep(Duration::from_millis(1)));
+                let token = c4.get_token(&r4);
+                ticker.await.expect("the runtime went on");
+                token
+            })
+            .await
+        })
+        .expect("joined")
+        .expect("a token on a worker");
+    assert_eq!(fake.count("token/full"), 4);
+}
