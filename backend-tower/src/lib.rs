@@ -100,6 +100,36 @@ impl<S> fmt::Debug for TowerTransport<S> {
     }
 }
 
+/// Whether `e`'s chain holds a timeout: tower's `Elapsed` or an I/O `TimedOut`.
+fn timed_out(e: &(dyn StdError + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if err.is::<tower::timeout::error::Elapsed>()
+            || err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        // An io::Error's source() skips the error it wraps: look at that one too.
+        cause = match err.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(wrapped) => Some(wrapped as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
+    }
+    false
+}
+
+/// The kind of an error reading the body: a timeout by its chain (so that the retry rule
+/// for timeouts applies, as for the head), else I/O.
+fn body_error(e: BoxError) -> TransportError {
+    if timed_out(&*e) {
+        TransportError::timeout(e)
+    } else {
+        TransportError::io(e)
+    }
+}
+
 /// The kind of a service's error: connect, timeout or other, by what its chain holds.
 fn transport_error(e: BoxError) -> TransportError {
     let mut connect = false;
@@ -169,8 +199,30 @@ where
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
                 return Err(TransportError::body_too_large(self.max_body));
             }
-            Err(e) => return Err(TransportError::io(e)),
+            Err(e) => return Err(body_error(e)),
         };
         Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_times_out_is_a_timeout_not_an_io_error() {
+        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+        assert!(body_error(elapsed).is_timeout());
+        let io: BoxError = Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out"));
+        assert!(body_error(io).is_timeout());
+        let wrapped: BoxError = Box::new(std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "inner",
+        )));
+        assert!(body_error(wrapped).is_timeout(), "found along the chain");
+        let reset: BoxError = Box::new(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        let e = body_error(reset);
+        assert!(!e.is_timeout());
+        assert_eq!(e.kind(), thoughtspot_session_core::TransportErrorKind::Io);
     }
 }
