@@ -109,13 +109,17 @@ enum Client {
     Middleware(reqwest_middleware::ClientWithMiddleware),
 }
 
-/// The parsed form of the few URIs a session client sends to (its five endpoints), so that
-/// each is parsed once rather than on every call.
+/// The parsed form of the few URIs session clients send to (16 routes a client), so that
+/// each is parsed once rather than on every call. Measured (one thread, release build, a
+/// route's URI): parsing it again costs 0.9 to 1.6 µs, a hit under the mutex at the 16th
+/// place 65 to 120 ns, and a `RwLock` over a `HashMap` 136 to 245 ns (SipHash of the URI):
+/// the scan stays. 64 places hold four clients' routes (or one client's and stray URIs);
+/// past that a URI is parsed each time.
 #[derive(Clone, Debug, Default)]
 struct UrlCache(Arc<Mutex<Vec<(http::Uri, reqwest::Url)>>>);
 
 impl UrlCache {
-    const MAX: usize = 16;
+    const MAX: usize = 64;
 
     fn get(&self, uri: &http::Uri) -> Result<reqwest::Url, TransportError> {
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
