@@ -63,6 +63,7 @@ mod wiremock_respond;
 
 pub use clock::{AdvancingSleep, InstantSleep, ManualClock};
 pub use fake::{
+    ENDED_RETENTION, REQUEST_LOG,
     ApiGenerations, ExpiryFormat, FAKE_BASE_URL, FakeRequest, FakeSession, FakeThoughtSpot,
     FakeThoughtSpotBuilder, FakeToken, FakeUser,
 };

@@ -51,6 +51,10 @@ pub struct ServeOptions {
     /// Writes one line per request to stderr: method, path, status and elapsed time, never
     /// a header, a query or a body.
     pub log_requests: bool,
+    /// Waits the fake's [latency](FakeThoughtSpot::set_latency) on tokio's clock, to the
+    /// millisecond, instead of on the fake's virtual clock (whose time the
+    /// `fake-thoughtspot` binary moves in ticks).
+    pub real_time_latency: bool,
 }
 
 impl ServeOptions {
@@ -72,6 +76,13 @@ impl ServeOptions {
         self.log_requests = log;
         self
     }
+
+    /// Waits the fake's latency in real time (see [`real_time_latency`](Self::real_time_latency)).
+    #[must_use]
+    pub fn with_real_time_latency(mut self, real: bool) -> Self {
+        self.real_time_latency = real;
+        self
+    }
 }
 
 impl FakeServer {
@@ -82,7 +93,6 @@ impl FakeServer {
 
     /// Binds 127.0.0.1 as `options` say and serves `fake` on the current tokio runtime.
     pub async fn start_with(fake: FakeThoughtSpot, options: ServeOptions) -> std::io::Result<Self> {
-        let log = options.log_requests;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = oneshot::channel();
@@ -98,7 +108,7 @@ impl FakeServer {
                         let counter = counter.clone();
                         counter.fetch_add(1, Ordering::SeqCst);
                         tokio::spawn(async move {
-                            let service = service_fn(move |request| serve(fake.clone(), request, log));
+                            let service = service_fn(move |request| serve(fake.clone(), request, options));
                             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                             counter.fetch_sub(1, Ordering::SeqCst);
                         });
@@ -149,12 +159,12 @@ impl Drop for FakeServer {
 async fn serve(
     fake: FakeThoughtSpot,
     request: hyper::Request<Incoming>,
-    log: bool,
+    options: ServeOptions,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let started = std::time::Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let response = answer(fake, request).await;
-    if log {
+    let response = answer(fake, request, options.real_time_latency).await;
+    if options.log_requests {
         eprintln!(
             "{method} {path} {} {:.1}ms",
             response.status().as_u16(),
@@ -164,7 +174,11 @@ async fn serve(
     Ok(response)
 }
 
-async fn answer(fake: FakeThoughtSpot, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn answer(
+    fake: FakeThoughtSpot,
+    request: hyper::Request<Incoming>,
+    real_time_latency: bool,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -175,7 +189,17 @@ async fn answer(fake: FakeThoughtSpot, request: hyper::Request<Incoming>) -> hyp
         }
     };
     let request = http::Request::from_parts(parts, body);
-    let response = match fake.send(request).await {
+    let answered = if real_time_latency {
+        let response = fake.handle(&request);
+        let latency = fake.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        Ok(response)
+    } else {
+        fake.send(request).await
+    };
+    let response = match answered {
         Ok(response) => response,
         // The fake answers every request; a transport error cannot come from it.
         Err(_) => http::Response::builder()

@@ -338,3 +338,32 @@ async fn a_session_opened_with_a_token_prints_no_token() {
     let token = issued.token().expect("a token").secret().to_owned();
     assert!(!debug.contains(&token) && debug.contains("[redacted]"), "{debug}");
 }
+
+#[tokio::test]
+async fn under_a_long_load_the_fake_stays_bounded_and_counts_every_request() {
+    use std::time::Duration;
+    use thoughtspot_session_mock::{ENDED_RETENTION, REQUEST_LOG};
+    let fake = FakeThoughtSpot::builder()
+        .user(FakeUser::new("u", "pw"))
+        .secret_key("k")
+        .token_lifetime(Duration::from_secs(60))
+        .build();
+    let client = fake.client();
+    let request = GetTokenRequest::with_secret_key("u", "k");
+    let total = 30_000;
+    for n in 0..total {
+        if n > 0 && n % 1000 == 0 {
+            fake.clock().advance(Duration::from_secs(60)); // the thousand before expire
+        }
+        client.get_token(&request).await.expect("a token");
+    }
+    assert_eq!(fake.count("get token"), total, "counts cover every request");
+    assert_eq!(fake.requests().len(), REQUEST_LOG, "the log is a ring");
+    // Tokens that ended more than ENDED_RETENTION ago are gone; the live and the recent stay.
+    let held = fake.tokens().len();
+    let kept_per_minute = 1000;
+    let bound = kept_per_minute * (1 + ENDED_RETENTION.as_secs() as usize / 60) * 2 + 4096;
+    assert!(held <= bound, "{held} tokens held, bound {bound}");
+    assert!(held < total / 2, "{held} of {total} tokens held");
+    assert_eq!(fake.live_tokens().len(), 1000);
+}

@@ -317,7 +317,9 @@ async fn main() -> ExitCode {
     };
     let options = ServeOptions::new()
         .with_port(settings.port.unwrap_or(0))
-        .with_request_log(!settings.quiet);
+        .with_request_log(!settings.quiet)
+        // --latency-ms to the millisecond, not to the clock's 20 ms tick.
+        .with_real_time_latency(true);
     let server = match FakeServer::start_with(fake.clone(), options).await {
         Ok(s) => s,
         Err(e) => {

@@ -4,7 +4,7 @@ mod handlers;
 mod state;
 mod users;
 
-pub use state::{FakeRequest, FakeSession, FakeToken};
+pub use state::{ENDED_RETENTION, FakeRequest, FakeSession, FakeToken, REQUEST_LOG};
 pub use users::FakeUser;
 
 use crate::clock::{ManualClock, NoWait};
@@ -158,18 +158,15 @@ impl FakeThoughtSpot {
         }
     }
 
-    /// Every request answered so far, oldest first.
+    /// The requests answered, oldest first: the last [`REQUEST_LOG`] of them.
     pub fn requests(&self) -> Vec<FakeRequest> {
-        self.state().log.clone()
+        self.state().log.iter().cloned().collect()
     }
 
-    /// How many requests named `operation` (e.g. `"get token"`) were answered.
+    /// How many requests named `operation` (e.g. `"get token"`) were answered, over the
+    /// fake's whole life.
     pub fn count(&self, operation: &str) -> usize {
-        self.state()
-            .log
-            .iter()
-            .filter(|r| r.operation == Some(operation))
-            .count()
+        self.state().counts.get(operation).copied().unwrap_or(0)
     }
 
     /// The sessions alive now (not logged out, revoked or expired).
@@ -205,9 +202,16 @@ impl FakeThoughtSpot {
         self.state().outage = outage;
     }
 
-    /// Delays every answer by `latency` on the virtual clock (zero by default).
+    /// Delays every answer by `latency` on the virtual clock (zero by default); a
+    /// [`FakeServer`](crate::FakeServer) started with real-time latency waits it on tokio's
+    /// clock instead.
     pub fn set_latency(&self, latency: Duration) {
         self.state().latency = latency;
+    }
+
+    /// The latency set with [`set_latency`](Self::set_latency).
+    pub fn latency(&self) -> Duration {
+        self.state().latency
     }
 
     /// Answers the next `calls` calls with `status` (an empty body; for 500, an error
@@ -223,12 +227,13 @@ impl FakeThoughtSpot {
         let mut state = self.state();
         let response = handlers::handle(&self.shared.config, &mut state, now, request);
         let operation = handlers::operation(request.uri().path());
-        state.log.push(FakeRequest {
+        state.record(FakeRequest {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
             operation,
             status: response.status().as_u16(),
         });
+        state.prune(now);
         response
     }
 }

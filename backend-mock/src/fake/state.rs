@@ -77,11 +77,29 @@ pub struct FakeRequest {
     pub status: u16,
 }
 
+/// How many requests the fake keeps for [`requests`](crate::FakeThoughtSpot::requests); the
+/// counts ([`count`](crate::FakeThoughtSpot::count)) cover every request.
+pub const REQUEST_LOG: usize = 10_000;
+
+/// How long a token or session is kept after it ended (expired; a revoked token once its
+/// expiry passed too), on the fake's clock: long enough for a test to look at it, short
+/// enough that a load test does not grow the fake without bound.
+pub const ENDED_RETENTION: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Below this many tokens and sessions the fake never prunes.
+const PRUNE_FLOOR: usize = 4096;
+
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) sessions: HashMap<String, FakeSession>,
     pub(crate) tokens: HashMap<String, FakeToken>,
-    pub(crate) log: Vec<FakeRequest>,
+    /// The last [`REQUEST_LOG`] requests, oldest first.
+    pub(crate) log: std::collections::VecDeque<FakeRequest>,
+    /// Requests answered per operation, over the fake's whole life.
+    pub(crate) counts: HashMap<&'static str, usize>,
+    /// Tokens and sessions held when they were last pruned: the next prune comes when
+    /// twice as many are held (amortised O(1) a request).
+    pub(crate) prune_at: usize,
     pub(crate) outage: bool,
     pub(crate) latency: Duration,
     pub(crate) fail_next: Option<(u32, http::StatusCode)>,
@@ -97,7 +115,9 @@ impl Default for State {
         Self {
             sessions: HashMap::new(),
             tokens: HashMap::new(),
-            log: Vec::new(),
+            log: std::collections::VecDeque::new(),
+            counts: HashMap::new(),
+            prune_at: PRUNE_FLOOR,
             outage: false,
             latency: Duration::ZERO,
             fail_next: None,
@@ -139,5 +159,35 @@ fn push_hex(out: &mut String, value: u64, digits: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for shift in (0..digits).rev() {
         out.push(char::from(HEX[((value >> (shift * 4)) & 0xf) as usize]));
+    }
+}
+
+impl State {
+    /// Records a request: in the ring of the last [`REQUEST_LOG`], and in the counts.
+    pub(crate) fn record(&mut self, request: FakeRequest) {
+        if let Some(operation) = request.operation {
+            *self.counts.entry(operation).or_default() += 1;
+        }
+        if self.log.len() == REQUEST_LOG {
+            self.log.pop_front();
+        }
+        self.log.push_back(request);
+    }
+
+    /// Forgets tokens and sessions that ended more than [`ENDED_RETENTION`] before `now`,
+    /// when enough are held for it to be due.
+    pub(crate) fn prune(&mut self, now: std::time::SystemTime) {
+        let held = self.tokens.len() + self.sessions.len();
+        if held < self.prune_at {
+            return;
+        }
+        let kept = |expires_at: std::time::SystemTime| {
+            expires_at
+                .checked_add(ENDED_RETENTION)
+                .is_none_or(|until| now < until)
+        };
+        self.tokens.retain(|_, t| kept(t.expires_at));
+        self.sessions.retain(|_, s| kept(s.expires_at));
+        self.prune_at = PRUNE_FLOOR.max(2 * (self.tokens.len() + self.sessions.len()));
     }
 }
