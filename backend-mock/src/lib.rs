@@ -63,9 +63,8 @@ mod wiremock_respond;
 
 pub use clock::{AdvancingSleep, InstantSleep, ManualClock};
 pub use fake::{
-    ENDED_RETENTION, REQUEST_LOG,
-    ApiGenerations, ExpiryFormat, FAKE_BASE_URL, FakeRequest, FakeSession, FakeThoughtSpot,
-    FakeThoughtSpotBuilder, FakeToken, FakeUser,
+    ApiGenerations, ENDED_RETENTION, ExpiryFormat, FAKE_BASE_URL, FakeRequest, FakeSession, FakeThoughtSpot,
+    FakeThoughtSpotBuilder, FakeToken, FakeUser, REQUEST_LOG,
 };
 pub use fn_transport::{FnTransport, Reply, response};
 pub use mock::{Expectation, MOCK_BASE_URL, MockError, MockResponse, MockTransport};

@@ -112,7 +112,10 @@ fn timed_out(e: &(dyn StdError + 'static)) -> bool {
             return true;
         }
         // An io::Error's source() skips the error it wraps: look at that one too.
-        cause = match err.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+        cause = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
             Some(wrapped) => Some(wrapped as &(dyn StdError + 'static)),
             None => err.source(),
         };
@@ -213,7 +216,10 @@ mod tests {
     fn a_body_that_times_out_is_a_timeout_not_an_io_error() {
         let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
         assert!(body_error(elapsed).is_timeout());
-        let io: BoxError = Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out"));
+        let io: BoxError = Box::new(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "read timed out",
+        ));
         assert!(body_error(io).is_timeout());
         let wrapped: BoxError = Box::new(std::io::Error::other(std::io::Error::new(
             std::io::ErrorKind::TimedOut,

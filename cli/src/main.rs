@@ -24,6 +24,20 @@ use thoughtspot_session_reqwest::{
 };
 
 /// Exit codes, as `--help` documents them.
+/// Writes a line to stdout. A closed pipe (`| head`) ends the command quietly with exit
+/// code 0, as the reader wanted no more; any other write error is a failure.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        match writeln!(out, $($arg)*) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::closed_pipe()),
+            Err(e) => Err(Failure { code: exit::OTHER, message: format!("cannot write the output: {e}") }),
+        }
+    }};
+}
+
 mod exit {
     pub const OK: u8 = 0;
     pub const OTHER: u8 = 1;
@@ -151,6 +165,14 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// The reader closed stdout: stop, quietly, with success.
+    fn closed_pipe() -> Self {
+        Self {
+            code: exit::OK,
+            message: String::new(),
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -195,18 +217,23 @@ fn secret(env: &str, file: Option<&std::path::Path>, prompt: &str) -> Result<Str
     )))
 }
 
-fn client(cli: &Cli) -> Result<SessionClient<ReqwestTransport>, Failure> {
-    let base = cli
-        .base_url
-        .as_deref()
-        .ok_or_else(|| Failure::usage("no cluster given: pass --base-url or set TS_BASE_URL"))?;
+/// The reqwest transport every command uses, with `--ca-cert`'s roots when given.
+fn transport(cli: &Cli) -> Result<ReqwestTransport, Failure> {
     let mut transport = ReqwestTransport::builder();
     if let Some(path) = &cli.ca_cert {
         let pem = std::fs::read(path)
             .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
         transport = transport.add_root_certificate_pem(pem);
     }
-    let transport = transport.build().map_err(|e| Failure::usage(e.to_string()))?;
+    transport.build().map_err(|e| Failure::usage(e.to_string()))
+}
+
+fn client(cli: &Cli) -> Result<SessionClient<ReqwestTransport>, Failure> {
+    let base = cli
+        .base_url
+        .as_deref()
+        .ok_or_else(|| Failure::usage("no cluster given: pass --base-url or set TS_BASE_URL"))?;
+    let transport = transport(cli)?;
     let version = match cli.api {
         Api::V2 => ApiVersion::V2,
         Api::Beta => ApiVersion::V2Beta,
@@ -228,12 +255,14 @@ fn epoch_secs(at: Option<std::time::SystemTime>) -> serde_json::Value {
 async fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Completions { shell } => {
+            let mut script = Vec::new();
             clap_complete::generate(
                 *shell,
                 &mut <Cli as clap::CommandFactory>::command(),
                 "thoughtspot-session",
-                &mut std::io::stdout(),
+                &mut script,
             );
+            say!("{}", String::from_utf8_lossy(&script).trim_end())?;
             Ok(())
         }
         Command::Token(args) => {
@@ -267,9 +296,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "expires_at": epoch_secs(issued.expires_at()),
                     "lifetime_secs": issued.lifetime().map(|l| l.as_secs()),
                 });
-                println!("{out}");
+                say!("{out}")?;
             } else {
-                println!("{}", token.secret());
+                say!("{}", token.secret())?;
             }
             Ok(())
         }
@@ -287,12 +316,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             let info = c.get_session_info().await?;
-            println!("user:       {}", info.user_name().unwrap_or("unknown"));
-            println!("name:       {}", info.user_display_name().unwrap_or("unknown"));
-            println!(
+            say!("user:       {}", info.user_name().unwrap_or("unknown"))?;
+            say!("name:       {}", info.user_display_name().unwrap_or("unknown"))?;
+            say!(
                 "org:        {}",
                 info.current_org_id().as_deref().unwrap_or("unknown")
-            );
+            )?;
             let orgs: Vec<String> = match info.get("orgs").or_else(|| info.get("orgIds")) {
                 Some(serde_json::Value::Array(list)) => list
                     .iter()
@@ -300,24 +329,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .collect(),
                 _ => Vec::new(),
             };
-            println!(
+            say!(
                 "orgs:       {}",
                 if orgs.is_empty() {
                     "unknown".to_owned()
                 } else {
                     orgs.join(", ")
                 }
-            );
+            )?;
             let privileges: Vec<&str> = info.privileges().collect();
-            println!(
+            say!(
                 "privileges: {}",
                 if privileges.is_empty() {
                     "none".to_owned()
                 } else {
                     privileges.join(", ")
                 }
-            );
-            println!("release:    {}", info.release_version().unwrap_or("unknown"));
+            )?;
+            say!("release:    {}", info.release_version().unwrap_or("unknown"))?;
             if creds.user.is_some() {
                 let _ = c.logout().await;
             }
@@ -339,14 +368,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .expiration_time
                     .duration_since(std::time::SystemTime::now())
                     .ok();
-                println!(
+                say!(
                     "valid: a {} token with {} access, for about {} more seconds (by the cluster's clock)",
                     v.token_type,
                     v.scope.access_type,
                     left.map_or(0, |l| l.as_secs())
-                );
+                )?;
             } else {
-                println!("valid: the cluster accepts the token");
+                say!("valid: the cluster accepts the token")?;
             }
             Ok(())
         }
@@ -354,7 +383,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let c = client(&cli)?;
             let token = AccessToken::new(secret("TS_TOKEN", source.token_file.as_deref(), "token")?);
             c.revoke_access_token(&token).await?;
-            println!("revoked");
+            say!("revoked")?;
             Ok(())
         }
         Command::Probe => {
@@ -366,7 +395,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .timeout(Duration::from_secs(cli.timeout.max(1)))
                     .retry(thoughtspot_session_reqwest::RetryPolicy::disabled())
                     .api_version(version)
-                    .build(ReqwestTransport::new().map_err(|e| Failure::usage(e.to_string()))?)
+                    .build(transport(&cli)?)
                     .map_err(|e| Failure::usage(e.to_string()))?;
                 let started = Instant::now();
                 let answer = c.get_session_info().await;
@@ -379,17 +408,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 rtt.get_or_insert(elapsed);
             }
-            println!(
+            say!(
                 "served:      {}",
                 if served.is_empty() {
                     "neither generation (check --base-url)".to_owned()
                 } else {
                     served.join(", ")
                 }
-            );
-            println!("round trip:  {} ms", rtt.map_or(0, |d| d.as_millis()));
-            let release = match secret("TS_TOKEN", None, "token") {
-                Ok(token) => {
+            )?;
+            say!("round trip:  {} ms", rtt.map_or(0, |d| d.as_millis()))?;
+            // The token is optional here: read from TS_TOKEN only, never asked for.
+            let release = match std::env::var("TS_TOKEN").ok().filter(|t| !t.is_empty()) {
+                Some(token) => {
                     let c = client(&cli)?;
                     c.set_access_token(AccessToken::new(token))?;
                     c.get_session_info()
@@ -397,12 +427,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         .ok()
                         .and_then(|i| i.release_version().map(str::to_owned))
                 }
-                Err(_) => None,
+                None => None,
             };
-            println!(
+            say!(
                 "release:     {}",
                 release.as_deref().unwrap_or("unknown (set TS_TOKEN to read it)")
-            );
+            )?;
             if served.is_empty() {
                 return Err(Failure {
                     code: exit::OTHER,

@@ -254,3 +254,52 @@ async fn help_and_completions() {
     let out = cli(&["completions", "bash"], &[]).await;
     assert!(out.status.success() && text(&out.stdout).contains("thoughtspot-session"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_trusts_the_ca_cert_and_asks_for_no_token() {
+    let (base, ca) = thoughtspot_session_tests::tls::tls_server().await;
+    let dir = std::env::temp_dir().join(format!("ts-cli-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca).expect("written");
+    let without = cli(&["probe", "--base-url", &base], &[]).await;
+    assert!(
+        !without.status.success(),
+        "a private CA is not trusted by default"
+    );
+    let with = cli(
+        &[
+            "probe",
+            "--base-url",
+            &base,
+            "--ca-cert",
+            ca_file.to_str().expect("utf-8"),
+        ],
+        &[],
+    )
+    .await;
+    assert!(with.status.success(), "{}", text(&with.stderr));
+    assert!(text(&with.stdout).contains("served:"), "{}", text(&with.stdout));
+    assert!(
+        text(&with.stdout).contains("set TS_TOKEN"),
+        "no token was asked for"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly_with_success() {
+    // A pipe whose reader is already gone, as after `| head` read what it wanted: every
+    // write gets EPIPE.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("the CLI runs");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -209,7 +209,13 @@ mod tests {
         headers: &HeaderMap,
     ) -> Option<Duration> {
         let code = StatusCode::from_u16(code).expect("valid");
-        policy.next_delay(&method, false, attempt, Failure::Status(code, headers), UNIX_EPOCH)
+        policy.next_delay(
+            &method,
+            false,
+            attempt,
+            Failure::Status(code, headers),
+            UNIX_EPOCH,
+        )
     }
 
     #[test]

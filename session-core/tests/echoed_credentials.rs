@@ -84,13 +84,37 @@ fn shown(e: &Error) -> String {
 async fn no_echoed_credential_shows_on_any_operation_of_either_generation() {
     let t = cluster();
     let sleep = InstantSleep::default();
-    let beta = builder(&sleep).api_version(ApiVersion::V2Beta).build(t.clone()).unwrap();
-    let v2c = builder(&sleep).api_version(ApiVersion::V2).build(t.clone()).unwrap();
+    let beta = builder(&sleep)
+        .api_version(ApiVersion::V2Beta)
+        .build(t.clone())
+        .unwrap();
+    let v2c = builder(&sleep)
+        .api_version(ApiVersion::V2)
+        .build(t.clone())
+        .unwrap();
     let mut errors: Vec<(&str, Error)> = Vec::new();
     for client in [&beta, &v2c] {
-        errors.push(("login", client.login(&LoginRequest::with_password("u", PASSWORD)).await.unwrap_err()));
-        errors.push(("get token, password", client.get_token(&GetTokenRequest::with_password("u", PASSWORD)).await.unwrap_err()));
-        errors.push(("get token, key", client.get_token(&GetTokenRequest::with_secret_key("u", KEY)).await.unwrap_err()));
+        errors.push((
+            "login",
+            client
+                .login(&LoginRequest::with_password("u", PASSWORD))
+                .await
+                .unwrap_err(),
+        ));
+        errors.push((
+            "get token, password",
+            client
+                .get_token(&GetTokenRequest::with_password("u", PASSWORD))
+                .await
+                .unwrap_err(),
+        ));
+        errors.push((
+            "get token, key",
+            client
+                .get_token(&GetTokenRequest::with_secret_key("u", KEY))
+                .await
+                .unwrap_err(),
+        ));
         errors.push((
             "get token, object",
             client
@@ -99,38 +123,76 @@ async fn no_echoed_credential_shows_on_any_operation_of_either_generation() {
                 .unwrap_err(),
         ));
     }
-    errors.push(("session/login", v2c.session_login(&v2::LoginRequest::with_password("u", PASSWORD)).await.unwrap_err()));
-    errors.push(("token/full, password", v2c.token_full(&GetFullAccessTokenRequest::with_password("u", PASSWORD)).await.unwrap_err()));
-    errors.push(("token/full, key", v2c.token_full(&GetFullAccessTokenRequest::with_secret_key("u", KEY)).await.unwrap_err()));
+    errors.push((
+        "session/login",
+        v2c.session_login(&v2::LoginRequest::with_password("u", PASSWORD))
+            .await
+            .unwrap_err(),
+    ));
+    errors.push((
+        "token/full, password",
+        v2c.token_full(&GetFullAccessTokenRequest::with_password("u", PASSWORD))
+            .await
+            .unwrap_err(),
+    ));
+    errors.push((
+        "token/full, key",
+        v2c.token_full(&GetFullAccessTokenRequest::with_secret_key("u", KEY))
+            .await
+            .unwrap_err(),
+    ));
     errors.push((
         "token/object, password",
-        v2c.token_object(&GetObjectAccessTokenRequest::with_password("u", "obj-1", PASSWORD)).await.unwrap_err(),
+        v2c.token_object(&GetObjectAccessTokenRequest::with_password(
+            "u", "obj-1", PASSWORD,
+        ))
+        .await
+        .unwrap_err(),
     ));
     errors.push((
         "token/object, key",
-        v2c.token_object(&GetObjectAccessTokenRequest::with_secret_key("u", "obj-1", KEY)).await.unwrap_err(),
+        v2c.token_object(&GetObjectAccessTokenRequest::with_secret_key("u", "obj-1", KEY))
+            .await
+            .unwrap_err(),
     ));
     errors.push((
         "token/custom, password",
-        v2c.token_custom(&GetCustomAccessTokenRequest::with_password("u", PASSWORD, PersistOption::None))
-            .await
-            .unwrap_err(),
+        v2c.token_custom(&GetCustomAccessTokenRequest::with_password(
+            "u",
+            PASSWORD,
+            PersistOption::None,
+        ))
+        .await
+        .unwrap_err(),
     ));
     errors.push((
         "token/custom, key",
-        v2c.token_custom(&GetCustomAccessTokenRequest::with_secret_key("u", KEY, PersistOption::None))
-            .await
-            .unwrap_err(),
+        v2c.token_custom(&GetCustomAccessTokenRequest::with_secret_key(
+            "u",
+            KEY,
+            PersistOption::None,
+        ))
+        .await
+        .unwrap_err(),
     ));
     assert_eq!(errors.len(), 15);
     for (operation, e) in &errors {
-        assert!(matches!(e, Error::Api(_)), "{operation}: the envelope was read: {e:?}");
+        assert!(
+            matches!(e, Error::Api(_)),
+            "{operation}: the envelope was read: {e:?}"
+        );
         let text = shown(e);
-        assert!(text.contains("[redacted]"), "{operation}: the echo was there to redact:\n{text}");
+        assert!(
+            text.contains("[redacted]"),
+            "{operation}: the echo was there to redact:\n{text}"
+        );
         for secret in [PASSWORD, KEY] {
             assert!(!text.contains(secret), "{operation} shows {secret}:\n{text}");
         }
         let incident = e.incident_id().unwrap_or("");
-        assert!(!incident.contains(PASSWORD) && !incident.contains(KEY), "{operation}: {incident}");
+        assert!(
+            !incident.contains(PASSWORD) && !incident.contains(KEY),
+            "{operation}: {incident}"
+        );
     }
 }

@@ -309,7 +309,7 @@ async fn every_kind_of_error_says_each_thing_once_along_its_chain() {
         ),
         (
             SessionClient::builder(BASE)
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+                .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
                 .sleep(TokioSleep::new())
                 .timeout(std::time::Duration::from_secs(5))
                 .build(FnTransport::new(|_, _| Reply::Hang))

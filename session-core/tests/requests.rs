@@ -172,7 +172,7 @@ fn the_builder_refuses_what_cannot_work() {
     assert!(err(SessionClient::builder("https://h").no_timeout()).contains("retries are configured"));
     assert!(
         err(SessionClient::builder("https://h")
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+            .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .no_timeout()
             .attempt_timeout(Duration::from_secs(1)))
         .contains("attempt timeout")

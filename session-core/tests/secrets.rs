@@ -96,7 +96,7 @@ async fn no_secret_reaches_debug_display_or_traces() {
     errors.push(c.set_access_token("TOK-configured\n").unwrap_err());
     errors.push(
         SessionClient::builder("https://u:PW-hunter2@h")
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+            .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .build(t.clone())
             .unwrap_err()
             .into(),

@@ -225,7 +225,7 @@ async fn a_secure_cookie_from_a_loopback_name_goes_back() {
             })
         });
         let c = SessionClient::builder(base)
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+            .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .sleep(InstantSleep::default())
             .build(t.clone())
             .unwrap();

@@ -510,7 +510,14 @@ async fn auto_settles_only_on_an_answer_that_proves_a_generation() {
         })
     });
     let c = auto(&busy_then_beta);
-    assert_eq!(c.get_session_info().await.unwrap_err().status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        c.get_session_info()
+            .await
+            .unwrap_err()
+            .status()
+            .map(|s| s.as_u16()),
+        Some(503)
+    );
     assert_eq!(c.api_version(), ApiVersion::Auto, "a 503 page proves nothing");
     assert_eq!(c.get_session_info().await.unwrap().user_name(), Some("alice"));
     assert_eq!(c.api_version(), ApiVersion::V2Beta);
@@ -530,9 +537,19 @@ async fn auto_settles_only_on_an_answer_that_proves_a_generation() {
     }
 
     // A v2.0 404 in v2.0's error shape proves v2.0: no fall-back to the beta.
-    let v2_404 = FnTransport::always(404, r#"{"error":{"message":{"code":10004,"debug":"no such user"}}}"#);
+    let v2_404 = FnTransport::always(
+        404,
+        r#"{"error":{"message":{"code":10004,"debug":"no such user"}}}"#,
+    );
     let c = auto(&v2_404);
-    assert_eq!(c.get_session_info().await.unwrap_err().status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(
+        c.get_session_info()
+            .await
+            .unwrap_err()
+            .status()
+            .map(|s| s.as_u16()),
+        Some(404)
+    );
     assert_eq!((c.api_version(), v2_404.count()), (ApiVersion::V2, 1));
 
     // 400, 401, 403 and 405 prove the generation asked.
@@ -580,10 +597,9 @@ async fn session_token_mints_so_it_is_never_sent_twice_unless_it_never_left() {
     // A connect error means it never left: that one is sent again.
     let refused = FnTransport::new(|_, i| {
         if i == 0 {
-            Reply::Fail(thoughtspot_session_core::TransportError::connect(std::io::Error::new(
-                std::io::ErrorKind::ConnectionRefused,
-                "refused",
-            )))
+            Reply::Fail(thoughtspot_session_core::TransportError::connect(
+                std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"),
+            ))
         } else {
             Reply::json(&serde_json::json!({"token": "t", "creation_time_in_millis": 0,
                 "expiration_time_in_millis": 60000, "valid_for_user_id": "u", "valid_for_username": "u"}))
@@ -609,15 +625,21 @@ async fn auth_api_refuses_what_cannot_succeed_before_sending_as_session_api_does
         .sleep(InstantSleep::default())
         .build(t.clone())
         .unwrap();
-    let refused = |e: thoughtspot_session_core::Error| matches!(e, thoughtspot_session_core::Error::InvalidRequest(_));
+    let refused =
+        |e: thoughtspot_session_core::Error| matches!(e, thoughtspot_session_core::Error::InvalidRequest(_));
     // A bearer login with no token to send.
-    assert!(refused(c.session_login(&LoginRequest::bearer()).await.unwrap_err()));
+    assert!(refused(
+        c.session_login(&LoginRequest::bearer()).await.unwrap_err()
+    ));
     // A revoke that names nothing: `{}` is a 400 by the spec.
-    assert!(refused(c.token_revoke(&RevokeTokenRequest::default()).await.unwrap_err()));
+    assert!(refused(
+        c.token_revoke(&RevokeTokenRequest::default()).await.unwrap_err()
+    ));
     // A lifetime of zero.
     let zero = GetFullAccessTokenRequest::with_secret_key("u", "k").with_validity(Duration::ZERO);
     assert!(refused(c.token_full(&zero).await.unwrap_err()));
-    let zero = GetCustomAccessTokenRequest::with_secret_key("u", "k", PersistOption::None).with_validity(Duration::ZERO);
+    let zero = GetCustomAccessTokenRequest::with_secret_key("u", "k", PersistOption::None)
+        .with_validity(Duration::ZERO);
     assert!(refused(c.token_custom(&zero).await.unwrap_err()));
     // A rule value with no JSON form.
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
@@ -629,10 +651,20 @@ async fn auth_api_refuses_what_cannot_succeed_before_sending_as_session_api_does
 
     // Revoking the client's own token ends its session, as revoke token does.
     c.set_access_token("own-token").unwrap();
-    c.token_revoke(&RevokeTokenRequest::token("someone-else")).await.unwrap();
-    assert!(c.has_access_token(), "another token's revocation leaves the client's");
-    c.token_revoke(&RevokeTokenRequest::token("own-token")).await.unwrap();
-    assert!(!c.has_access_token(), "the client no longer uses a token it revoked");
+    c.token_revoke(&RevokeTokenRequest::token("someone-else"))
+        .await
+        .unwrap();
+    assert!(
+        c.has_access_token(),
+        "another token's revocation leaves the client's"
+    );
+    c.token_revoke(&RevokeTokenRequest::token("own-token"))
+        .await
+        .unwrap();
+    assert!(
+        !c.has_access_token(),
+        "the client no longer uses a token it revoked"
+    );
     assert_eq!(t.count(), 2);
 }
 
@@ -690,8 +722,17 @@ async fn a_token_request_with_every_optional_field_set_is_written_as_the_spec_sc
     );
     // Keys in the schema's order, as the official SDK writes them.
     let text = std::str::from_utf8(sent.body()).unwrap();
-    let order = ["\"username\"", "\"secret_key\"", "\"validity_time_in_sec\"", "\"org_id\"", "\"email\"",
-        "\"display_name\"", "\"auto_create\"", "\"group_identifiers\"", "\"user_parameters\""];
+    let order = [
+        "\"username\"",
+        "\"secret_key\"",
+        "\"validity_time_in_sec\"",
+        "\"org_id\"",
+        "\"email\"",
+        "\"display_name\"",
+        "\"auto_create\"",
+        "\"group_identifiers\"",
+        "\"user_parameters\"",
+    ];
     let at: Vec<usize> = order.iter().map(|k| text.find(k).expect(k)).collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
@@ -717,7 +758,13 @@ async fn settings_with_values_a_newer_cluster_adds_are_read_not_refused() {
         settings.cluster_preferences.and_then(|p| p.auth_status),
         Some(AuthStatus::Other("ENABLED_FOR_ADMINS".into()))
     );
-    assert_eq!(settings.org_preferences.unwrap_or_default()[0].auth_status, Some(AuthStatus::Disabled));
+    assert_eq!(
+        settings.org_preferences.unwrap_or_default()[0].auth_status,
+        Some(AuthStatus::Disabled)
+    );
     assert_eq!(AuthStatus::Other("X".into()).as_str(), "X");
-    assert_eq!(serde_json::to_string(&AuthType::TrustedAuth).unwrap(), r#""TRUSTED_AUTH""#);
+    assert_eq!(
+        serde_json::to_string(&AuthType::TrustedAuth).unwrap(),
+        r#""TRUSTED_AUTH""#
+    );
 }

@@ -459,7 +459,7 @@ async fn a_service_started_while_redis_is_down_serves_and_shares_once_redis_is_u
     assert!(strict.is_err(), "connect() fails at once without Redis");
     let make = || {
         let client = SessionClient::builder(server.base_url())
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+            .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .sleep(TokioSleep::new())
             .build(ReqwestTransport::new().expect("transport"))
             .expect("client");

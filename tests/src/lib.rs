@@ -20,6 +20,7 @@ pub mod redis;
 pub mod replicas;
 pub mod scenarios;
 pub mod scenarios_v2;
+pub mod tls;
 pub mod watchdog;
 
 pub use harness::{Factory, Harness, Mocked, Recorded, Stub, TransportOptions, Wiremock};

@@ -51,7 +51,7 @@ fn blocking(
 ) -> BlockingClient<Arc<dyn HttpTransport>> {
     BlockingClient::new(
         SessionClient::builder(url)
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+            .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .sleep(TokioSleep::new())
             .timeout(Duration::from_secs(10))
             .api_version(version)
@@ -134,9 +134,15 @@ async fn inside_a_runtime_it_refuses_and_drops_without_a_panic() {
 
 #[test]
 fn on_a_multi_thread_runtime_it_works_where_tokio_says_blocking_code_belongs() {
-    let _watchdog = Watchdog::start("blocking::on_a_multi_thread_runtime_it_works_where_tokio_says_blocking_code_belongs");
+    let _watchdog = Watchdog::start(
+        "blocking::on_a_multi_thread_runtime_it_works_where_tokio_says_blocking_code_belongs",
+    );
     let (fake, url) = serve();
-    let c = blocking(&url, thoughtspot_session_tests::hyper(Default::default()), ApiVersion::V2);
+    let c = blocking(
+        &url,
+        thoughtspot_session_tests::hyper(Default::default()),
+        ApiVersion::V2,
+    );
     let request = GetTokenRequest::with_secret_key("analyst", "key");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -152,7 +158,9 @@ fn on_a_multi_thread_runtime_it_works_where_tokio_says_blocking_code_belongs() {
     // Inside block_in_place on a worker.
     let (c3, r3) = (c.clone(), request.clone());
     runtime
-        .block_on(async move { tokio::spawn(async move { tokio::task::block_in_place(|| c3.get_token(&r3)) }).await })
+        .block_on(async move {
+            tokio::spawn(async move { tokio::task::block_in_place(|| c3.get_token(&r3)) }).await
+        })
         .expect("joined")
         .expect("a token from block_in_place");
     // Under Handle::enter on a plain thread.

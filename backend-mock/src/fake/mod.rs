@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use thoughtspot_session_core::{ApiVersion, 
-    Clock, HttpTransport, SecretKey, SessionClient, SessionClientBuilder, Sleep, TransportError,
+use thoughtspot_session_core::{
+    ApiVersion, Clock, HttpTransport, SecretKey, SessionClient, SessionClientBuilder, Sleep, TransportError,
 };
 
 /// The base URL under which an in-process fake answers.

@@ -15,8 +15,8 @@ use response::Reply;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use thoughtspot_session_core::{ApiVersion, 
-    HttpTransport, SessionClient, SessionClientBuilder, TransportError, TransportErrorKind,
+use thoughtspot_session_core::{
+    ApiVersion, HttpTransport, SessionClient, SessionClientBuilder, TransportError, TransportErrorKind,
 };
 
 /// The base URL the mock's ready-made clients use.
@@ -214,7 +214,8 @@ impl MockTransport {
     /// A client builder for this mock: base URL [`MOCK_BASE_URL`] and an instant sleep, so
     /// retries do not wait and a [`hang`](Expectation::hang) ends in a timeout at once.
     pub fn client_builder(&self) -> SessionClientBuilder {
-        SessionClient::builder(MOCK_BASE_URL).sleep(NoWait)
+        SessionClient::builder(MOCK_BASE_URL)
+            .sleep(NoWait)
             .api_version(ApiVersion::V2Beta)
     }
 

@@ -273,9 +273,15 @@ mod tests {
     #[test]
     fn long_secrets_go_everywhere_short_ones_only_where_they_stand_alone() {
         assert_eq!(redact_one("xPW-hunter2y", "PW-hunter2"), "x[redacted]y");
-        assert_eq!(redact_one("password 'a' refused", "a"), "password '[redacted]' refused");
+        assert_eq!(
+            redact_one("password 'a' refused", "a"),
+            "password '[redacted]' refused"
+        );
         assert_eq!(redact_one("a", "a"), "[redacted]");
-        assert_eq!(redact_one("Invalid parameter values", "a"), "Invalid parameter values");
+        assert_eq!(
+            redact_one("Invalid parameter values", "a"),
+            "Invalid parameter values"
+        );
         assert_eq!(redact_one("id=7;", "7"), "id=[redacted];");
         assert_eq!(redact_one("inc-7f3a", "7"), "inc-7f3a");
         let mut e = ErrorEnvelope::upstream(401, 10002, "bad password PW-hunter2")

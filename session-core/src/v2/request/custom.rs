@@ -381,7 +381,10 @@ impl GetCustomAccessTokenRequest {
             .flatten()
             .flatten()
             .flat_map(|n| n.values.iter());
-        if rules.chain(named).any(|v| matches!(v, RuleValue::Float(f) if !f.is_finite())) {
+        if rules
+            .chain(named)
+            .any(|v| matches!(v, RuleValue::Float(f) if !f.is_finite()))
+        {
             return Err(InvalidRequest::new(
                 "token/custom: a rule value is not a finite number (NaN or infinite has no JSON form)",
             ));

@@ -51,7 +51,10 @@ impl RevokeTokenRequest {
     /// before sending.
     pub(crate) fn validate(&self) -> Result<(), InvalidRequest> {
         let token = self.token.as_ref().is_some_and(|t| !t.secret().trim().is_empty());
-        let user = self.user_identifier.as_ref().is_some_and(|u| !u.trim().is_empty());
+        let user = self
+            .user_identifier
+            .as_ref()
+            .is_some_and(|u| !u.trim().is_empty());
         if !token && !user {
             return Err(InvalidRequest::new(
                 "token/revoke: needs a token or a user_identifier",
