@@ -4,9 +4,8 @@
 use std::time::Duration;
 use thoughtspot_session_core::v2::{
     AuthApi, AuthStatus, ConfigureAuthSettingsRequest, FilterOperator, FilterRule,
-    GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest,
-    LoginRequest as V2Login, PersistOption, RevokeTokenRequest, SearchAuthSettingsRequest,
-    ValidateTokenRequest,
+    GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest, PersistOption,
+    RevokeTokenRequest, SearchAuthSettingsRequest, SessionLoginRequest as V2Login, ValidateTokenRequest,
 };
 use thoughtspot_session_core::{
     ApiVersion, Error, GetTokenRequest, LoginRequest, SessionApi, SessionClient, TokenKey, TokenManager,

@@ -203,8 +203,8 @@ fn dropping_an_unverified_mock_with_unmet_expectations_panics_with_the_report() 
 async fn every_v2_operation_has_an_expectation() {
     use thoughtspot_session_core::v2::{
         AuthApi, ConfigureAuthSettingsRequest, GetCustomAccessTokenRequest, GetFullAccessTokenRequest,
-        GetObjectAccessTokenRequest, LoginRequest as V2Login, PersistOption, RevokeTokenRequest,
-        SearchAuthSettingsRequest, ValidateTokenRequest,
+        GetObjectAccessTokenRequest, PersistOption, RevokeTokenRequest, SearchAuthSettingsRequest,
+        SessionLoginRequest as V2Login, ValidateTokenRequest,
     };
     let token = json!({"token": "t", "creation_time_in_millis": 1, "expiration_time_in_millis": 2,
         "scope": {"access_type": "FULL"}, "valid_for_user_id": "g", "valid_for_username": "u"});

@@ -5,7 +5,12 @@ use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginRespo
 use async_trait::async_trait;
 use std::sync::Arc;
 
-/// The Session endpoints of ThoughtSpot's REST API v2.
+/// The five session operations, on either API generation: what a token service and most
+/// tools need. A [`SessionClient`](crate::SessionClient) sends them to REST API v2.0 by
+/// default (`session/user`, `session/login`, `session/logout`, `token/full` or
+/// `token/object`, `token/revoke`) and to the v2 beta's `SessionController` under
+/// [`ApiVersion::V2Beta`](crate::ApiVersion::V2Beta); the answers are the same types either
+/// way. Which call to make for each task, on each face, is in the crate docs' table.
 ///
 /// [`SessionClient`](crate::SessionClient) implements it over any transport. The trait is
 /// object-safe and its futures are `Send`, so application code can hold an
@@ -27,22 +32,30 @@ use std::sync::Arc;
 /// ```
 #[async_trait]
 pub trait SessionApi: Send + Sync {
-    /// `GET /tspublic/rest/v2/session`: the session object of the signed-in user.
+    /// The session object of the signed-in user (v2.0 `GET session/user`; beta
+    /// `GET /tspublic/rest/v2/session`).
     async fn get_session_info(&self) -> Result<SessionInfo, Error>;
 
-    /// `POST /tspublic/rest/v2/session/login`: starts a session, by password or by the
-    /// client's bearer token.
+    /// Starts a cookie session, by password or by the client's bearer token (v2.0
+    /// `POST session/login`; beta `POST /tspublic/rest/v2/session/login`).
     async fn login(&self, request: &LoginRequest) -> Result<SessionLoginResponse, Error>;
 
-    /// `POST /tspublic/rest/v2/session/logout`: ends the session. The client forgets its
-    /// token and cookies whether or not the call succeeds.
+    /// Ends the session (v2.0 `POST session/logout`, which carries the bearer token; beta
+    /// `POST /tspublic/rest/v2/session/logout`, which does not). Whether or not the call
+    /// succeeds, the client then holds nothing of the ended session: the token and cookies
+    /// it started with are forgotten, and so is any cookie the logout's own answer (or
+    /// another call of that session) set meanwhile. A token set or a login made meanwhile
+    /// stays.
     async fn logout(&self) -> Result<bool, Error>;
 
-    /// `POST /tspublic/rest/v2/session/gettoken`: issues a bearer token for a user.
+    /// Issues a bearer token for a user (v2.0 `POST token/full`, or `token/object` for
+    /// `REPORT_BOOK_VIEW`; beta `POST /tspublic/rest/v2/session/gettoken`). Never retried
+    /// once sent: each call mints a token.
     async fn get_token(&self, request: &GetTokenRequest) -> Result<SessionLoginResponse, Error>;
 
-    /// `POST /tspublic/rest/v2/session/revoketoken`: revokes the client's token. The client
-    /// forgets its token and cookies whether or not the call succeeds.
+    /// Revokes the client's own token (v2.0 `POST token/revoke` with the token in the body;
+    /// beta `POST /tspublic/rest/v2/session/revoketoken`). Like logout, the client then
+    /// holds nothing of the ended session, whether or not the call succeeds.
     async fn revoke_token(&self) -> Result<bool, Error>;
 }
 

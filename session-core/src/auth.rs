@@ -44,7 +44,9 @@ impl Bearer {
 ///   revoke token clear the token only if it is still the one they started with;
 /// - `epoch` changes whenever a logout or revoke token ends the session, so that cookies
 ///   answering a call sent before that end cannot bring the ended session back (a login's
-///   cookies start a new session and are always kept).
+///   cookies start a new session and are always kept);
+/// - `ending` counts the logouts and revokes in flight: while one runs, cookies answering a
+///   call of the session it ends (its own answer included) are not kept either.
 #[derive(Default)]
 pub(crate) struct SessionState {
     bearer: Option<Bearer>,
@@ -54,6 +56,7 @@ pub(crate) struct SessionState {
     /// skip the jar's lookup (the common case of a token service).
     has_cookies: bool,
     epoch: u64,
+    ending: u32,
 }
 
 /// What a logout or revoke token owns and clears when it ends: the token it started with,
@@ -123,7 +126,7 @@ impl SessionState {
         sent_epoch: u64,
         starts_session: bool,
     ) {
-        if sent_epoch != self.epoch && !starts_session {
+        if (sent_epoch != self.epoch || self.ending > 0) && !starts_session {
             return;
         }
         for value in headers.get_all(header::SET_COOKIE) {
@@ -151,7 +154,8 @@ impl SessionState {
     }
 
     /// What a logout or revoke token starting now owns.
-    pub(crate) fn begin_end(&self) -> SessionEnd {
+    pub(crate) fn begin_end(&mut self) -> SessionEnd {
+        self.ending += 1;
         SessionEnd {
             token_generation: self.token_generation,
             cookies: self
@@ -166,6 +170,7 @@ impl SessionState {
     /// another since, removes the cookies it started with (not those a login set since),
     /// and starts a new epoch.
     pub(crate) fn finish_end(&mut self, owned: SessionEnd) {
+        self.ending = self.ending.saturating_sub(1);
         if self.token_generation == owned.token_generation {
             self.set_bearer(None);
         }

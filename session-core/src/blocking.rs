@@ -176,7 +176,7 @@ blocking! {
     /// [`AuthApi::session_token`], blocking.
     AuthApi::session_token() -> GetTokenResponse;
     /// [`AuthApi::session_login`], blocking.
-    AuthApi::session_login(request: &crate::v2::LoginRequest) -> ();
+    AuthApi::session_login(request: &crate::v2::SessionLoginRequest) -> ();
     /// [`AuthApi::session_logout`], blocking.
     AuthApi::session_logout() -> ();
     /// [`AuthApi::token_full`], blocking.

@@ -62,13 +62,37 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Which call, for which task
+//!
+//! [`SessionApi`] has the five operations every generation has; they go to REST API v2.0
+//! by default and to the beta under [`ApiVersion::V2Beta`]. [`v2::AuthApi`] has every v2.0
+//! operation, including those the beta lacks. Where both have a call, either does.
+//!
+//! | task | `SessionApi` (either generation) | `v2::AuthApi` (v2.0) |
+//! |---|---|---|
+//! | mint a token for a user (trusted authentication) | [`get_token`](SessionApi::get_token) | [`token_full`](v2::AuthApi::token_full), [`token_object`](v2::AuthApi::token_object) |
+//! | mint a token with row-level rules (ABAC) | | [`token_custom`](v2::AuthApi::token_custom) |
+//! | the same in a token service, cached and shared | [`TokenManager::token`] | |
+//! | who is signed in | [`get_session_info`](SessionApi::get_session_info) | [`session_user`](v2::AuthApi::session_user) |
+//! | start a cookie session | [`login`](SessionApi::login) | [`session_login`](v2::AuthApi::session_login) |
+//! | end the session | [`logout`](SessionApi::logout) | [`session_logout`](v2::AuthApi::session_logout) |
+//! | revoke the client's own token (its session ends) | [`revoke_token`](SessionApi::revoke_token) | [`token_revoke`](v2::AuthApi::token_revoke) with the client's token |
+//! | revoke a token handed out to someone else (the client's session stays) | [`SessionClient::revoke_access_token`] | [`token_revoke`](v2::AuthApi::token_revoke) |
+//! | revoke every token of a user | | [`token_revoke`](v2::AuthApi::token_revoke) with `RevokeTokenRequest::user` |
+//! | check a token | (call with it: `get_session_info`) | [`token_validate`](v2::AuthApi::token_validate) |
+//! | a token of the current session (mints one per call) | | [`session_token`](v2::AuthApi::session_token) |
+//! | trusted-authentication settings | | [`configure_auth_settings`](v2::AuthApi::configure_auth_settings), [`search_auth_settings`](v2::AuthApi::search_auth_settings) |
+//!
+//! The beta's [`LoginRequest`] and v2.0's [`v2::SessionLoginRequest`] are distinct types
+//! with distinct names, so both modules can be glob-imported together.
+//!
 //! ## Behaviour
 //!
 //! | | |
 //! |---|---|
 //! | headers | `Accept: application/json` always; `Content-Type: application/json` with a body; `User-Agent: thoughtspot-session-core/<version>`; `X-Requested-By: ThoughtSpot`; `Accept-Language` when configured |
 //! | auth | v2 beta: `Authorization: Bearer` on get session info, login and revoke token, never on logout or get token; REST API v2.0: on every operation the spec secures, never on token/full, token/object or token/custom; never with an empty token |
-//! | cookies | every `Set-Cookie` of the cluster is kept and sent back to it on later calls, logout included; logout and revoke token forget the token and cookies they started with, even when the call fails (a token set or a login made meanwhile stays); a late answer to a call sent before the session ended cannot bring it back |
+//! | cookies | every `Set-Cookie` of the cluster is kept and sent back to it on later calls, logout included; after a logout or a revoke of its own token the client holds nothing of the ended session, even when the call fails: the token and cookies it started with, and any cookie the logout's own answer set, are gone (a token set or a login made meanwhile stays); a late answer to a call sent before the session ended cannot bring it back |
 //! | timeout | a whole-call timeout (default 60 s) and an optional per-attempt timeout, both on the injected [`Sleep`] |
 //! | retries | [`RetryPolicy`]: by default GET on 429/502/503/504, connect and timeout errors, 3 attempts; a POST only after a connect error |
 //! | errors | [`Error`]: the cluster's envelope, other statuses (HTML pages recognised, redirects never followed), undecodable bodies, transport failures, timeouts, invalid requests, configuration; each names its operation, and `source()` goes straight to the cause |

@@ -125,7 +125,7 @@ async fn no_echoed_credential_shows_on_any_operation_of_either_generation() {
     }
     errors.push((
         "session/login",
-        v2c.session_login(&v2::LoginRequest::with_password("u", PASSWORD))
+        v2c.session_login(&v2::SessionLoginRequest::with_password("u", PASSWORD))
             .await
             .unwrap_err(),
     ));

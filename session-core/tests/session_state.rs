@@ -190,3 +190,40 @@ async fn clones_share_the_session() {
     );
     assert!(a.has_access_token());
 }
+
+#[tokio::test]
+async fn after_logout_the_client_holds_nothing_of_the_ended_session_on_either_generation() {
+    use thoughtspot_session_core::ApiVersion;
+    use thoughtspot_session_core::v2::AuthApi;
+    // A cluster whose logout answer sets a cookie of its own (a fresh clientId, say).
+    let t = FnTransport::new(|r, _| {
+        let path = r.uri().path();
+        Reply::Answer(if path.ends_with("/login") {
+            answer_with(
+                200,
+                &[("set-cookie", "JSESSIONID=js-1; Path=/")],
+                r#"{"userName":"u","token":"","tokenType":"Cookie"}"#,
+            )
+        } else if path.ends_with("/logout") {
+            answer_with(200, &[("set-cookie", "clientId=set-by-logout; Path=/")], "true")
+        } else {
+            answer(200, r#"{"userName":"u"}"#)
+        })
+    });
+    for version in [ApiVersion::V2Beta, ApiVersion::V2] {
+        let c = builder(&InstantSleep::default())
+            .api_version(version)
+            .build(t.clone())
+            .unwrap();
+        c.login(&LoginRequest::with_password("u", "p")).await.unwrap();
+        assert_eq!(c.cookie_names(), ["JSESSIONID"], "{version:?}");
+        if version == ApiVersion::V2 {
+            c.session_logout().await.unwrap();
+        } else {
+            assert!(c.logout().await.unwrap());
+        }
+        assert!(c.cookie_names().is_empty(), "{version:?}: {:?}", c.cookie_names());
+        c.get_session_info().await.unwrap();
+        assert_eq!(header(&t.last().unwrap(), "cookie"), None, "{version:?}");
+    }
+}

@@ -10,8 +10,8 @@ use support::*;
 use thoughtspot_session_core::v2::{
     AuthApi, AuthStatus, ConfigureAuthSettingsRequest, FilterOperator, FilterRule,
     GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest, GroupRef,
-    LoginRequest as V2Login, NamedValues, PersistOption, RevokeTokenRequest, RuleValue,
-    SearchAuthSettingsRequest, SettingsScope, ValidateTokenRequest,
+    NamedValues, PersistOption, RevokeTokenRequest, RuleValue, SearchAuthSettingsRequest,
+    SessionLoginRequest as V2Login, SettingsScope, ValidateTokenRequest,
 };
 use thoughtspot_session_core::{
     AccessToken, ApiVersion, Error, GetTokenRequest, LoginRequest, SessionApi, SessionClient, TokenType,
@@ -617,8 +617,8 @@ async fn session_token_mints_so_it_is_never_sent_twice_unless_it_never_left() {
 async fn auth_api_refuses_what_cannot_succeed_before_sending_as_session_api_does() {
     use std::time::Duration;
     use thoughtspot_session_core::v2::{
-        FilterOperator, FilterRule, GetCustomAccessTokenRequest, GetFullAccessTokenRequest, LoginRequest,
-        PersistOption, RevokeTokenRequest, RuleValue,
+        FilterOperator, FilterRule, GetCustomAccessTokenRequest, GetFullAccessTokenRequest, PersistOption,
+        RevokeTokenRequest, RuleValue, SessionLoginRequest,
     };
     let t = FnTransport::always(204, "");
     let c = SessionClient::builder("https://cluster.example.com")
@@ -629,7 +629,7 @@ async fn auth_api_refuses_what_cannot_succeed_before_sending_as_session_api_does
         |e: thoughtspot_session_core::Error| matches!(e, thoughtspot_session_core::Error::InvalidRequest(_));
     // A bearer login with no token to send.
     assert!(refused(
-        c.session_login(&LoginRequest::bearer()).await.unwrap_err()
+        c.session_login(&SessionLoginRequest::bearer()).await.unwrap_err()
     ));
     // A revoke that names nothing: `{}` is a 400 by the spec.
     assert!(refused(

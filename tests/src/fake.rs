@@ -226,7 +226,7 @@ pub async fn bad_parameters_and_view_tokens(c: &Connected) -> Vec<String> {
 pub async fn v2_operations(c: &Connected) -> Vec<String> {
     use thoughtspot_session_core::v2::{
         AuthApi, GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest,
-        LoginRequest as V2Login, PersistOption, RevokeTokenRequest, ValidateTokenRequest,
+        PersistOption, RevokeTokenRequest, SessionLoginRequest as V2Login, ValidateTokenRequest,
     };
     let mut t = Vec::new();
     let full = c

@@ -8,7 +8,7 @@ use serde_json::json;
 use std::time::Duration;
 use thoughtspot_session_core::v2::{
     AuthApi, GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest,
-    LoginRequest as V2Login, PersistOption, RevokeTokenRequest, ValidateTokenRequest,
+    PersistOption, RevokeTokenRequest, SessionLoginRequest as V2Login, ValidateTokenRequest,
 };
 use thoughtspot_session_core::{ApiVersion, Error, GetTokenRequest, SessionApi};
 

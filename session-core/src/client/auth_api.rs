@@ -8,8 +8,8 @@ use crate::secret::{Password, SecretKey};
 use crate::transport::HttpTransport;
 use crate::v2::{
     AuthApi, AuthSettings, ConfigureAuthSettingsRequest, CustomAccessToken, GetCustomAccessTokenRequest,
-    GetFullAccessTokenRequest, GetObjectAccessTokenRequest, GetTokenResponse, LoginRequest,
-    RevokeTokenRequest, SearchAuthSettingsRequest, Token, TokenValidation, User, ValidateTokenRequest,
+    GetFullAccessTokenRequest, GetObjectAccessTokenRequest, GetTokenResponse, RevokeTokenRequest,
+    SearchAuthSettingsRequest, SessionLoginRequest, Token, TokenValidation, User, ValidateTokenRequest,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ impl<T: HttpTransport> AuthApi for SessionClient<T> {
             .await
     }
 
-    async fn session_login(&self, request: &LoginRequest) -> Result<(), Error> {
+    async fn session_login(&self, request: &SessionLoginRequest) -> Result<(), Error> {
         request.validate()?;
         if request.password().is_none() && !self.has_access_token() {
             return Err(InvalidRequest::new(
@@ -129,7 +129,7 @@ macro_rules! forward {
         impl<A: AuthApi + ?Sized> AuthApi for $wrapper {
             async fn session_user(&self) -> Result<User, Error> { (**self).session_user().await }
             async fn session_token(&self) -> Result<GetTokenResponse, Error> { (**self).session_token().await }
-            async fn session_login(&self, r: &LoginRequest) -> Result<(), Error> { (**self).session_login(r).await }
+            async fn session_login(&self, r: &SessionLoginRequest) -> Result<(), Error> { (**self).session_login(r).await }
             async fn session_logout(&self) -> Result<(), Error> { (**self).session_logout().await }
             async fn token_full(&self, r: &GetFullAccessTokenRequest) -> Result<Token, Error> { (**self).token_full(r).await }
             async fn token_object(&self, r: &GetObjectAccessTokenRequest) -> Result<Token, Error> { (**self).token_object(r).await }

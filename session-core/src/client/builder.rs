@@ -193,7 +193,7 @@ impl<T> SessionClientBuilder<T> {
         self
     }
 
-    /// The API generation [`SessionApi`]'s operations go to (default
+    /// The API generation [`SessionApi`](crate::SessionApi)'s operations go to (default
     /// [`ApiVersion::V2Beta`]; a current cluster is [`ApiVersion::V2`]). See [`ApiVersion`].
     #[must_use]
     pub fn api_version(mut self, version: ApiVersion) -> Self {

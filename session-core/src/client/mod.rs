@@ -35,9 +35,12 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 /// A client of one cluster's Session API, over the transport `T`.
 ///
 /// Cheap to clone: clones share the transport, the access token and the cookie jar. It
-/// keeps the session cookies the cluster sets and sends them back on every later call; it
-/// sends the access token on the calls the specification secures (get session info, login,
-/// revoke token) and never on logout or get token.
+/// speaks REST API v2.0 by default ([`ApiVersion`]). It keeps the session cookies the
+/// cluster sets and sends them back on every later call, and sends the access token where
+/// the generation's specification secures a call: on v2.0 every operation but
+/// `token/full`, `token/object` and `token/custom` (logout included); on the beta get
+/// session info, login and revoke token, never logout or get token. After a logout or a
+/// revoke of its own token it holds nothing of the ended session.
 ///
 /// ```
 /// # use bytes::Bytes;
@@ -267,8 +270,10 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             },
             || async {
                 let successor = match (request.user_name(), request.password()) {
-                    (Some(user), Some(password)) => v2::LoginRequest::with_password(user, password.clone()),
-                    _ => v2::LoginRequest::bearer(),
+                    (Some(user), Some(password)) => {
+                        v2::SessionLoginRequest::with_password(user, password.clone())
+                    }
+                    _ => v2::SessionLoginRequest::bearer(),
                 };
                 let successor = match request.remember_me() {
                     Some(remember) => successor.with_remember_me(remember),

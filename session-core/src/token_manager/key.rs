@@ -70,7 +70,7 @@ pub struct ManagedToken {
 
 impl ManagedToken {
     /// A token issued at `issued_at` that expires at `expires_at`: what a
-    /// [`TokenStore`] reads back.
+    /// [`TokenStore`](crate::TokenStore) reads back.
     pub fn new(token: AccessToken, issued_at: SystemTime, expires_at: SystemTime) -> Self {
         Self {
             token,
@@ -90,7 +90,7 @@ impl ManagedToken {
     }
 
     /// When it expires, on the manager's clock: when its request was sent plus the lifetime
-    /// the cluster answered (or the fallback lifetime); see [`TOKEN_CLOCK_TOLERANCE`].
+    /// the cluster answered (or the fallback lifetime); see [`TOKEN_CLOCK_TOLERANCE`](crate::TOKEN_CLOCK_TOLERANCE).
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
     }

@@ -31,7 +31,7 @@ pub struct TokenManagerStats {
     /// Calls to the shared store that failed or timed out.
     pub store_errors: u64,
     /// Requests served by a fetch of their own because the store failed
-    /// ([`StoreFailure::FetchLocally`]).
+    /// ([`StoreFailure::FetchLocally`](crate::StoreFailure::FetchLocally)).
     pub store_fallbacks: u64,
     /// Tokens cached now in this process (none while a shared store holds them).
     pub cached: usize,

@@ -3,7 +3,7 @@
 
 use super::request::{
     ConfigureAuthSettingsRequest, GetCustomAccessTokenRequest, GetFullAccessTokenRequest,
-    GetObjectAccessTokenRequest, LoginRequest, RevokeTokenRequest, SearchAuthSettingsRequest,
+    GetObjectAccessTokenRequest, RevokeTokenRequest, SearchAuthSettingsRequest, SessionLoginRequest,
     ValidateTokenRequest,
 };
 use super::response::{AuthSettings, CustomAccessToken, GetTokenResponse, Token, TokenValidation, User};
@@ -19,9 +19,9 @@ pub trait AuthApi: Send + Sync {
     /// `GET session/token`: a token of the calling session.
     async fn session_token(&self) -> Result<GetTokenResponse, Error>;
     /// `POST session/login` (204): a cookie session, kept by the client.
-    async fn session_login(&self, request: &LoginRequest) -> Result<(), Error>;
-    /// `POST session/logout` (204): ends the session; the client forgets the token and
-    /// cookies the call started with.
+    async fn session_login(&self, request: &SessionLoginRequest) -> Result<(), Error>;
+    /// `POST session/logout` (204): ends the session; the client then holds nothing of it
+    /// (as [`SessionApi::logout`](crate::SessionApi::logout)).
     async fn session_logout(&self) -> Result<(), Error>;
     /// `POST token/full`: a full-access token (sent without `Authorization`).
     async fn token_full(&self, request: &GetFullAccessTokenRequest) -> Result<Token, Error>;
@@ -29,7 +29,8 @@ pub trait AuthApi: Send + Sync {
     async fn token_object(&self, request: &GetObjectAccessTokenRequest) -> Result<Token, Error>;
     /// `POST token/custom`: a token with row-level rules (sent without `Authorization`).
     async fn token_custom(&self, request: &GetCustomAccessTokenRequest) -> Result<CustomAccessToken, Error>;
-    /// `POST token/revoke` (204).
+    /// `POST token/revoke` (204). Revoking the client's own token ends its session, as
+    /// [`SessionApi::revoke_token`](crate::SessionApi::revoke_token) does.
     async fn token_revoke(&self, request: &RevokeTokenRequest) -> Result<(), Error>;
     /// `POST token/validate`: what the cluster says of a token.
     async fn token_validate(&self, request: &ValidateTokenRequest) -> Result<TokenValidation, Error>;

@@ -39,9 +39,9 @@ pub use api::AuthApi;
 pub use request::{
     AuthStatus, AuthType, ConfigureAuthSettingsRequest, FilterOperator, FilterRule,
     GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest, GroupRef,
-    LoginRequest, NamedValues, ObjectRef, PersistOption, RevokeTokenRequest, RuleValue, RuntimeFilter,
-    RuntimeParameter, RuntimeSort, SearchAuthSettingsRequest, SettingsScope, SortOrder, UserParameterOptions,
-    ValidateTokenRequest,
+    NamedValues, ObjectRef, PersistOption, RevokeTokenRequest, RuleValue, RuntimeFilter, RuntimeParameter,
+    RuntimeSort, SearchAuthSettingsRequest, SessionLoginRequest, SettingsScope, SortOrder,
+    UserParameterOptions, ValidateTokenRequest,
 };
 pub use response::{
     AuthSettings, ClusterPreferences, CustomAccessToken, GetTokenResponse, OrgInfo, OrgPreference, Scope,

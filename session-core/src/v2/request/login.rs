@@ -7,7 +7,7 @@ use serde::Serialize;
 /// `POST /api/rest/2.0/auth/session/login`: a password login, or (with no fields) a login
 /// with the client's bearer token, which turns it into a cookie session.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct LoginRequest {
+pub struct SessionLoginRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_exposed")]
@@ -18,7 +18,7 @@ pub struct LoginRequest {
     remember_me: Option<bool>,
 }
 
-impl LoginRequest {
+impl SessionLoginRequest {
     /// Logs in `username` with `password`.
     pub fn with_password(username: impl Into<String>, password: impl Into<Password>) -> Self {
         Self {
