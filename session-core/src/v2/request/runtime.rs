@@ -78,20 +78,6 @@ impl RuntimeFilter {
             objects: None,
         }
     }
-
-    /// Keeps the filter beyond this token.
-    #[must_use]
-    pub fn with_persist(mut self, persist: bool) -> Self {
-        self.persist = Some(persist);
-        self
-    }
-
-    /// The objects it applies to (`objects`); by default every object the token opens.
-    #[must_use]
-    pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
-        self.objects = Some(objects.into_iter().collect());
-        self
-    }
 }
 
 /// Sort order of a runtime sort.
@@ -127,20 +113,6 @@ impl RuntimeSort {
             objects: None,
         }
     }
-
-    /// Keeps it on the user's session beyond this token (`persist`, 9.12.0.cl or later).
-    #[must_use]
-    pub fn with_persist(mut self, persist: bool) -> Self {
-        self.persist = Some(persist);
-        self
-    }
-
-    /// The objects it applies to (`objects`); by default every object the token opens.
-    #[must_use]
-    pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
-        self.objects = Some(objects.into_iter().collect());
-        self
-    }
 }
 
 /// A runtime parameter of `user_parameters`.
@@ -164,18 +136,29 @@ impl RuntimeParameter {
             objects: None,
         }
     }
-
-    /// Keeps it on the user's session beyond this token (`persist`, 9.12.0.cl or later).
-    #[must_use]
-    pub fn with_persist(mut self, persist: bool) -> Self {
-        self.persist = Some(persist);
-        self
-    }
-
-    /// The objects it applies to (`objects`); by default every object the token opens.
-    #[must_use]
-    pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
-        self.objects = Some(objects.into_iter().collect());
-        self
-    }
 }
+
+/// `persist` and `objects`, which runtime filters, sorts and parameters share.
+macro_rules! persist_and_objects {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// Keeps it on the user's session beyond this token (`persist`, 9.12.0.cl or
+            /// later).
+            #[must_use]
+            pub fn with_persist(mut self, persist: bool) -> Self {
+                self.persist = Some(persist);
+                self
+            }
+
+            /// The objects it applies to (`objects`); by default every object the token
+            /// opens.
+            #[must_use]
+            pub fn with_objects(mut self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
+                self.objects = Some(objects.into_iter().collect());
+                self
+            }
+        }
+    )*};
+}
+
+persist_and_objects!(RuntimeFilter, RuntimeSort, RuntimeParameter);
