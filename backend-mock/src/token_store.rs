@@ -33,7 +33,7 @@ use thoughtspot_session_core::{
 /// let first = a.token(&key).await.unwrap();
 /// assert_eq!(b.token(&key).await.unwrap().token(), first.token()); // shared
 ///
-/// assert!(b.invalidate(&key, first.token()).await); // on one replica...
+/// assert!(b.invalidate(&key, first.token()).await.removed()); // on one replica...
 /// assert_ne!(a.token(&key).await.unwrap().token(), first.token()); // ...seen by all
 /// assert_eq!(fake.count("get token"), 2);
 /// # }
@@ -122,6 +122,44 @@ impl MemoryTokenStore {
     }
 }
 
+impl State {
+    /// Whether `lease` is `key`'s lease now.
+    fn holds(&self, key: &TokenKey, lease: &Lease, now: SystemTime) -> bool {
+        self.leases
+            .get(key)
+            .is_some_and(|(id, until)| id == lease.id() && *until > now)
+    }
+}
+
+impl MemoryTokenStore {
+    fn release_now(&self, key: &TokenKey, lease: &Lease, now: SystemTime) {
+        let mut state = self.state();
+        if state.holds(key, lease, now) {
+            state.leases.remove(key);
+        }
+    }
+
+    /// The ids of the leases held now, by key (for tests that plant or look for one).
+    pub fn leases(&self) -> Vec<(TokenKey, String)> {
+        let now = self.inner.clock.now();
+        self.state()
+            .leases
+            .iter()
+            .filter(|(_, (_, until))| *until > now)
+            .map(|(k, (id, _))| (k.clone(), id.clone()))
+            .collect()
+    }
+
+    /// Plants a lease on `key` held by `owner` until `ttl` from now, as a replica that died
+    /// fetching (or anyone who can write to the store) leaves one.
+    pub fn plant_lease(&self, key: &TokenKey, owner: &str, ttl: Duration) {
+        let now = self.inner.clock.now();
+        self.state()
+            .leases
+            .insert(key.clone(), (format!("{owner}.planted"), until(now, ttl)));
+    }
+}
+
 fn until(now: SystemTime, ttl: Duration) -> SystemTime {
     now.checked_add(ttl).unwrap_or(now)
 }
@@ -138,12 +176,21 @@ impl TokenStore for MemoryTokenStore {
             .map(|(token, _)| token.clone()))
     }
 
-    async fn put(&self, key: &TokenKey, token: &ManagedToken, ttl: Duration) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        key: &TokenKey,
+        token: &ManagedToken,
+        ttl: Duration,
+        lease: &Lease,
+    ) -> Result<bool, StoreError> {
         let now = self.call()?;
-        self.state()
-            .tokens
-            .insert(key.clone(), (token.clone(), until(now, ttl)));
-        Ok(())
+        let mut state = self.state();
+        // One lock over tokens and leases: the compare and the write are one step.
+        if !state.holds(key, lease, now) {
+            return Ok(false);
+        }
+        state.tokens.insert(key.clone(), (token.clone(), until(now, ttl)));
+        Ok(true)
     }
 
     async fn remove(
@@ -163,27 +210,49 @@ impl TokenStore for MemoryTokenStore {
         Ok(state.tokens.remove(key).map(|(t, _)| t))
     }
 
-    async fn try_lease(&self, key: &TokenKey, ttl: Duration) -> Result<Option<Lease>, StoreError> {
+    async fn try_lease(
+        &self,
+        key: &TokenKey,
+        ttl: Duration,
+        owner: &str,
+    ) -> Result<Option<Lease>, StoreError> {
         let now = self.call()?;
         let mut state = self.state();
-        if state.leases.get(key).is_some_and(|(_, until)| *until > now) {
+        let mine = format!("{owner}.");
+        if state
+            .leases
+            .get(key)
+            .is_some_and(|(id, until)| *until > now && !id.starts_with(&mine))
+        {
             return Ok(None);
         }
-        let id = self.inner.next_lease.fetch_add(1, Ordering::SeqCst).to_string();
+        let id = format!("{mine}{}", self.inner.next_lease.fetch_add(1, Ordering::SeqCst));
         state.leases.insert(key.clone(), (id.clone(), until(now, ttl)));
         Ok(Some(Lease::new(id)))
     }
 
-    async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
+    async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
         let now = self.call()?;
         let mut state = self.state();
-        if state
-            .leases
-            .get(key)
-            .is_some_and(|(id, until)| id == lease.id() && *until > now)
-        {
-            state.leases.remove(key);
+        if !state.holds(key, lease, now) {
+            return Ok(false);
         }
+        state
+            .leases
+            .insert(key.clone(), (lease.id().to_owned(), until(now, ttl)));
+        Ok(true)
+    }
+
+    async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
+        let now = self.call()?;
+        self.release_now(key, &lease, now);
         Ok(())
+    }
+
+    fn abandon(&self, key: &TokenKey, lease: Lease) {
+        // In memory a release needs no wait: made at once (a failing store keeps it).
+        if let Ok(now) = self.call() {
+            self.release_now(key, &lease, now);
+        }
     }
 }

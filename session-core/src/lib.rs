@@ -145,8 +145,8 @@ pub use secret::{AccessToken, Password, SecretKey};
 pub use time::TokioSleep;
 pub use time::{Clock, Sleep, SleepFuture, SystemClock};
 pub use token_manager::{
-    Lease, MAX_TOKEN_LIFETIME, ManagedToken, StoreFailure, TOKEN_CLOCK_TOLERANCE, TokenKey, TokenManager,
-    TokenManagerBuilder, TokenManagerStats, TokenStore,
+    Lease, MAX_TOKEN_LIFETIME, ManagedToken, Removal, StoreFailure, TOKEN_CLOCK_TOLERANCE, TokenKey,
+    TokenManager, TokenManagerBuilder, TokenManagerStats, TokenStore,
 };
 pub use transport::{HttpTransport, SendFuture};
 pub use version::ApiVersion;

@@ -52,9 +52,10 @@ mod seal;
 pub use seal::EncryptionKey;
 
 use async_trait::async_trait;
+use hmac::{Hmac, Mac};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use seal::Keyring;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,20 @@ use thoughtspot_session_core::{
 /// token, atomic on the server.
 const COMPARE_AND_DELETE: &str =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/// Takes lease KEYS[1] as ARGV[1] for ARGV[3] ms when it is free or held by the same owner
+/// (its id starts with ARGV[2]: an abandoned fetch of this replica's); 1 when taken.
+const TAKE_LEASE: &str = "local held = redis.call('GET', KEYS[1]) \
+    if (not held) or string.sub(held, 1, string.len(ARGV[2])) == ARGV[2] then \
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 1 end return 0";
+
+/// Extends lease KEYS[1] to ARGV[2] ms while it holds ARGV[1]; 1 when extended.
+const RENEW_LEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+
+/// Writes token KEYS[1] = ARGV[1] for ARGV[3] ms only while lease KEYS[2] holds ARGV[2];
+/// 1 when written. One script: no other write can come between the compare and the set.
+const PUT_UNDER_LEASE: &str = "if redis.call('GET', KEYS[2]) == ARGV[2] then \
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 1 end return 0";
 
 /// The default bound on one Redis call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
@@ -84,6 +99,8 @@ struct Inner {
     client: redis::Client,
     config: ConnectionManagerConfig,
     prefix: String,
+    /// The HMAC that names keys, keyed with the naming key.
+    naming: Hmac<Sha256>,
     /// Values read that did not open.
     unreadable: AtomicU64,
     keyring: Keyring,
@@ -105,6 +122,7 @@ pub struct RedisTokenStoreBuilder {
     cluster: String,
     app: String,
     keys: Vec<EncryptionKey>,
+    naming_key: Option<zeroize::Zeroizing<Vec<u8>>>,
     timeout: Duration,
 }
 
@@ -131,31 +149,37 @@ impl RedisTokenStore {
             cluster: String::new(),
             app: String::new(),
             keys: Vec::new(),
+            naming_key: None,
             timeout: DEFAULT_TIMEOUT,
         }
     }
 
-    /// The Redis key name of `key`'s token (`kind` "token") or lease ("lease").
+    /// The Redis key name of `key`'s token (`kind` "token") or lease ("lease"):
+    /// `{prefix}:{kind}:{digest}`, the digest an HMAC-SHA256 of the user, org, access level
+    /// and object under the naming key (so a reader of Redis cannot confirm a guessed user
+    /// name), length-prefixed so that no two keys make one input, in braces so that a key's
+    /// token and lease share a Redis Cluster slot.
     fn name(&self, kind: &str, key: &TokenKey) -> String {
-        let mut digest = Sha256::new();
+        use hmac::Mac;
+        let mut mac = self.inner.naming.clone();
         for part in [
             key.user(),
             key.org_id().unwrap_or(""),
             key.access_level().as_str(),
             key.object_id().unwrap_or(""),
         ] {
-            // Length-prefixed, so that no two keys make one input.
-            digest.update((part.len() as u64).to_be_bytes());
-            digest.update(part.as_bytes());
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
         }
-        let digest = digest.finalize();
+        let digest = mac.finalize().into_bytes();
         let prefix = &self.inner.prefix;
-        let mut name = String::with_capacity(prefix.len() + kind.len() + 34);
+        let mut name = String::with_capacity(prefix.len() + kind.len() + 36);
         name.push_str(prefix);
         name.push(':');
         name.push_str(kind);
-        name.push(':');
+        name.push_str(":{");
         push_hex(&mut name, &digest[..16]);
+        name.push('}');
         name
     }
 
@@ -252,6 +276,16 @@ impl RedisTokenStoreBuilder {
         self
     }
 
+    /// The key (32 bytes or more, secret) under which Redis key names are derived. By
+    /// default it is derived from the encryption key with the lowest id, so names change
+    /// when that key is retired: give one apart to rotate every encryption key without a
+    /// change of names (each replica of a service must have the same).
+    #[must_use]
+    pub fn naming_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.naming_key = Some(zeroize::Zeroizing::new(key.into()));
+        self
+    }
+
     /// The bound on each Redis call, connecting included (default 250 ms).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -281,6 +315,7 @@ impl RedisTokenStoreBuilder {
             return Err(ConfigError::new("the Redis timeout must be longer than zero"));
         }
         let keyring = Keyring::new(&self.keys)?;
+        let naming = naming_hmac(self.naming_key.as_ref().map(|k| k.as_slice()), &self.keys)?;
         let client = redis::Client::open(self.url.as_str()).map_err(|_| {
             ConfigError::new("the Redis URL is not valid (redis://[user:password@]host:port[/db])")
         })?;
@@ -293,7 +328,15 @@ impl RedisTokenStoreBuilder {
                 connection: Mutex::new(None),
                 client,
                 config,
-                prefix: format!("ts-session:{}:{}", self.cluster, self.app),
+                // Length-prefixed parts: `a:b` + `c` and `a` + `b:c` make two prefixes.
+                prefix: format!(
+                    "ts-session:{}.{}:{}.{}",
+                    self.cluster.len(),
+                    self.cluster,
+                    self.app.len(),
+                    self.app
+                ),
+                naming,
                 unreadable: AtomicU64::new(0),
                 keyring,
                 timeout: self.timeout,
@@ -315,6 +358,29 @@ async fn connect(
     .await
     .map_err(|_| StoreError::new(StoreErrorKind::Timeout, "connecting to Redis timed out"))?
     .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, "connecting to Redis failed").with_source(e))
+}
+
+/// The HMAC that names keys: under `given`, else under a key derived from the encryption
+/// key with the lowest id (HMAC-SHA256 of a fixed label), so that names never show a user.
+fn naming_hmac(given: Option<&[u8]>, keys: &[EncryptionKey]) -> Result<Hmac<Sha256>, ConfigError> {
+    let key: zeroize::Zeroizing<Vec<u8>> = match given {
+        Some(key) if key.len() < 32 => {
+            return Err(ConfigError::new("the naming key must be at least 32 bytes"));
+        }
+        Some(key) => zeroize::Zeroizing::new(key.to_vec()),
+        None => {
+            let lowest = keys
+                .iter()
+                .min_by_key(|k| k.id())
+                .ok_or_else(|| ConfigError::new("the Redis token store needs an encryption key"))?;
+            let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(lowest.bytes())
+                .map_err(|_| ConfigError::new("an encryption key cannot key an HMAC"))?;
+            derive.update(b"thoughtspot-session: Redis key names");
+            zeroize::Zeroizing::new(derive.finalize().into_bytes().to_vec())
+        }
+    };
+    <Hmac<Sha256> as Mac>::new_from_slice(&key)
+        .map_err(|_| ConfigError::new("the naming key cannot key an HMAC"))
 }
 
 /// Appends `bytes` to `out` in lowercase hex.
@@ -343,6 +409,11 @@ fn compare_and_delete(name: &str, value: impl redis::ToRedisArgs) -> redis::Cmd 
     cmd
 }
 
+/// Milliseconds of `ttl`, at least one.
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
 #[async_trait]
 impl TokenStore for RedisTokenStore {
     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
@@ -351,19 +422,29 @@ impl TokenStore for RedisTokenStore {
         Ok(self.open(&name, value.as_deref()))
     }
 
-    async fn put(&self, key: &TokenKey, token: &ManagedToken, ttl: Duration) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        key: &TokenKey,
+        token: &ManagedToken,
+        ttl: Duration,
+        lease: &Lease,
+    ) -> Result<bool, StoreError> {
         let name = self.name("token", key);
         let sealed = self
             .inner
             .keyring
             .seal(&name, token)
             .map_err(|why| StoreError::new(StoreErrorKind::Other, why))?;
-        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        self.query(
-            "SET of a token",
-            redis::cmd("SET").arg(&name).arg(sealed).arg("PX").arg(millis),
-        )
-        .await
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(PUT_UNDER_LEASE)
+            .arg(2)
+            .arg(&name)
+            .arg(self.name("lease", key))
+            .arg(sealed)
+            .arg(lease.id())
+            .arg(millis(ttl));
+        let written: i64 = self.query("SET of a token under its lease", &cmd).await?;
+        Ok(written == 1)
     }
 
     async fn remove(
@@ -393,22 +474,35 @@ impl TokenStore for RedisTokenStore {
         Ok((deleted == 1).then_some(stored))
     }
 
-    async fn try_lease(&self, key: &TokenKey, ttl: Duration) -> Result<Option<Lease>, StoreError> {
+    async fn try_lease(
+        &self,
+        key: &TokenKey,
+        ttl: Duration,
+        owner: &str,
+    ) -> Result<Option<Lease>, StoreError> {
         let lease = self.name("lease", key);
-        let id = lease_id()?;
-        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let taken: Option<String> = self
-            .query(
-                "SET NX of a lease",
-                redis::cmd("SET")
-                    .arg(&lease)
-                    .arg(&id)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis),
-            )
-            .await?;
-        Ok(taken.map(|_| Lease::new(id)))
+        let owner = format!("{owner}.");
+        let id = format!("{owner}{}", lease_id()?);
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(TAKE_LEASE)
+            .arg(1)
+            .arg(&lease)
+            .arg(&id)
+            .arg(&owner)
+            .arg(millis(ttl));
+        let taken: i64 = self.query("taking a lease", &cmd).await?;
+        Ok((taken == 1).then(|| Lease::new(id)))
+    }
+
+    async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(RENEW_LEASE)
+            .arg(1)
+            .arg(self.name("lease", key))
+            .arg(lease.id())
+            .arg(millis(ttl));
+        let renewed: i64 = self.query("renewing a lease", &cmd).await?;
+        Ok(renewed == 1)
     }
 
     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
@@ -420,5 +514,18 @@ impl TokenStore for RedisTokenStore {
             )
             .await?;
         Ok(())
+    }
+
+    fn abandon(&self, key: &TokenKey, lease: Lease) {
+        // A cancelled fetch: release on the runtime it ran on, without waiting for it.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime: the lease lapses, or this replica takes it back
+        };
+        let (store, key) = (self.clone(), key.clone());
+        runtime.spawn(async move {
+            if let Err(e) = store.release(&key, lease).await {
+                tracing::warn!(error = %e, "releasing a cancelled fetch's lease failed; it lapses");
+            }
+        });
     }
 }

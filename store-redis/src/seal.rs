@@ -26,12 +26,13 @@ const HEADER: usize = 2 + NONCE;
 /// // `openssl rand -base64 32` makes such a key.
 /// let key = EncryptionKey::from_base64(2, "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=").unwrap();
 /// assert_eq!(key.id(), 2);
-/// assert_eq!(format!("{key:?}"), "EncryptionKey { id: 2, key: [redacted] }");
+/// assert_eq!(format!("{key:?}"), "EncryptionKey { id: 2, key: [redacted], open_only: false }");
 /// assert!(EncryptionKey::from_base64(3, "too short").is_err());
 /// ```
 pub struct EncryptionKey {
     id: u8,
     key: SecretBox<[u8; 32]>,
+    open_only: bool,
 }
 
 impl EncryptionKey {
@@ -40,7 +41,27 @@ impl EncryptionKey {
         Self {
             id,
             key: SecretBox::new(Box::new(bytes)),
+            open_only: false,
         }
+    }
+
+    /// The same key, used only to open values, never to seal: the first phase of a
+    /// rotation. Deploy the new key open-only on every replica first, then make it the
+    /// sealing key: no replica ever meets a value it cannot open.
+    #[must_use]
+    pub fn open_only(mut self) -> Self {
+        self.open_only = true;
+        self
+    }
+
+    /// Whether the key only opens.
+    pub fn is_open_only(&self) -> bool {
+        self.open_only
+    }
+
+    /// The key's bytes, for deriving the naming key.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        self.key.expose_secret()
     }
 
     /// The key written in standard base64 (32 bytes: 44 characters with padding).
@@ -59,20 +80,27 @@ impl EncryptionKey {
         Ok(Self::new(id, *bytes))
     }
 
-    /// Keys written as `id:base64`, separated by commas, the first the one that seals:
-    /// `2:q83v…,1:AAEC…` (the form the example service reads from its environment).
+    /// Keys written as `id:base64`, separated by commas; the first that is not open-only
+    /// seals; `id:base64:open` marks a key open-only: `3:q83v…:open,2:AAEC…` (the form the
+    /// example service reads from its environment).
     pub fn parse_list(text: &str) -> Result<Vec<Self>, ConfigError> {
         text.split(',')
             .filter(|part| !part.trim().is_empty())
             .map(|part| {
+                let part = part.trim();
+                let (part, open_only) = match part.strip_suffix(":open") {
+                    Some(rest) => (rest, true),
+                    None => (part, false),
+                };
                 let (id, key) = part
                     .split_once(':')
-                    .ok_or_else(|| ConfigError::new("an encryption key must be written id:base64"))?;
+                    .ok_or_else(|| ConfigError::new("an encryption key must be written id:base64[:open]"))?;
                 let id = id
                     .trim()
                     .parse::<u8>()
                     .map_err(|_| ConfigError::new("an encryption key's id must be a number from 0 to 255"))?;
-                Self::from_base64(id, key)
+                let key = Self::from_base64(id, key)?;
+                Ok(if open_only { key.open_only() } else { key })
             })
             .collect()
     }
@@ -88,6 +116,7 @@ impl fmt::Debug for EncryptionKey {
         f.debug_struct("EncryptionKey")
             .field("id", &self.id)
             .field("key", &format_args!("[redacted]"))
+            .field("open_only", &self.open_only)
             .finish()
     }
 }
@@ -99,10 +128,16 @@ pub(crate) struct Keyring {
 }
 
 impl Keyring {
-    /// `keys[0]` seals; all open. At least one key, ids distinct.
+    /// The first key that is not open-only seals; all open. At least one sealing key, ids
+    /// distinct.
     pub(crate) fn new(keys: &[EncryptionKey]) -> Result<Self, ConfigError> {
-        let Some(first) = keys.first() else {
+        if keys.is_empty() {
             return Err(ConfigError::new("the Redis token store needs an encryption key"));
+        }
+        let Some(first) = keys.iter().find(|k| !k.open_only) else {
+            return Err(ConfigError::new(
+                "every encryption key is open-only: one must seal (the first not marked :open)",
+            ));
         };
         let cipher = |k: &EncryptionKey| ChaCha20Poly1305::new(Key::from_slice(k.key.expose_secret()));
         let mut opening = Vec::with_capacity(keys.len());

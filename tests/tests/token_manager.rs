@@ -225,11 +225,11 @@ macro_rules! on_both_generations {
             let revoked: Vec<bool> = fake.tokens().iter().map(|t| t.revoked).collect();
             assert_eq!(revoked.iter().filter(|r| **r).count(), 1);
             assert!(
-                !m.invalidate(&key, first.token()).await,
+                !m.invalidate(&key, first.token()).await.removed(),
                 "first is no longer cached"
             );
-            assert!(m.invalidate(&key, second.token()).await);
-            assert!(!m.evict(&key).await, "nothing cached any more");
+            assert!(m.invalidate(&key, second.token()).await.removed());
+            assert!(!m.evict(&key).await.removed(), "nothing cached any more");
             assert!(fake.live_tokens().is_empty());
             assert!(
                 m.api().access_token().is_none(),

@@ -187,9 +187,12 @@ impl<S: SessionApi> TokenService<S> {
                 .map(str::trim)
                 .unwrap_or_default();
             if rejected.is_empty() {
-                self.manager.evict(key).await;
+                self.manager.evict(key).await.removed();
             } else {
-                self.manager.invalidate(key, &AccessToken::from(rejected)).await;
+                self.manager
+                    .invalidate(key, &AccessToken::from(rejected))
+                    .await
+                    .removed();
             }
             let mut response = Response::new(Bytes::new());
             *response.status_mut() = StatusCode::NO_CONTENT;

@@ -2,7 +2,7 @@
 
 use super::cache::State;
 use super::expiry::MAX_TOKEN_LIFETIME;
-use super::shared::Shared;
+use super::shared::{Breaker, Shared};
 use super::stats::Counters;
 use super::store::{StoreFailure, TokenStore};
 use super::{Inner, TokenManager};
@@ -39,6 +39,8 @@ pub struct TokenManagerBuilder<S> {
     pub(super) on_store_failure: StoreFailure,
     pub(super) lease_time: Duration,
     pub(super) store_poll: Duration,
+    pub(super) store_wait: Option<Duration>,
+    pub(super) store_retry: Duration,
 }
 
 impl<S: SessionApi> TokenManagerBuilder<S> {
@@ -71,6 +73,27 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
     #[must_use]
     pub fn lease_time(mut self, lease: Duration) -> Self {
         self.lease_time = lease;
+        self
+    }
+
+    /// The longest a request waits for another replica's lease before it follows the
+    /// [`on_store_failure`](Self::on_store_failure) policy (default: the lease time plus one
+    /// poll). A lease planted with no expiry, or held by a replica that died with a long
+    /// one, costs each request at most this, on every replica.
+    #[must_use]
+    pub fn store_wait(mut self, wait: Duration) -> Self {
+        self.store_wait = Some(wait);
+        self
+    }
+
+    /// After a store failure, how long the store is skipped before one request tries it
+    /// again (default 1 s, doubling on each failed try up to 30 s). Meanwhile tokens are
+    /// cached in this process's memory, so the cluster sees at most one get token call per
+    /// key and token lifetime from this replica; what is given up is sharing with the other
+    /// replicas, and invalidations made on them.
+    #[must_use]
+    pub fn store_retry(mut self, first: Duration) -> Self {
+        self.store_retry = first;
         self
     }
 
@@ -180,13 +203,22 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                         "lease_time and store_poll must be longer than zero",
                     ));
                 }
+                let wait = self.store_wait.unwrap_or(self.lease_time + self.store_poll);
+                if wait.is_zero() || self.store_retry.is_zero() {
+                    return Err(ConfigError::new(
+                        "store_wait and store_retry must be longer than zero",
+                    ));
+                }
                 Some(Shared {
                     store,
                     sleep,
                     on_failure: self.on_store_failure,
                     lease_time: self.lease_time,
                     poll: self.store_poll,
-                    rejected: Mutex::new(HashMap::new()),
+                    wait,
+                    owner: replica_id(),
+                    breaker: Breaker::new(self.store_retry, self.store_retry.max(Duration::from_secs(30))),
+                    pending: Mutex::new(HashMap::new()),
                 })
             }
         };
@@ -241,4 +273,19 @@ impl<S> fmt::Debug for TokenManagerBuilder<S> {
             .field("lease_time", &self.lease_time)
             .finish_non_exhaustive()
     }
+}
+
+/// A replica's id for the leases it takes: 128 random bits in hex, so that two replicas
+/// never share one. std's `RandomState` draws its keys from the operating system's
+/// randomness, once per process and then per instance.
+fn replica_id() -> String {
+    use std::fmt::Write as _;
+    use std::hash::{BuildHasher, Hasher};
+    let mut id = String::with_capacity(32);
+    for part in 0u8..2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u8(part);
+        let _ = write!(id, "{:016x}", hasher.finish());
+    }
+    id
 }

@@ -88,6 +88,9 @@ pub(super) struct Leader<'a, S> {
     pub(super) key: &'a TokenKey,
     pub(super) flight: Arc<Flight>,
     pub(super) finished: bool,
+    /// Whether the result is cached in this process's memory (no store, or the store is
+    /// taken as down).
+    pub(super) cache: bool,
 }
 
 impl<S> Leader<'_, S> {
@@ -99,7 +102,7 @@ impl<S> Leader<'_, S> {
         if ours {
             state.entries.remove(self.key);
             if let Ok(token) = &result
-                && self.inner.shared.is_none()
+                && self.cache
             {
                 if self.inner.cacheable(token) {
                     self.inner.cache(&mut state, self.key.clone(), token.clone());

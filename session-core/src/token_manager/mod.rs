@@ -19,6 +19,26 @@ pub use key::{ManagedToken, TokenKey};
 pub use stats::TokenManagerStats;
 pub use store::{Lease, StoreFailure, TokenStore};
 
+/// What [`TokenManager::invalidate`] and [`TokenManager::evict`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Removal {
+    /// A cached (or stored) token was removed.
+    Removed,
+    /// No token was cached for the key (or the one named was already replaced).
+    NotCached,
+    /// The shared store could not take the removal now: this replica remembers it, never
+    /// serves the token meanwhile, and makes the removal when the store answers again.
+    Deferred,
+}
+
+impl Removal {
+    /// Whether a token was removed ([`Removed`](Self::Removed)).
+    pub fn removed(self) -> bool {
+        self == Removal::Removed
+    }
+}
+
 use crate::api::SessionApi;
 use crate::error::Error;
 use crate::model::GetTokenRequest;
@@ -28,7 +48,7 @@ use builder::Revoke;
 use cache::{Slot, State};
 use expiry::local_expiry;
 use flight::{Flight, Join, Leader};
-use shared::Shared;
+use shared::Admit;
 use stats::{Counters, bump};
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -121,7 +141,7 @@ use std::time::Duration;
 /// // A second report of the same rejected token keeps `second`.
 /// assert_eq!(manager.refresh(&key, first.token()).await.unwrap().token(), second.token());
 ///
-/// assert!(manager.evict(&key).await); // sign-out: revoked on the cluster too
+/// assert!(manager.evict(&key).await.removed()); // sign-out: revoked on the cluster too
 /// assert!(fake.live_tokens().is_empty());
 /// # }
 /// ```
@@ -139,7 +159,7 @@ impl<S> Clone for TokenManager<S> {
 
 struct Inner<S> {
     /// The shared store, when the tokens live there.
-    shared: Option<Shared>,
+    shared: Option<shared::Shared>,
     api: S,
     secret_key: SecretKey,
     clock: Arc<dyn Clock>,
@@ -185,6 +205,8 @@ impl<S: SessionApi> TokenManager<S> {
             on_store_failure: StoreFailure::default(),
             lease_time: Duration::from_secs(15),
             store_poll: Duration::from_millis(25),
+            store_wait: None,
+            store_retry: Duration::from_secs(1),
         }
     }
 
@@ -197,6 +219,13 @@ impl<S: SessionApi> TokenManager<S> {
             bump(&inner.counters.misses);
             return self.fetch(key).await;
         }
+        // With a store: use it, or (while it is taken as down) this process's memory, or
+        // probe it, one request at a time, once its back-off window has passed.
+        let admit = inner.shared.as_ref().map(|s| s.breaker.admit(inner.clock.now()));
+        let in_memory = matches!(admit, None | Some(Admit::Skip));
+        if admit == Some(Admit::Skip) {
+            bump(&inner.counters.store_skips);
+        }
         loop {
             let next = {
                 let now = inner.clock.now();
@@ -206,7 +235,7 @@ impl<S: SessionApi> TokenManager<S> {
                 let State { entries, lru, .. } = &mut *state;
                 match entries.get_mut(key) {
                     Some(Slot::Ready { token, used })
-                        if now.checked_add(inner.skew).is_some_and(|t| token.expires_at > t) =>
+                        if in_memory && now.checked_add(inner.skew).is_some_and(|t| token.expires_at > t) =>
                     {
                         lru.remove(used);
                         lru.insert(tick, key.clone());
@@ -238,15 +267,22 @@ impl<S: SessionApi> TokenManager<S> {
                 }
                 Next::Lead(flight) => {
                     bump(&inner.counters.misses);
-                    let leader = Leader {
+                    let mut leader = Leader {
                         inner,
                         key,
                         flight,
                         finished: false,
+                        cache: in_memory,
                     };
-                    let result = match &inner.shared {
-                        None => self.fetch(key).await,
-                        Some(shared) => self.token_from_store(shared, key).await,
+                    let result = match (&inner.shared, in_memory) {
+                        (Some(shared), false) => {
+                            let result = self.token_from_store(shared, key).await;
+                            // A token fetched because the store just failed is kept in
+                            // memory too: the store is skipped for a while now.
+                            leader.cache = shared.breaker.is_open();
+                            result
+                        }
+                        _ => self.fetch(key).await,
                     };
                     leader.finish(result.clone());
                     return result;
@@ -315,32 +351,70 @@ impl<S: SessionApi> TokenManager<S> {
     }
 
     /// Forgets `rejected` if it is still the cached token of `key`, so it is never served
-    /// again; with revocation on, also revokes it (best-effort). `true` when it was cached.
+    /// again; with revocation on, also revokes it (best-effort). The [`Removal`] says what
+    /// happened: with a shared store, [`Removal::Deferred`] when the store could not take it
+    /// (this replica then never serves the token, and removes it from the store once the
+    /// store answers; the token is revoked at once with revocation on).
     ///
     /// A token another request already replaced is left alone: two reports of one rejected
     /// token invalidate once.
-    pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) -> bool {
-        let token = match &self.inner.shared {
-            None => self.take(key, |cached| cached.token == *rejected),
-            Some(shared) => match shared.store.remove(key, Some(rejected)).await {
-                Ok(removed) => removed,
-                Err(e) => {
-                    // Not known to be gone from the store: this process will not serve it,
-                    // and removes it when it meets it there again.
-                    self.count_store_error(&e);
-                    let mut remembered = shared.rejected();
-                    if remembered.len() < self.inner.max_keys {
-                        remembered.insert(key.clone(), rejected.clone());
-                    }
-                    None
+    pub async fn invalidate(&self, key: &TokenKey, rejected: &AccessToken) -> Removal {
+        let in_memory = self.take(key, |cached| cached.token == *rejected);
+        let Some(shared) = &self.inner.shared else {
+            return match in_memory {
+                Some(token) => {
+                    self.revoke(token).await;
+                    Removal::Removed
                 }
+                None => Removal::NotCached,
+            };
+        };
+        match self.remove_from_store(shared, key, Some(rejected)).await {
+            Ok(Some(token)) => {
+                self.revoke(token).await;
+                Removal::Removed
+            }
+            Ok(None) => match in_memory {
+                Some(token) => {
+                    self.revoke(token).await;
+                    Removal::Removed
+                }
+                None => Removal::NotCached,
             },
-        };
-        let Some(token) = token else {
-            return false;
-        };
-        self.revoke(token).await;
-        true
+            Err(()) => {
+                self.defer(shared, key, shared::Pending::Token(rejected.clone()));
+                // The token is known: revoke it now, so that no replica's copy works.
+                let issued = self.inner.clock.now();
+                self.revoke(ManagedToken::new(rejected.clone(), issued, issued))
+                    .await;
+                Removal::Deferred
+            }
+        }
+    }
+
+    /// Removes `key`'s token from the store (the one named, or any); `Err` when the store
+    /// failed or is taken as down (then no call is made).
+    async fn remove_from_store(
+        &self,
+        shared: &shared::Shared,
+        key: &TokenKey,
+        token: Option<&AccessToken>,
+    ) -> Result<Option<ManagedToken>, ()> {
+        if shared.breaker.is_open() {
+            return Err(());
+        }
+        shared
+            .store
+            .remove(key, token)
+            .await
+            .map_err(|e| self.store_error(shared, &e))
+    }
+
+    fn defer(&self, shared: &shared::Shared, key: &TokenKey, removal: shared::Pending) {
+        bump(&self.inner.counters.removals_deferred);
+        if !shared.defer(key, removal, self.inner.max_keys) {
+            tracing::warn!("too many removals wait for the token store; one is dropped (its token expires)");
+        }
     }
 
     /// A new token in place of `rejected`, the token the front end refused: invalidates
@@ -348,28 +422,40 @@ impl<S: SessionApi> TokenManager<S> {
     /// or a new token. When another request already replaced `rejected`, that replacement
     /// is returned and nothing is minted.
     pub async fn refresh(&self, key: &TokenKey, rejected: &AccessToken) -> Result<ManagedToken, Error> {
-        self.invalidate(key, rejected).await;
+        // Deferred or not, `rejected` is never served again by this replica.
+        let _ = self.invalidate(key, rejected).await;
         self.token(key).await
     }
 
     /// Forgets whatever token is cached for `key`, revoking it with revocation on
-    /// (best-effort): for a user's sign-out. `true` when a token was cached.
-    pub async fn evict(&self, key: &TokenKey) -> bool {
-        let token = match &self.inner.shared {
-            None => self.take(key, |_| true),
-            Some(shared) => match shared.store.remove(key, None).await {
-                Ok(removed) => removed,
-                Err(e) => {
-                    self.count_store_error(&e);
-                    None
-                }
-            },
+    /// (best-effort): for a user's sign-out. The [`Removal`] says what happened; with a
+    /// shared store, [`Removal::Deferred`] when the store could not take it: this replica
+    /// then serves no token of `key` issued before now, and removes (and revokes) the stored
+    /// one once the store answers.
+    pub async fn evict(&self, key: &TokenKey) -> Removal {
+        let in_memory = self.take(key, |_| true);
+        if let Some(token) = in_memory.clone() {
+            self.revoke(token).await;
+        }
+        let Some(shared) = &self.inner.shared else {
+            return if in_memory.is_some() {
+                Removal::Removed
+            } else {
+                Removal::NotCached
+            };
         };
-        let Some(token) = token else {
-            return false;
-        };
-        self.revoke(token).await;
-        true
+        match self.remove_from_store(shared, key, None).await {
+            Ok(Some(token)) => {
+                self.revoke(token).await;
+                Removal::Removed
+            }
+            Ok(None) if in_memory.is_some() => Removal::Removed,
+            Ok(None) => Removal::NotCached,
+            Err(()) => {
+                self.defer(shared, key, shared::Pending::IssuedBefore(self.inner.clock.now()));
+                Removal::Deferred
+            }
+        }
     }
 
     /// The counters.
@@ -389,6 +475,10 @@ impl<S: SessionApi> TokenManager<S> {
             store_waits: c.store_waits.load(Ordering::Relaxed),
             store_errors: c.store_errors.load(Ordering::Relaxed),
             store_fallbacks: c.store_fallbacks.load(Ordering::Relaxed),
+            store_wait_timeouts: c.store_wait_timeouts.load(Ordering::Relaxed),
+            leases_lost: c.leases_lost.load(Ordering::Relaxed),
+            store_skips: c.store_skips.load(Ordering::Relaxed),
+            removals_deferred: c.removals_deferred.load(Ordering::Relaxed),
             cached,
         }
     }

@@ -1,19 +1,26 @@
 //! The shared-store protocol: how replicas share tokens through a [`TokenStore`] (a read,
-//! the key's lease, a fetch, a put) and what a replica does when the store fails.
+//! the key's lease, a fetch that renews it, a conditional put), the breaker that skips a
+//! failing store, and the removals a replica could not make yet.
 
 use super::TokenManager;
 use super::expiry::MAX_TOKEN_LIFETIME;
 use super::flight::YieldNow;
 use super::key::{ManagedToken, TokenKey};
 use super::stats::bump;
-use super::store::{StoreFailure, TokenStore};
+use super::store::{Lease, StoreFailure, TokenStore};
 use crate::api::SessionApi;
-use crate::error::{Error, StoreError};
+use crate::error::{Error, StoreError, StoreErrorKind};
 use crate::secret::AccessToken;
 use crate::time::Sleep;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, SystemTime};
+
+/// Removals one key may wait for at most; an older one is dropped (its token expires).
+const PENDING_PER_KEY: usize = 16;
 
 /// A shared token store and how the manager uses it.
 pub(super) struct Shared {
@@ -22,15 +29,156 @@ pub(super) struct Shared {
     pub(super) on_failure: StoreFailure,
     pub(super) lease_time: Duration,
     pub(super) poll: Duration,
-    /// Tokens invalidated while the store failed, by key: never served from the store by
-    /// this process, and removed from it when seen again.
-    pub(super) rejected: Mutex<HashMap<TokenKey, AccessToken>>,
+    /// The longest a request waits for another replica's lease.
+    pub(super) wait: Duration,
+    /// This replica's id, the owner of the leases it takes.
+    pub(super) owner: String,
+    pub(super) breaker: Breaker,
+    /// Removals the store could not take yet, by key: never served by this replica, made
+    /// when the store answers again.
+    pub(super) pending: Mutex<HashMap<TokenKey, Vec<Pending>>>,
+}
+
+/// A removal the store has not taken yet.
+#[derive(Clone, Debug)]
+pub(super) enum Pending {
+    /// This token (an invalidation).
+    Token(AccessToken),
+    /// Any token issued before this instant (an eviction).
+    IssuedBefore(SystemTime),
+}
+
+impl Pending {
+    fn covers(&self, token: &ManagedToken) -> bool {
+        match self {
+            Pending::Token(t) => *t == token.token,
+            Pending::IssuedBefore(at) => token.issued_at <= *at,
+        }
+    }
 }
 
 impl Shared {
-    pub(super) fn rejected(&self) -> MutexGuard<'_, HashMap<TokenKey, AccessToken>> {
+    pub(super) fn pending(&self) -> MutexGuard<'_, HashMap<TokenKey, Vec<Pending>>> {
         // Single inserts and removes: a poisoned lock holds a whole map.
-        self.rejected.lock().unwrap_or_else(|p| p.into_inner())
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers a removal the store could not take; `false` when the map is full.
+    pub(super) fn defer(&self, key: &TokenKey, removal: Pending, max_keys: usize) -> bool {
+        let mut pending = self.pending();
+        if !pending.contains_key(key) && pending.len() >= max_keys {
+            return false;
+        }
+        let list = pending.entry(key.clone()).or_default();
+        if list.len() == PENDING_PER_KEY {
+            list.remove(0);
+        }
+        list.push(removal);
+        true
+    }
+}
+
+/// What a request does with the store now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Admit {
+    /// The store works: use it.
+    Store,
+    /// The store failed and its back-off window has passed: this request tries it, alone.
+    Probe,
+    /// The store failed recently: skip it (cache in memory meanwhile).
+    Skip,
+}
+
+/// Skips a failing store for a back-off window (doubling from `first` up to `max`), then
+/// lets one request at a time try it.
+pub(super) struct Breaker {
+    state: Mutex<BreakerState>,
+    first: Duration,
+    max: Duration,
+}
+
+#[derive(Default)]
+struct BreakerState {
+    /// Set while the store is taken as down: until when to skip it.
+    open_until: Option<SystemTime>,
+    backoff: Duration,
+    probing: bool,
+}
+
+impl Breaker {
+    pub(super) fn new(first: Duration, max: Duration) -> Self {
+        Self {
+            state: Mutex::new(BreakerState::default()),
+            first,
+            max,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BreakerState> {
+        // Single assignments under the guard.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn admit(&self, now: SystemTime) -> Admit {
+        let mut state = self.lock();
+        match state.open_until {
+            None => Admit::Store,
+            Some(until) if now >= until && !state.probing => {
+                state.probing = true;
+                Admit::Probe
+            }
+            Some(_) => Admit::Skip,
+        }
+    }
+
+    /// Whether the store is taken as down now (for sign-outs: no call is made then).
+    pub(super) fn is_open(&self) -> bool {
+        self.lock().open_until.is_some()
+    }
+
+    /// The store failed: skip it for the next window. A failed probe doubles the window;
+    /// failures of calls begun before the breaker opened leave it as it is.
+    pub(super) fn failed(&self, now: SystemTime) {
+        let mut state = self.lock();
+        if state.open_until.is_some() && !state.probing {
+            return;
+        }
+        state.backoff = if state.probing {
+            (state.backoff * 2).min(self.max)
+        } else {
+            self.first
+        };
+        state.open_until = Some(now.checked_add(state.backoff).unwrap_or(now));
+        state.probing = false;
+    }
+
+    /// The store answered: `true` when that ends an outage.
+    pub(super) fn succeeded(&self) -> bool {
+        let mut state = self.lock();
+        state.probing = false;
+        state.open_until.take().is_some()
+    }
+}
+
+/// Gives a lease back when the fetch holding it is dropped (a cancelled request): the
+/// store releases it at once, so no replica waits for it to lapse.
+struct LeaseGuard<'a> {
+    store: &'a dyn TokenStore,
+    key: &'a TokenKey,
+    lease: Option<Lease>,
+}
+
+impl LeaseGuard<'_> {
+    fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+}
+
+impl Drop for LeaseGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            self.store.abandon(self.key, lease);
+        }
     }
 }
 
@@ -47,76 +195,147 @@ impl<S: SessionApi> TokenManager<S> {
     }
 
     /// A token for `key` from the shared store: the stored one while servable, else one
-    /// fetched under the key's lease (by this process, or by another while this one waits).
+    /// fetched under the key's lease (by this process, or by another while this one waits,
+    /// for [`Shared::wait`] at most).
     pub(super) async fn token_from_store(
         &self,
         shared: &Shared,
         key: &TokenKey,
     ) -> Result<ManagedToken, Error> {
         let inner = &*self.inner;
+        // The wait is measured on the manager's clock (a test's virtual clock moves only
+        // when told).
+        let started = inner.clock.now();
         loop {
             match self.stored(shared, key).await {
                 Ok(Some(token)) => return Ok(token),
                 Ok(None) => {}
-                Err(e) => return self.store_failed(e, key).await,
+                Err(e) => return self.store_failed(shared, e, key).await,
             }
-            let lease = match shared.store.try_lease(key, shared.lease_time).await {
+            let lease = match shared
+                .store
+                .try_lease(key, shared.lease_time, &shared.owner)
+                .await
+            {
                 Ok(Some(lease)) => lease,
                 Ok(None) => {
                     // Another replica is fetching: its token appears in the store.
                     bump(&inner.counters.store_waits);
+                    let waited = inner.clock.now().duration_since(started).unwrap_or_default();
+                    if waited >= shared.wait {
+                        // A lease that outlives every fetch: a replica died holding one with
+                        // a long expiry, or someone wrote it. Not a store failure.
+                        bump(&inner.counters.store_wait_timeouts);
+                        let e = StoreError::new(
+                            StoreErrorKind::Timeout,
+                            "another replica's lease on the key outlived the wait for it",
+                        );
+                        return self.policy(e, key).await;
+                    }
                     shared.sleep.sleep(shared.poll).await;
                     // A sleep that returns at once (a test's) must not starve the replica
                     // that holds the lease, when all run on one thread.
                     YieldNow(false).await;
                     continue;
                 }
-                Err(e) => return self.store_failed(e, key).await,
+                Err(e) => return self.store_failed(shared, e, key).await,
+            };
+            let mut guard = LeaseGuard {
+                store: &*shared.store,
+                key,
+                lease: Some(lease),
             };
             // A token stored between the look above and the lease is used, not fetched again.
             let result = match self.stored(shared, key).await {
                 Ok(Some(token)) => Ok(token),
                 Ok(None) => {
-                    let result = self.fetch(key).await;
-                    if let Ok(token) = &result {
-                        self.put(shared, key, token).await;
+                    let result = self.fetch_renewing(shared, key, guard.lease()).await;
+                    if let (Ok(token), Some(lease)) = (&result, guard.lease()) {
+                        self.put(shared, key, token, lease).await;
                     }
                     result
                 }
                 Err(e) => {
-                    self.count_store_error(&e);
+                    self.store_error(shared, &e);
                     self.fetch(key).await
                 }
             };
-            if let Err(e) = shared.store.release(key, lease).await {
+            if let Some(lease) = guard.lease.take()
+                && let Err(e) = shared.store.release(key, lease).await
+            {
                 // It lapses by itself after lease_time.
-                self.count_store_error(&e);
+                self.store_error(shared, &e);
             }
             return result;
         }
     }
 
-    /// The servable token stored for `key`, if any; one this process saw rejected is
-    /// removed, not served.
+    /// Fetches `key`'s token, renewing `lease` every third of the lease time meanwhile, so
+    /// that a slow cluster cannot outlive it and let a second replica fetch too.
+    async fn fetch_renewing(
+        &self,
+        shared: &Shared,
+        key: &TokenKey,
+        lease: Option<&Lease>,
+    ) -> Result<ManagedToken, Error> {
+        let Some(lease) = lease else {
+            return self.fetch(key).await;
+        };
+        let mut fetch = pin!(self.fetch(key));
+        let mut renew = pin!(async {
+            loop {
+                shared.sleep.sleep(shared.lease_time / 3).await;
+                match shared.store.renew(key, lease, shared.lease_time).await {
+                    Ok(true) => {}
+                    // Lost (the put will then not land) or the store failed: stop renewing.
+                    Ok(false) | Err(_) => break,
+                }
+                // A sleep that returns at once (a test's) must not keep this loop from
+                // yielding to the fetch beside it.
+                YieldNow(false).await;
+            }
+            std::future::pending::<()>().await;
+        });
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = fetch.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            let _ = renew.as_mut().poll(cx);
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The servable token stored for `key`, if any; one this process removed while the
+    /// store failed is removed now, not served.
     async fn stored(&self, shared: &Shared, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
-        let Some(token) = shared.store.get(key).await? else {
+        let mut found = shared.store.get(key).await;
+        if found.is_ok() && shared.breaker.succeeded() {
+            // The store is back: make the removals it missed before anything is served,
+            // then read again what they left.
+            self.replay(shared).await;
+            found = shared.store.get(key).await;
+        }
+        let Some(token) = found? else {
             return Ok(None);
         };
-        let rejected = {
-            let mut rejected = shared.rejected();
-            match rejected.get(key) {
-                Some(bad) if *bad == token.token => true,
-                Some(_) => {
-                    // The store has moved on from the rejected token.
-                    rejected.remove(key);
-                    false
+        let covered = {
+            let mut pending = shared.pending();
+            match pending.get_mut(key) {
+                Some(list) => {
+                    let covered = list.iter().any(|p| p.covers(&token));
+                    if !covered {
+                        // The store has moved on from every token removed here.
+                        pending.remove(key);
+                    }
+                    covered
                 }
                 None => false,
             }
         };
-        if rejected {
+        if covered {
             shared.store.remove(key, Some(&token.token)).await?;
-            shared.rejected().remove(key);
+            shared.pending().remove(key);
             return Ok(None);
         }
         if !self.servable(&token) {
@@ -126,8 +345,43 @@ impl<S: SessionApi> TokenManager<S> {
         Ok(Some(token))
     }
 
-    /// Stores a token just fetched, until its expiry minus the skew.
-    async fn put(&self, shared: &Shared, key: &TokenKey, token: &ManagedToken) {
+    /// Makes the removals the store missed while it failed; what still fails stays.
+    pub(super) async fn replay(&self, shared: &Shared) {
+        let keys: Vec<TokenKey> = shared.pending().keys().cloned().collect();
+        for key in keys {
+            let stored = match shared.store.get(&key).await {
+                Ok(stored) => stored,
+                Err(e) => {
+                    self.store_error(shared, &e);
+                    return;
+                }
+            };
+            // Which removal covers the stored token: an eviction's token is revoked now (it
+            // was not known before); an invalidated one was revoked when it was reported.
+            let covered = {
+                let pending = shared.pending();
+                stored.as_ref().and_then(|t| {
+                    let list = pending.get(&key)?;
+                    let covering: Vec<&Pending> = list.iter().filter(|p| p.covers(t)).collect();
+                    (!covering.is_empty())
+                        .then(|| covering.iter().any(|p| matches!(p, Pending::IssuedBefore(_))))
+                })
+            };
+            if let (Some(evicted), Some(token)) = (covered, stored) {
+                if let Err(e) = shared.store.remove(&key, Some(&token.token)).await {
+                    self.store_error(shared, &e);
+                    return;
+                }
+                if evicted {
+                    self.revoke(token).await;
+                }
+            }
+            shared.pending().remove(&key);
+        }
+    }
+
+    /// Stores a token just fetched, until its expiry minus the skew, while `lease` holds.
+    async fn put(&self, shared: &Shared, key: &TokenKey, token: &ManagedToken, lease: &Lease) {
         let inner = &*self.inner;
         let ttl = token
             .expires_at
@@ -139,20 +393,36 @@ impl<S: SessionApi> TokenManager<S> {
             bump(&inner.counters.uncached);
             return;
         };
-        if let Err(e) = shared.store.put(key, token, ttl).await {
-            self.count_store_error(&e);
+        match shared.store.put(key, token, ttl, lease).await {
+            Ok(true) => {}
+            // Another replica holds the key now: its token wins, this one is handed out
+            // once and not stored.
+            Ok(false) => bump(&inner.counters.leases_lost),
+            Err(e) => self.store_error(shared, &e),
         }
     }
 
-    pub(super) fn count_store_error(&self, e: &StoreError) {
+    /// Counts and logs a store failure, and opens the breaker.
+    pub(super) fn store_error(&self, shared: &Shared, e: &StoreError) {
+        shared.breaker.failed(self.inner.clock.now());
         bump(&self.inner.counters.store_errors);
         // A store error's text names what failed, never a token or a key.
         tracing::warn!(error = %e, "the shared token store failed");
     }
 
-    /// The store failed while looking for `key`'s token: fetch alone, or fail, as set.
-    async fn store_failed(&self, e: StoreError, key: &TokenKey) -> Result<ManagedToken, Error> {
-        self.count_store_error(&e);
+    /// The store failed while looking for `key`'s token.
+    async fn store_failed(
+        &self,
+        shared: &Shared,
+        e: StoreError,
+        key: &TokenKey,
+    ) -> Result<ManagedToken, Error> {
+        self.store_error(shared, &e);
+        self.policy(e, key).await
+    }
+
+    /// Fetch alone, or fail, as set.
+    async fn policy(&self, e: StoreError, key: &TokenKey) -> Result<ManagedToken, Error> {
         let Some(shared) = &self.inner.shared else {
             return Err(Error::Store(e));
         };

@@ -33,6 +33,18 @@ pub struct TokenManagerStats {
     /// Requests served by a fetch of their own because the store failed
     /// ([`StoreFailure::FetchLocally`](crate::StoreFailure::FetchLocally)).
     pub store_fallbacks: u64,
+    /// Requests that waited for another replica's lease for the whole bound
+    /// ([`TokenManagerBuilder::store_wait`](crate::TokenManagerBuilder::store_wait)) and
+    /// then followed the [`StoreFailure`](crate::StoreFailure) policy.
+    pub store_wait_timeouts: u64,
+    /// Tokens fetched under a lease that was lost meanwhile: handed out, not stored.
+    pub leases_lost: u64,
+    /// Requests served without the store while it was taken as down (the breaker's
+    /// window), from this process's memory or a fetch of its own.
+    pub store_skips: u64,
+    /// Removals (sign-outs, invalidations) the store could not take: remembered, never
+    /// served here, and made when the store answers again.
+    pub removals_deferred: u64,
     /// Tokens cached now in this process (none while a shared store holds them).
     pub cached: usize,
 }
@@ -51,6 +63,10 @@ pub(super) struct Counters {
     pub(super) store_waits: AtomicU64,
     pub(super) store_errors: AtomicU64,
     pub(super) store_fallbacks: AtomicU64,
+    pub(super) store_wait_timeouts: AtomicU64,
+    pub(super) leases_lost: AtomicU64,
+    pub(super) store_skips: AtomicU64,
+    pub(super) removals_deferred: AtomicU64,
 }
 
 pub(super) fn bump(counter: &AtomicU64) {

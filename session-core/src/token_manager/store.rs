@@ -23,8 +23,9 @@ use std::time::Duration;
 ///   as absent: `Ok(None)`, never a panic;
 /// - bound every call in time, answering [`StoreError`] rather than waiting on a store
 ///   that does not answer;
-/// - keep [`remove`](Self::remove) and [`release`](Self::release) conditional and atomic:
-///   they act only on the token or lease named, never on one written since.
+/// - keep [`put`](Self::put), [`remove`](Self::remove), [`renew`](Self::renew) and
+///   [`release`](Self::release) conditional and atomic: they act only while the lease or
+///   token named is the one stored, never on one written since.
 ///
 /// The trait is object-safe; the manager holds an `Arc<dyn TokenStore>`.
 ///
@@ -34,7 +35,7 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use thoughtspot_session_core::{AccessToken, Lease, ManagedToken, StoreError, TokenKey, TokenStore};
 ///
-/// /// One process's map: a store for tests (no expiry, no second process).
+/// /// One process's maps: a store for tests (no expiry, no second process).
 /// #[derive(Debug, Default)]
 /// struct MapStore {
 ///     tokens: Mutex<HashMap<TokenKey, ManagedToken>>,
@@ -46,9 +47,13 @@ use std::time::Duration;
 ///     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
 ///         Ok(self.tokens.lock().unwrap().get(key).cloned())
 ///     }
-///     async fn put(&self, key: &TokenKey, token: &ManagedToken, _ttl: Duration) -> Result<(), StoreError> {
+///     async fn put(&self, key: &TokenKey, token: &ManagedToken, _ttl: Duration, lease: &Lease) -> Result<bool, StoreError> {
+///         // One lock over both maps would make this atomic across processes' stores too.
+///         if self.leases.lock().unwrap().get(key).map(String::as_str) != Some(lease.id()) {
+///             return Ok(false);
+///         }
 ///         self.tokens.lock().unwrap().insert(key.clone(), token.clone());
-///         Ok(())
+///         Ok(true)
 ///     }
 ///     async fn remove(&self, key: &TokenKey, token: Option<&AccessToken>) -> Result<Option<ManagedToken>, StoreError> {
 ///         let mut tokens = self.tokens.lock().unwrap();
@@ -57,13 +62,17 @@ use std::time::Duration;
 ///             _ => Ok(None),
 ///         }
 ///     }
-///     async fn try_lease(&self, key: &TokenKey, _ttl: Duration) -> Result<Option<Lease>, StoreError> {
+///     async fn try_lease(&self, key: &TokenKey, _ttl: Duration, owner: &str) -> Result<Option<Lease>, StoreError> {
 ///         let mut leases = self.leases.lock().unwrap();
-///         if leases.contains_key(key) {
-///             return Ok(None);
+///         if leases.get(key).is_some_and(|id| !id.starts_with(&format!("{owner}."))) {
+///             return Ok(None); // another owner's
 ///         }
-///         leases.insert(key.clone(), "only".into());
-///         Ok(Some(Lease::new("only")))
+///         let id = format!("{owner}.1");
+///         leases.insert(key.clone(), id.clone());
+///         Ok(Some(Lease::new(id)))
+///     }
+///     async fn renew(&self, key: &TokenKey, lease: &Lease, _ttl: Duration) -> Result<bool, StoreError> {
+///         Ok(self.leases.lock().unwrap().get(key).map(String::as_str) == Some(lease.id()))
 ///     }
 ///     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
 ///         let mut leases = self.leases.lock().unwrap();
@@ -79,10 +88,17 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// The token stored for `key`, if any.
     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError>;
 
-    /// Stores `token` for `key`, replacing any other; the store forgets it after `ttl`
-    /// (the manager passes the token's expiry minus its skew margin, so that no entry
-    /// outlives its token).
-    async fn put(&self, key: &TokenKey, token: &ManagedToken, ttl: Duration) -> Result<(), StoreError>;
+    /// Stores `token` for `key`, replacing any other, but only while `lease` is still the
+    /// key's lease (one atomic compare on the store, never a read then a write): `Ok(false)`
+    /// when the lease lapsed or was taken by another, and nothing was written. The store
+    /// forgets the token after `ttl` (the manager passes its expiry minus the skew).
+    async fn put(
+        &self,
+        key: &TokenKey,
+        token: &ManagedToken,
+        ttl: Duration,
+        lease: &Lease,
+    ) -> Result<bool, StoreError>;
 
     /// Removes the token of `key` if it is `token` (any token for `None`), atomically, and
     /// returns what was removed.
@@ -92,13 +108,29 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
         token: Option<&AccessToken>,
     ) -> Result<Option<ManagedToken>, StoreError>;
 
-    /// Takes the right to fetch `key`'s token for `ttl`, if no one holds it: `Ok(None)`
-    /// when another process does. A lease that is not released lapses after `ttl`, so a
-    /// process that died holding one stops no one for longer.
-    async fn try_lease(&self, key: &TokenKey, ttl: Duration) -> Result<Option<Lease>, StoreError>;
+    /// Takes the right to fetch `key`'s token for `ttl` on behalf of `owner` (the replica's
+    /// id): `Ok(None)` while another owner holds it. A lease `owner` itself holds is taken
+    /// back (a fetch of its own that was abandoned), since one replica fetches a key once at
+    /// a time. A lease that is not released lapses after `ttl`.
+    async fn try_lease(
+        &self,
+        key: &TokenKey,
+        ttl: Duration,
+        owner: &str,
+    ) -> Result<Option<Lease>, StoreError>;
+
+    /// Extends `lease` to `ttl` from now if it is still held: `Ok(false)` when it was lost.
+    async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError>;
 
     /// Gives `lease` back if it is still held (not lapsed and taken by another).
     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError>;
+
+    /// Gives `lease` back without waiting, from a `Drop`: the fetch that held it was
+    /// cancelled. The default does nothing (the lease lapses after its ttl, or its owner takes
+    /// it back); a store on a runtime starts the release there.
+    fn abandon(&self, key: &TokenKey, lease: Lease) {
+        let _ = (key, lease);
+    }
 }
 
 #[async_trait]
@@ -106,8 +138,14 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
         (**self).get(key).await
     }
-    async fn put(&self, key: &TokenKey, token: &ManagedToken, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(key, token, ttl).await
+    async fn put(
+        &self,
+        key: &TokenKey,
+        token: &ManagedToken,
+        ttl: Duration,
+        lease: &Lease,
+    ) -> Result<bool, StoreError> {
+        (**self).put(key, token, ttl, lease).await
     }
     async fn remove(
         &self,
@@ -116,11 +154,22 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     ) -> Result<Option<ManagedToken>, StoreError> {
         (**self).remove(key, token).await
     }
-    async fn try_lease(&self, key: &TokenKey, ttl: Duration) -> Result<Option<Lease>, StoreError> {
-        (**self).try_lease(key, ttl).await
+    async fn try_lease(
+        &self,
+        key: &TokenKey,
+        ttl: Duration,
+        owner: &str,
+    ) -> Result<Option<Lease>, StoreError> {
+        (**self).try_lease(key, ttl, owner).await
+    }
+    async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        (**self).renew(key, lease, ttl).await
     }
     async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
         (**self).release(key, lease).await
+    }
+    fn abandon(&self, key: &TokenKey, lease: Lease) {
+        (**self).abandon(key, lease);
     }
 }
 
