@@ -512,3 +512,348 @@ async fn a_service_started_while_redis_is_down_serves_and_shares_once_redis_is_u
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_lease_with_no_expiry_costs_each_request_the_stated_bound_on_every_replica() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(1).await;
+    let key = TokenKey::new("user-0");
+    // A writer to Redis plants the key's lease for a year (through the store's own call,
+    // as anyone with the naming key could).
+    use thoughtspot_session_core::TokenStore;
+    let intruder = store(&redis).await;
+    let planted = intruder
+        .try_lease(&key, Duration::from_secs(365 * 24 * 3600), "intruder")
+        .await
+        .expect("answers");
+    assert!(planted.is_some());
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(replica(&server, &redis, Duration::from_millis(300)).await);
+    }
+    within("a_planted_lease", async {
+        // The bound: the lease time (300 ms) plus one poll (10 ms).
+        for r in &replicas {
+            let started = Instant::now();
+            let token = r.token(&key).await.expect("a token by the fetch-locally policy");
+            let waited = started.elapsed();
+            assert_eq!(owner(&fake, token.token()).as_deref(), Some("user-0"));
+            assert_eq!(r.stats().store_wait_timeouts, 1);
+            assert!(waited >= Duration::from_millis(310), "waited {waited:?}");
+            println!("a planted lease cost a request {waited:?} (bound 310 ms plus the calls)");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_cancelled_fetches_give_their_leases_back_at_once() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(100).await;
+    within("a_hundred_cancelled_fetches", async {
+        // The cluster answers nothing for now: every fetch takes its lease and hangs.
+        fake.set_latency(Duration::from_secs(3600));
+        let doomed = replica(&server, &redis, Duration::from_secs(15)).await;
+        let fetches: Vec<_> = (0..100)
+            .map(|n| {
+                let (doomed, key) = (doomed.clone(), TokenKey::new(format!("user-{n}")));
+                tokio::spawn(async move { doomed.token(&key).await })
+            })
+            .collect();
+        let leases = || {
+            String::from_utf8_lossy(&redis.cli(&["--scan", "--pattern", "*:lease:*"]))
+                .lines()
+                .count()
+        };
+        while leases() < 100 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Browser aborts: every request is cancelled mid-fetch.
+        for f in &fetches {
+            f.abort();
+        }
+        for f in fetches {
+            let _ = f.await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while leases() > 0 {
+            assert!(Instant::now() < deadline, "{} leases still held", leases());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        fake.set_latency(Duration::ZERO);
+        let before = fake.count("get token");
+        let healthy = replica(&server, &redis, Duration::from_secs(15)).await;
+        for n in 0..100 {
+            healthy
+                .token(&TokenKey::new(format!("user-{n}")))
+                .await
+                .expect("token");
+        }
+        assert_eq!(healthy.stats().store_waits, 0, "no request waited for a lease");
+        assert_eq!(fake.count("get token") - before, 100, "one get token per key");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_slower_than_the_lease_leaves_one_token_everywhere() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(1).await;
+    within("a_cluster_slower_than_the_lease", async {
+        let key = TokenKey::new("user-0");
+        // Leases of 300 ms; the cluster answers after 1 s (the fake's clock follows real
+        // time here).
+        let clock = fake.clock().clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                clock.advance(Duration::from_millis(10));
+            }
+        });
+        fake.set_latency(Duration::from_secs(1));
+        // The others wait up to 5 s for the lease: long enough to see it kept alive.
+        let mut replicas = Vec::new();
+        for _ in 0..3 {
+            let client = SessionClient::builder(server.base_url())
+                .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
+                .sleep(TokioSleep::new())
+                .build(ReqwestTransport::new().expect("transport"))
+                .expect("client");
+            replicas.push(
+                TokenManager::builder(client, SECRET_KEY)
+                    .store(store(&redis).await)
+                    .sleep(TokioSleep::new())
+                    .lease_time(Duration::from_millis(300))
+                    .store_poll(Duration::from_millis(10))
+                    .store_wait(Duration::from_secs(5))
+                    .build()
+                    .expect("manager"),
+            );
+        }
+        let tasks: Vec<_> = replicas
+            .iter()
+            .enumerate()
+            .map(|(n, r)| {
+                let (r, key) = (r.clone(), key.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100 * n as u64)).await;
+                    r.token(&key).await
+                })
+            })
+            .collect();
+        let mut tokens = std::collections::HashSet::new();
+        for t in tasks {
+            tokens.insert(t.await.expect("task").expect("token").token().secret().to_owned());
+        }
+        ticker.abort();
+        assert_eq!(tokens.len(), 1, "one token wins, everywhere");
+        assert_eq!(
+            fake.count("get token"),
+            1,
+            "the lease held through the slow fetch"
+        );
+        for r in &replicas {
+            assert_eq!(
+                r.token(&key).await.expect("token").token().secret(),
+                tokens.iter().next().unwrap().as_str()
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_key_rotation_has_no_miss_storm_and_invalidation_reaches_every_replica() {
+    let redis = RedisServer::start();
+    let (fake, server) = cluster(5).await;
+    let (old, new) = (EncryptionKey::new(1, [0x5a; 32]), || {
+        EncryptionKey::new(2, [0x77; 32])
+    });
+    let _ = old;
+    // One replica per phase of the README's procedure, side by side:
+    // 0: [1] (before), 1: [2 open-only, 1] (phase 1), 2: [2, 1] (phase 2).
+    let phases: Vec<Vec<EncryptionKey>> = vec![
+        vec![EncryptionKey::new(1, [0x5a; 32])],
+        vec![new().open_only(), EncryptionKey::new(1, [0x5a; 32])],
+        vec![new(), EncryptionKey::new(1, [0x5a; 32])],
+    ];
+    let mut replicas = Vec::new();
+    let mut stores = Vec::new();
+    for keys in phases {
+        let client = SessionClient::builder(server.base_url())
+            .sleep(TokioSleep::new())
+            .build(ReqwestTransport::new().expect("transport"))
+            .expect("client");
+        let store = RedisTokenStore::builder(redis.url())
+            .namespace("fake.thoughtspot.test", "token-service")
+            .keys(keys)
+            .naming_key(NAMING)
+            .timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("connects");
+        stores.push(store.clone());
+        replicas.push(
+            TokenManager::builder(client, SECRET_KEY)
+                .store(store)
+                .sleep(TokioSleep::new())
+                .store_poll(Duration::from_millis(10))
+                .build()
+                .expect("manager"),
+        );
+    }
+    within("a_rolling_key_rotation", async {
+        // Phases 0 and 1 run together: both seal with key 1, both open it.
+        for n in 0..5 {
+            let key = TokenKey::new(format!("user-{n}"));
+            let a = replicas[0].token(&key).await.expect("token");
+            assert_eq!(replicas[1].token(&key).await.expect("token").token(), a.token());
+        }
+        // Phases 1 and 2 run together: phase 2 seals with key 2, which phase 1 opens.
+        let key = TokenKey::new("user-0");
+        let old = replicas[2].token(&key).await.expect("token");
+        assert!(replicas[2].invalidate(&key, old.token()).await.removed());
+        let fresh = replicas[2].token(&key).await.expect("sealed with key 2");
+        assert_eq!(
+            replicas[1].token(&key).await.expect("token").token(),
+            fresh.token()
+        );
+        // Invalidation from the phase-1 replica reaches the phase-2 one.
+        assert!(replicas[1].invalidate(&key, fresh.token()).await.removed());
+        assert_ne!(
+            replicas[2].token(&key).await.expect("token").token(),
+            fresh.token()
+        );
+        for (n, store) in stores.iter().enumerate().skip(1) {
+            assert_eq!(store.unreadable_values(), 0, "replica {n} opened every value");
+        }
+        assert_eq!(
+            fake.count("token/full"),
+            5 + 2,
+            "no miss storm: one fetch per user, one per invalidation"
+        );
+    })
+    .await;
+}
+
+/// Steady load on three replicas for 50 users while Redis is stopped for 10 s: no request
+/// fails (the fetch-locally policy), the cluster sees at most one get token per key and
+/// replica meanwhile (the breaker's memory), and sign-outs made during the outage hold on
+/// every replica once Redis is back. Prints the latency figures BENCHMARKS.md quotes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_seconds_without_redis_under_steady_load() {
+    const USERS: usize = 50;
+    let mut redis = RedisServer::start();
+    let port = redis.port;
+    let (fake, server) = cluster(USERS).await;
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(replica(&server, &redis, Duration::from_secs(5)).await);
+    }
+    let fetches = || fake.count("get token");
+    tokio::time::timeout(Duration::from_secs(120), async {
+        for n in 0..USERS {
+            replicas[n % 3]
+                .token(&TokenKey::new(format!("user-{n}")))
+                .await
+                .expect("token");
+        }
+        assert_eq!(fetches(), USERS);
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        // The load: every replica asks for every user, round after round.
+        let load = tokio::spawn({
+            let (replicas, stop) = (replicas.clone(), stop.clone());
+            async move {
+                let mut samples: Vec<(Instant, Duration)> = Vec::new();
+                while !stop.load(SeqCst) {
+                    let round: Vec<_> = (0..USERS * 3)
+                        .map(|i| {
+                            let r = replicas[i % 3].clone();
+                            let key = TokenKey::new(format!("user-{}", i % USERS));
+                            tokio::spawn(async move {
+                                let started = Instant::now();
+                                r.token(&key).await.expect("no request fails");
+                                (started, started.elapsed())
+                            })
+                        })
+                        .collect();
+                    for t in round {
+                        samples.push(t.await.expect("task"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                samples
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let outage = Instant::now();
+        redis.stop();
+        let before_outage = fetches();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Ten users sign out during the outage, each on one replica.
+        let mut signed_out = Vec::new();
+        for n in 0..10 {
+            let key = TokenKey::new(format!("user-{n}"));
+            let removal = replicas[n % 3].evict(&key).await;
+            signed_out.push((key, std::time::SystemTime::now()));
+            assert_ne!(
+                removal,
+                thoughtspot_session_core::Removal::Removed,
+                "Redis is down"
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        let during = fetches() - before_outage;
+        let _back = RedisServer::start_on(port, None);
+        let back = Instant::now();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop.store(true, SeqCst);
+        let samples = load.await.expect("the load ran");
+        for (n, r) in replicas.iter().enumerate() {
+            back_on_redis(n, r, &TokenKey::new("user-49")).await;
+        }
+        // Sign-outs hold everywhere: no token of a signed-out user issued before its
+        // sign-out is served by any replica.
+        for (key, at) in &signed_out {
+            for r in &replicas {
+                let token = r.token(key).await.expect("token");
+                assert!(
+                    token.issued_at() > *at,
+                    "a token from before the sign-out was served"
+                );
+            }
+        }
+        assert!(
+            during <= 3 * USERS + 10,
+            "{during} get token calls during the outage: at most one per key and replica (+10 sign-outs)"
+        );
+        let percentile = |from: Instant, to: Instant, p: f64| {
+            let mut d: Vec<Duration> = samples
+                .iter()
+                .filter(|(at, _)| *at >= from && *at < to)
+                .map(|(_, d)| *d)
+                .collect();
+            d.sort();
+            d.get(((d.len() as f64 * p) as usize).min(d.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        let start = outage - Duration::from_secs(1);
+        println!(
+            "outage figures: {} requests; p50/p99 before {:?}/{:?}, during {:?}/{:?}, after {:?}/{:?}; \
+             get token calls: {USERS} before, {during} during the 10 s (bound {}), {} after",
+            samples.len(),
+            percentile(start, outage, 0.5),
+            percentile(start, outage, 0.99),
+            percentile(outage, back, 0.5),
+            percentile(outage, back, 0.99),
+            percentile(back, Instant::now(), 0.5),
+            percentile(back, Instant::now(), 0.99),
+            3 * USERS + 10,
+            fetches() - before_outage - during,
+        );
+    })
+    .await
+    .expect("ten_seconds_without_redis_under_steady_load did not finish within 120 s");
+}

@@ -184,7 +184,9 @@ impl<S> Inner<S> {
 enum Next {
     Serve(ManagedToken),
     Join(Arc<Flight>),
-    Lead(Arc<Flight>),
+    /// Run the fetch; with the token this process had cached (not served: the store
+    /// decides), kept in case the store fails.
+    Lead(Arc<Flight>, Option<ManagedToken>),
 }
 
 impl<S: SessionApi> TokenManager<S> {
@@ -244,12 +246,14 @@ impl<S: SessionApi> TokenManager<S> {
                     }
                     Some(Slot::Pending(flight)) => Next::Join(flight.clone()),
                     stale => {
-                        if let Some(Slot::Ready { used, .. }) = stale {
+                        let mut spare = None;
+                        if let Some(Slot::Ready { used, token }) = stale {
                             lru.remove(used);
+                            spare = Some(token.clone());
                         }
                         let flight = Arc::new(Flight::default());
                         entries.insert(key.clone(), Slot::Pending(flight.clone()));
-                        Next::Lead(flight)
+                        Next::Lead(flight, spare)
                     }
                 }
             };
@@ -265,7 +269,7 @@ impl<S: SessionApi> TokenManager<S> {
                     }
                     // The fetch was abandoned: look again (and perhaps run it).
                 }
-                Next::Lead(flight) => {
+                Next::Lead(flight, spare) => {
                     bump(&inner.counters.misses);
                     let mut leader = Leader {
                         inner,
@@ -276,7 +280,7 @@ impl<S: SessionApi> TokenManager<S> {
                     };
                     let result = match (&inner.shared, in_memory) {
                         (Some(shared), false) => {
-                            let result = self.token_from_store(shared, key).await;
+                            let result = self.token_from_store(shared, key, spare).await;
                             // A token fetched because the store just failed is kept in
                             // memory too: the store is skipped for a while now.
                             leader.cache = shared.breaker.is_open();

@@ -197,10 +197,14 @@ impl<S: SessionApi> TokenManager<S> {
     /// A token for `key` from the shared store: the stored one while servable, else one
     /// fetched under the key's lease (by this process, or by another while this one waits,
     /// for [`Shared::wait`] at most).
+    ///
+    /// `spare` is the token this process kept in memory while the store was skipped: should
+    /// the store fail again (a probe), it is served instead of fetching another.
     pub(super) async fn token_from_store(
         &self,
         shared: &Shared,
         key: &TokenKey,
+        spare: Option<ManagedToken>,
     ) -> Result<ManagedToken, Error> {
         let inner = &*self.inner;
         // The wait is measured on the manager's clock (a test's virtual clock moves only
@@ -210,7 +214,7 @@ impl<S: SessionApi> TokenManager<S> {
             match self.stored(shared, key).await {
                 Ok(Some(token)) => return Ok(token),
                 Ok(None) => {}
-                Err(e) => return self.store_failed(shared, e, key).await,
+                Err(e) => return self.store_failed(shared, e, key, spare).await,
             }
             let lease = match shared
                 .store
@@ -230,7 +234,7 @@ impl<S: SessionApi> TokenManager<S> {
                             StoreErrorKind::Timeout,
                             "another replica's lease on the key outlived the wait for it",
                         );
-                        return self.policy(e, key).await;
+                        return self.policy(e, key, spare).await;
                     }
                     shared.sleep.sleep(shared.poll).await;
                     // A sleep that returns at once (a test's) must not starve the replica
@@ -238,7 +242,7 @@ impl<S: SessionApi> TokenManager<S> {
                     YieldNow(false).await;
                     continue;
                 }
-                Err(e) => return self.store_failed(shared, e, key).await,
+                Err(e) => return self.store_failed(shared, e, key, spare).await,
             };
             let mut guard = LeaseGuard {
                 store: &*shared.store,
@@ -416,13 +420,19 @@ impl<S: SessionApi> TokenManager<S> {
         shared: &Shared,
         e: StoreError,
         key: &TokenKey,
+        spare: Option<ManagedToken>,
     ) -> Result<ManagedToken, Error> {
         self.store_error(shared, &e);
-        self.policy(e, key).await
+        self.policy(e, key, spare).await
     }
 
-    /// Fetch alone, or fail, as set.
-    async fn policy(&self, e: StoreError, key: &TokenKey) -> Result<ManagedToken, Error> {
+    /// Fetch alone (or serve the spare this process kept), or fail, as set.
+    async fn policy(
+        &self,
+        e: StoreError,
+        key: &TokenKey,
+        spare: Option<ManagedToken>,
+    ) -> Result<ManagedToken, Error> {
         let Some(shared) = &self.inner.shared else {
             return Err(Error::Store(e));
         };
@@ -430,7 +440,10 @@ impl<S: SessionApi> TokenManager<S> {
             StoreFailure::Fail => Err(Error::Store(e)),
             StoreFailure::FetchLocally => {
                 bump(&self.inner.counters.store_fallbacks);
-                self.fetch(key).await
+                match spare.filter(|t| self.servable(t)) {
+                    Some(token) => Ok(token),
+                    None => self.fetch(key).await,
+                }
             }
         }
     }
