@@ -57,6 +57,10 @@ struct Flags {
     /// answer the first N requests with STATUS (500: the error body)
     #[arg(long, value_name = "N:STATUS", value_parser = fail_next)]
     fail_next: Option<(u32, u16)>,
+    /// allow this page origin by CORS, as a cluster's allow-list (e.g.
+    /// http://localhost:3000); repeatable; none: no CORS headers
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
     /// no request log on stderr
     #[arg(long)]
     quiet: bool,
@@ -78,6 +82,7 @@ TOML FILE:
     release_version = \"10.1.0.cl\"
     latency_ms = 0
     objects = [\"0f6b4c33-58a9-4b3c-9d6b-ef2f7c1b2a10\"]
+    cors_origins = [\"http://localhost:3000\"]
     [[users]]
     name = \"analyst\"
     password = \"analyst-pw\"
@@ -103,6 +108,8 @@ struct Settings {
     objects: Vec<String>,
     #[serde(default)]
     users: Vec<UserSettings>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
     #[serde(skip)]
     fail_next: Option<(u32, u16)>,
     #[serde(skip)]
@@ -206,6 +213,7 @@ fn settings(args: Vec<String>) -> Result<Option<Settings>, String> {
         latency_ms: flags.latency_ms,
         objects: flags.objects,
         users: flags.users,
+        cors_origins: flags.cors_origins,
         fail_next: flags.fail_next,
         quiet: flags.quiet,
     };
@@ -228,6 +236,7 @@ fn settings(args: Vec<String>) -> Result<Option<Settings>, String> {
     settings.latency_ms = from_flags.latency_ms.or(settings.latency_ms);
     settings.objects.extend(from_flags.objects);
     settings.users.extend(from_flags.users);
+    settings.cors_origins.extend(from_flags.cors_origins);
     settings.fail_next = from_flags.fail_next;
     settings.quiet = from_flags.quiet;
     Ok(Some(settings))
@@ -253,6 +262,9 @@ fn fake(settings: &Settings) -> Result<FakeThoughtSpot, String> {
     }
     for object in &settings.objects {
         b = b.object(object.as_str());
+    }
+    for origin in &settings.cors_origins {
+        b = b.cors_origin(origin.as_str());
     }
     if let Some(secs) = settings.token_lifetime_secs {
         b = b.token_lifetime(Duration::from_secs(secs));

@@ -1,5 +1,6 @@
 //! The fake's HTTP face: routes, credentials, and answers shaped as clusters shape them.
 
+mod embed;
 mod v2;
 
 use super::state::{FakeSession, FakeToken, State};
@@ -25,7 +26,9 @@ pub(crate) const CODE_BAD_PARAMETER: i64 = 10002;
 
 /// The operation a path names, of either generation (any base path prefix allowed).
 pub(crate) fn operation(path: &str) -> Option<&'static str> {
-    v2::operation(path).or_else(|| beta_operation(path))
+    v2::operation(path)
+        .or_else(|| beta_operation(path))
+        .or_else(|| embed::operation(path))
 }
 
 fn beta_operation(path: &str) -> Option<&'static str> {
@@ -55,6 +58,19 @@ pub(crate) fn handle(
     now: SystemTime,
     request: &Request<Bytes>,
 ) -> Response<Bytes> {
+    // CORS, as a cluster's allow-list: nothing at all without one.
+    if config.cors_origins.is_empty() {
+        return answer(config, state, now, request);
+    }
+    if let Some(preflight) = embed::preflight(&config.cors_origins, request) {
+        return preflight;
+    }
+    let mut response = answer(config, state, now, request);
+    embed::allow(&config.cors_origins, request.headers(), response.headers_mut());
+    response
+}
+
+fn answer(config: &Config, state: &mut State, now: SystemTime, request: &Request<Bytes>) -> Response<Bytes> {
     if state.outage {
         return html(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
     }
@@ -95,6 +111,9 @@ pub(crate) fn handle(
             return plain(StatusCode::METHOD_NOT_ALLOWED, Bytes::new());
         }
         return call.v2(operation);
+    }
+    if let Some(operation) = embed::operation(path) {
+        return call.embed(operation);
     }
     let expected_method = |m: Method| request.method() == m;
     match beta_operation(path) {

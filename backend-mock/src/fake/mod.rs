@@ -99,6 +99,8 @@ pub(crate) struct Config {
     pub(crate) session_lifetime: Duration,
     pub(crate) expiry_format: ExpiryFormat,
     pub(crate) generations: ApiGenerations,
+    /// Origins allowed by CORS (exact), as a cluster's allow-list; none: no CORS headers.
+    pub(crate) cors_origins: Vec<String>,
 }
 
 /// Which API generations a fake serves: a current cluster serves both, an old one (before
@@ -275,6 +277,7 @@ pub struct FakeThoughtSpotBuilder {
     session_lifetime: Duration,
     expiry_format: ExpiryFormat,
     generations: ApiGenerations,
+    cors_origins: Vec<String>,
     clock: Option<ManualClock>,
 }
 
@@ -290,6 +293,7 @@ impl Default for FakeThoughtSpotBuilder {
             session_lifetime: Duration::from_secs(1800),
             expiry_format: ExpiryFormat::Seconds,
             generations: ApiGenerations::Both,
+            cors_origins: Vec::new(),
             clock: None,
         }
     }
@@ -352,6 +356,16 @@ impl FakeThoughtSpotBuilder {
         self
     }
 
+    /// Allows `origin` (exactly, e.g. `http://localhost:3000`) by CORS, as a cluster's
+    /// allow-list does: its requests get their origin echoed with credentials, and its
+    /// preflights the methods and headers the Visual Embed SDK sends. Repeatable. With none,
+    /// no CORS header is sent.
+    #[must_use]
+    pub fn cors_origin(mut self, origin: impl Into<String>) -> Self {
+        self.cors_origins.push(origin.into());
+        self
+    }
+
     /// The virtual clock to run on (default a new [`ManualClock`]); share one with the
     /// code under test.
     #[must_use]
@@ -374,6 +388,7 @@ impl FakeThoughtSpotBuilder {
                     session_lifetime: self.session_lifetime,
                     expiry_format: self.expiry_format,
                     generations: self.generations,
+                    cors_origins: self.cors_origins,
                 },
                 clock: self.clock.unwrap_or_default(),
                 state: Mutex::new(State::default()),
