@@ -185,13 +185,7 @@ pub(crate) fn preflight(allowed: &[String], request: &Request<Bytes>) -> Option<
     if request.method() != Method::OPTIONS || !request.headers().contains_key(header::ORIGIN) {
         return None;
     }
-    if request
-        .headers()
-        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
-        .is_none()
-    {
-        return None;
-    }
+    request.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD)?;
     let mut response = plain(StatusCode::NO_CONTENT, Bytes::new());
     if allow(allowed, request.headers(), response.headers_mut()) {
         let headers = response.headers_mut();
