@@ -49,7 +49,6 @@ struct Inner {
     state: Mutex<State>,
     failing: AtomicBool,
     calls: AtomicU64,
-    next_lease: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -78,7 +77,6 @@ impl MemoryTokenStore {
                 state: Mutex::new(State::default()),
                 failing: AtomicBool::new(false),
                 calls: AtomicU64::new(0),
-                next_lease: AtomicU64::new(1),
             }),
         }
     }
@@ -154,9 +152,13 @@ impl MemoryTokenStore {
     /// fetching (or anyone who can write to the store) leaves one.
     pub fn plant_lease(&self, key: &TokenKey, owner: &str, ttl: Duration) {
         let now = self.inner.clock.now();
-        self.state()
-            .leases
-            .insert(key.clone(), (format!("{owner}.planted"), until(now, ttl)));
+        self.state().leases.insert(
+            key.clone(),
+            (
+                Lease::for_owner(owner, "planted").id().to_owned(),
+                until(now, ttl),
+            ),
+        );
     }
 }
 
@@ -210,25 +212,20 @@ impl TokenStore for MemoryTokenStore {
         Ok(state.tokens.remove(key).map(|(t, _)| t))
     }
 
-    async fn try_lease(
-        &self,
-        key: &TokenKey,
-        ttl: Duration,
-        owner: &str,
-    ) -> Result<Option<Lease>, StoreError> {
+    async fn try_lease(&self, key: &TokenKey, ttl: Duration, lease: &Lease) -> Result<bool, StoreError> {
         let now = self.call()?;
         let mut state = self.state();
-        let mine = format!("{owner}.");
         if state
             .leases
             .get(key)
-            .is_some_and(|(id, until)| *until > now && !id.starts_with(&mine))
+            .is_some_and(|(id, until)| *until > now && !id.starts_with(lease.owner_prefix()))
         {
-            return Ok(None);
+            return Ok(false);
         }
-        let id = format!("{mine}{}", self.inner.next_lease.fetch_add(1, Ordering::SeqCst));
-        state.leases.insert(key.clone(), (id.clone(), until(now, ttl)));
-        Ok(Some(Lease::new(id)))
+        state
+            .leases
+            .insert(key.clone(), (lease.id().to_owned(), until(now, ttl)));
+        Ok(true)
     }
 
     async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {

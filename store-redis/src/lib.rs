@@ -392,16 +392,6 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Random lease ids: 128 bits, hex.
-fn lease_id() -> Result<String, StoreError> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|_| StoreError::new(StoreErrorKind::Other, "no randomness for a lease id"))?;
-    let mut id = String::with_capacity(32);
-    push_hex(&mut id, &bytes);
-    Ok(id)
-}
-
 /// `EVAL` of the compare-and-delete script on `name`, expecting `value`.
 fn compare_and_delete(name: &str, value: impl redis::ToRedisArgs) -> redis::Cmd {
     let mut cmd = redis::cmd("EVAL");
@@ -474,24 +464,16 @@ impl TokenStore for RedisTokenStore {
         Ok((deleted == 1).then_some(stored))
     }
 
-    async fn try_lease(
-        &self,
-        key: &TokenKey,
-        ttl: Duration,
-        owner: &str,
-    ) -> Result<Option<Lease>, StoreError> {
-        let lease = self.name("lease", key);
-        let owner = format!("{owner}.");
-        let id = format!("{owner}{}", lease_id()?);
+    async fn try_lease(&self, key: &TokenKey, ttl: Duration, lease: &Lease) -> Result<bool, StoreError> {
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(TAKE_LEASE)
             .arg(1)
-            .arg(&lease)
-            .arg(&id)
-            .arg(&owner)
+            .arg(self.name("lease", key))
+            .arg(lease.id())
+            .arg(lease.owner_prefix())
             .arg(millis(ttl));
         let taken: i64 = self.query("taking a lease", &cmd).await?;
-        Ok((taken == 1).then(|| Lease::new(id)))
+        Ok(taken == 1)
     }
 
     async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {

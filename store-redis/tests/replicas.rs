@@ -523,10 +523,14 @@ async fn a_planted_lease_with_no_expiry_costs_each_request_the_stated_bound_on_e
     use thoughtspot_session_core::TokenStore;
     let intruder = store(&redis).await;
     let planted = intruder
-        .try_lease(&key, Duration::from_secs(365 * 24 * 3600), "intruder")
+        .try_lease(
+            &key,
+            Duration::from_secs(365 * 24 * 3600),
+            &thoughtspot_session_core::Lease::for_owner("intruder", 1),
+        )
         .await
         .expect("answers");
-    assert!(planted.is_some());
+    assert!(planted);
     let mut replicas = Vec::new();
     for _ in 0..3 {
         replicas.push(replica(&server, &redis, Duration::from_millis(300)).await);

@@ -217,6 +217,7 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                     poll: self.store_poll,
                     wait,
                     owner: replica_id(),
+                    leases: std::sync::atomic::AtomicU64::new(0),
                     breaker: Breaker::new(self.store_retry, self.store_retry.max(Duration::from_secs(30))),
                     pending: Mutex::new(HashMap::new()),
                 })

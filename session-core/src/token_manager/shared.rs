@@ -33,6 +33,8 @@ pub(super) struct Shared {
     pub(super) wait: Duration,
     /// This replica's id, the owner of the leases it takes.
     pub(super) owner: String,
+    /// The number of the next lease this replica takes.
+    pub(super) leases: std::sync::atomic::AtomicU64,
     pub(super) breaker: Breaker,
     /// Removals the store could not take yet, by key: never served by this replica, made
     /// when the store answers again.
@@ -58,6 +60,10 @@ impl Pending {
 }
 
 impl Shared {
+    fn next_lease(&self) -> u64 {
+        self.leases.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub(super) fn pending(&self) -> MutexGuard<'_, HashMap<TokenKey, Vec<Pending>>> {
         // Single inserts and removes: a poisoned lock holds a whole map.
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
@@ -216,13 +222,21 @@ impl<S: SessionApi> TokenManager<S> {
                 Ok(None) => {}
                 Err(e) => return self.store_failed(shared, e, key, spare).await,
             }
-            let lease = match shared
-                .store
-                .try_lease(key, shared.lease_time, &shared.owner)
-                .await
-            {
-                Ok(Some(lease)) => lease,
-                Ok(None) => {
+            // The lease is named, and guarded, before it is asked for: a request cancelled
+            // while the store takes it still gives it back.
+            let mut guard = LeaseGuard {
+                store: &*shared.store,
+                key,
+                lease: Some(Lease::for_owner(&shared.owner, shared.next_lease())),
+            };
+            let taken = match guard.lease() {
+                Some(lease) => shared.store.try_lease(key, shared.lease_time, lease).await,
+                None => Ok(false),
+            };
+            match taken {
+                Ok(true) => {}
+                Ok(false) => {
+                    guard.lease = None; // another's: nothing of ours to give back
                     // Another replica is fetching: its token appears in the store.
                     bump(&inner.counters.store_waits);
                     let waited = inner.clock.now().duration_since(started).unwrap_or_default();
@@ -242,13 +256,9 @@ impl<S: SessionApi> TokenManager<S> {
                     YieldNow(false).await;
                     continue;
                 }
+                // Perhaps taken before the failure: the guard gives it back.
                 Err(e) => return self.store_failed(shared, e, key, spare).await,
-            };
-            let mut guard = LeaseGuard {
-                store: &*shared.store,
-                key,
-                lease: Some(lease),
-            };
+            }
             // A token stored between the look above and the lease is used, not fetched again.
             let result = match self.stored(shared, key).await {
                 Ok(Some(token)) => Ok(token),

@@ -62,14 +62,13 @@ use std::time::Duration;
 ///             _ => Ok(None),
 ///         }
 ///     }
-///     async fn try_lease(&self, key: &TokenKey, _ttl: Duration, owner: &str) -> Result<Option<Lease>, StoreError> {
+///     async fn try_lease(&self, key: &TokenKey, _ttl: Duration, lease: &Lease) -> Result<bool, StoreError> {
 ///         let mut leases = self.leases.lock().unwrap();
-///         if leases.get(key).is_some_and(|id| !id.starts_with(&format!("{owner}."))) {
-///             return Ok(None); // another owner's
+///         if leases.get(key).is_some_and(|id| !id.starts_with(lease.owner_prefix())) {
+///             return Ok(false); // another owner's
 ///         }
-///         let id = format!("{owner}.1");
-///         leases.insert(key.clone(), id.clone());
-///         Ok(Some(Lease::new(id)))
+///         leases.insert(key.clone(), lease.id().to_owned());
+///         Ok(true)
 ///     }
 ///     async fn renew(&self, key: &TokenKey, lease: &Lease, _ttl: Duration) -> Result<bool, StoreError> {
 ///         Ok(self.leases.lock().unwrap().get(key).map(String::as_str) == Some(lease.id()))
@@ -108,16 +107,13 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
         token: Option<&AccessToken>,
     ) -> Result<Option<ManagedToken>, StoreError>;
 
-    /// Takes the right to fetch `key`'s token for `ttl` on behalf of `owner` (the replica's
-    /// id): `Ok(None)` while another owner holds it. A lease `owner` itself holds is taken
-    /// back (a fetch of its own that was abandoned), since one replica fetches a key once at
-    /// a time. A lease that is not released lapses after `ttl`.
-    async fn try_lease(
-        &self,
-        key: &TokenKey,
-        ttl: Duration,
-        owner: &str,
-    ) -> Result<Option<Lease>, StoreError>;
+    /// Takes the right to fetch `key`'s token for `ttl` as `lease` (named by the manager
+    /// before the call, so that a call cancelled midway can still be given back):
+    /// `Ok(false)` while a lease of another owner holds. A lease of the same owner
+    /// ([`Lease::owner_prefix`]) is taken over (a fetch of its own that was abandoned), since
+    /// one replica fetches a key once at a time. A lease that is not released lapses after
+    /// `ttl`.
+    async fn try_lease(&self, key: &TokenKey, ttl: Duration, lease: &Lease) -> Result<bool, StoreError>;
 
     /// Extends `lease` to `ttl` from now if it is still held: `Ok(false)` when it was lost.
     async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError>;
@@ -154,13 +150,8 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     ) -> Result<Option<ManagedToken>, StoreError> {
         (**self).remove(key, token).await
     }
-    async fn try_lease(
-        &self,
-        key: &TokenKey,
-        ttl: Duration,
-        owner: &str,
-    ) -> Result<Option<Lease>, StoreError> {
-        (**self).try_lease(key, ttl, owner).await
+    async fn try_lease(&self, key: &TokenKey, ttl: Duration, lease: &Lease) -> Result<bool, StoreError> {
+        (**self).try_lease(key, ttl, lease).await
     }
     async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
         (**self).renew(key, lease, ttl).await
@@ -174,15 +165,33 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
 }
 
 /// The right to fetch one key's token, held by one process until released or lapsed.
+/// Its id is `{owner}.{unique}`: the replica that takes it, and one taking of that replica.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lease {
     id: String,
 }
 
 impl Lease {
-    /// A lease known to its store by `id` (unique per taking, e.g. random).
+    /// A lease known to its store by `id`: `{owner}.{unique}`, as [`for_owner`](Self::for_owner)
+    /// writes it (an id without a `.` is an owner's whole id).
     pub fn new(id: impl Into<String>) -> Self {
         Self { id: id.into() }
+    }
+
+    /// The lease `unique` of `owner` (`owner` holds no `.`).
+    pub fn for_owner(owner: &str, unique: impl std::fmt::Display) -> Self {
+        Self {
+            id: format!("{owner}.{unique}"),
+        }
+    }
+
+    /// The owner's part of the id, with its `.`: what a store compares to take back an
+    /// owner's abandoned lease.
+    pub fn owner_prefix(&self) -> &str {
+        match self.id.find('.') {
+            Some(dot) => &self.id[..=dot],
+            None => &self.id,
+        }
     }
 
     /// The id the store knows it by.
