@@ -52,6 +52,24 @@ pub enum ExpiryFormat {
 ///   over a password (spec 26.8); `GET session/token` mints a new 24-hour token of the
 ///   session (spec 26.8); custom tokens keep their rules ([`FakeToken::rules`]);
 ///   configure and search keep the trusted-auth setting per cluster and org.
+/// - **What the Visual Embed SDK asks of a cluster**, on the same users, sessions and
+///   tokens: `GET /callosum/v1/session/isactive` (bearer or session cookie: 200 `{}`, else
+///   401), `GET /callosum/v1/session/info` and `GET /prism/preauth/info` (`{"info": …}`) with
+///   the fields the SDK reads (`userGUID`, `userName`, `releaseVersion`, `currentOrgId`,
+///   `privileges`, `configInfo.{isPublicUser, selfClusterId, selfClusterName,
+///   mixpanelConfig}`), `POST` and `GET /callosum/v1/session/login/token` (form or query
+///   `username`, `auth_token`: 204 and a `JSESSIONID` cookie with `SameSite=None; Secure`),
+///   `POST /callosum/v1/session/logout` (204), and a page at `/` (and `/v2/`) titled "fake
+///   ThoughtSpot" for the SDK's iframe. A revoked or expired token is refused as on every
+///   path. Wire differences from a cluster: refusals are 401 with a small JSON body (a
+///   cluster's vary), the session info holds only the fields above, login by token never
+///   redirects, and the page is a placeholder that runs no app (so the SDK's
+///   `AuthStatus.SUCCESS`, which comes from the app's handshake, never fires; `SDK_SUCCESS`
+///   does).
+/// - **CORS**, as a cluster's allow-list ([`FakeThoughtSpotBuilder::cors_origin`], the
+///   binary's `--cors-origin`): an allowed origin is echoed exactly, with credentials, and
+///   its preflights get the methods and the headers the SDK sends; any other origin gets no
+///   CORS header (its preflight a 403). With no list, no CORS header at all.
 /// - A token minted on one generation works on the other, and a v2.0 login makes a cookie
 ///   session that beta calls see. [`ApiGenerations`] makes the fake an old cluster (beta
 ///   only) or a new one (v2.0 only).
