@@ -223,7 +223,7 @@ impl FakeThoughtSpot {
     }
 
     /// Delays every answer by `latency` on the virtual clock (zero by default); a
-    /// [`FakeServer`](crate::FakeServer) started with real-time latency waits it on tokio's
+    /// `FakeServer` (feature `server`) started with real-time latency waits it on tokio's
     /// clock instead.
     pub fn set_latency(&self, latency: Duration) {
         self.state().latency = latency;
