@@ -228,6 +228,12 @@ impl<S: SessionApi> TokenManager<S> {
         if admit == Some(Admit::Skip) {
             bump(&inner.counters.store_skips);
         }
+        // A probe cancelled before the store answered must not leave the breaker waiting for
+        // it forever: the guard lets the next request probe instead.
+        let _probe = match (&inner.shared, admit) {
+            (Some(shared), Some(Admit::Probe)) => Some(shared::ProbeGuard(&shared.breaker)),
+            _ => None,
+        };
         loop {
             let next = {
                 let now = inner.clock.now();

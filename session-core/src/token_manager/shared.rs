@@ -166,6 +166,16 @@ impl Breaker {
     }
 }
 
+/// Ends a probe however its request ends: answered (the breaker already knows), failed, or
+/// dropped midway (then the next request may probe).
+pub(super) struct ProbeGuard<'a>(pub(super) &'a Breaker);
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.lock().probing = false;
+    }
+}
+
 /// Gives a lease back when the fetch holding it is dropped (a cancelled request): the
 /// store releases it at once, so no replica waits for it to lapse.
 struct LeaseGuard<'a> {
