@@ -19,6 +19,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
+/// Keys whose missed removals one request makes, at most.
+const REPLAY_PER_CALL: usize = 32;
+
 /// Removals one key may wait for at most; an older one is dropped (its token expires).
 const PENDING_PER_KEY: usize = 16;
 
@@ -334,11 +337,14 @@ impl<S: SessionApi> TokenManager<S> {
     /// store failed is removed now, not served.
     async fn stored(&self, shared: &Shared, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
         let mut found = shared.store.get(key).await;
-        if found.is_ok() && shared.breaker.succeeded() {
-            // The store is back: make the removals it missed before anything is served,
-            // then read again what they left.
-            self.replay(shared).await;
-            found = shared.store.get(key).await;
+        if found.is_ok() {
+            let back = shared.breaker.succeeded();
+            if back || !shared.pending().is_empty() {
+                // The store answers: make the removals it missed, a few keys a request (this
+                // key's own is made below in any case), then read again what they left.
+                self.replay(shared).await;
+                found = shared.store.get(key).await;
+            }
         }
         let Some(token) = found? else {
             return Ok(None);
@@ -370,8 +376,10 @@ impl<S: SessionApi> TokenManager<S> {
     }
 
     /// Makes the removals the store missed while it failed; what still fails stays.
+    /// At most [`REPLAY_PER_CALL`] keys, so that no one request pays for every removal an
+    /// outage left (two store calls a key); the next requests go on until none is left.
     pub(super) async fn replay(&self, shared: &Shared) {
-        let keys: Vec<TokenKey> = shared.pending().keys().cloned().collect();
+        let keys: Vec<TokenKey> = shared.pending().keys().take(REPLAY_PER_CALL).cloned().collect();
         for key in keys {
             let stored = match shared.store.get(&key).await {
                 Ok(stored) => stored,
