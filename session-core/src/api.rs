@@ -1,6 +1,7 @@
 //! The `SessionApi` trait: the five operations of the Session API.
 
-use crate::error::Error;
+use crate::error::{Error, InvalidRequest};
+use crate::v2::AnyTokenRequest;
 use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -57,6 +58,20 @@ pub trait SessionApi: Send + Sync {
     /// beta `POST /tspublic/rest/v2/session/revoketoken`). Like logout, the client then
     /// holds nothing of the ended session, whether or not the call succeeds.
     async fn revoke_token(&self) -> Result<bool, Error>;
+
+    /// Issues a REST API v2.0 token of any kind: `token/full` or `token/object` (with JIT
+    /// groups, say) or `token/custom` (with row-level rules), answered in the same form as
+    /// [`get_token`](Self::get_token). Never retried once sent. A
+    /// [`TokenManager`](crate::TokenManager) calls it for keys with groups or rules.
+    ///
+    /// A [`SessionClient`](crate::SessionClient) sends it under `V2` and `Auto` and refuses
+    /// it under `V2Beta`, which has no such tokens. The provided method refuses it with
+    /// [`Error::InvalidRequest`]: an implementation that speaks only the beta need not
+    /// write it.
+    async fn get_v2_token(&self, request: &AnyTokenRequest) -> Result<SessionLoginResponse, Error> {
+        let _ = request;
+        Err(InvalidRequest::new("this SessionApi does not issue REST API v2.0 tokens (groups or custom rules)").into())
+    }
 }
 
 macro_rules! forward_session_api {
@@ -77,6 +92,9 @@ macro_rules! forward_session_api {
             }
             async fn revoke_token(&self) -> Result<bool, Error> {
                 (**self).revoke_token().await
+            }
+            async fn get_v2_token(&self, request: &AnyTokenRequest) -> Result<SessionLoginResponse, Error> {
+                (**self).get_v2_token(request).await
             }
         }
     )*};

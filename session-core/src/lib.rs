@@ -146,7 +146,7 @@ pub use time::TokioSleep;
 pub use time::{Clock, Sleep, SleepFuture, SystemClock};
 pub use token_manager::{
     Lease, MAX_TOKEN_LIFETIME, ManagedToken, Removal, StoreFailure, TOKEN_CLOCK_TOLERANCE, TokenKey,
-    TokenManager, TokenManagerBuilder, TokenManagerStats, TokenStore,
+    TokenManager, TokenManagerBuilder, TokenManagerStats, TokenRules, TokenStore,
 };
 pub use transport::{HttpTransport, SendFuture};
 pub use version::ApiVersion;

@@ -155,8 +155,8 @@ impl RedisTokenStore {
     }
 
     /// The Redis key name of `key`'s token (`kind` "token") or lease ("lease"):
-    /// `{prefix}:{kind}:{digest}`, the digest an HMAC-SHA256 of the user, org, access level
-    /// and object under the naming key (so a reader of Redis cannot confirm a guessed user
+    /// `{prefix}:{kind}:{digest}`, the digest an HMAC-SHA256 of the user, org, access level,
+    /// object and, when the key has them, its groups and rules under the naming key (so a reader of Redis cannot confirm a guessed user
     /// name), length-prefixed so that no two keys make one input, in braces so that a key's
     /// token and lease share a Redis Cluster slot.
     fn name(&self, kind: &str, key: &TokenKey) -> String {
@@ -170,6 +170,18 @@ impl RedisTokenStore {
         ] {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part.as_bytes());
+        }
+        // Groups and rules shape the token too. A plain key writes nothing more, so its name
+        // is what it was before keys had them; every part is length-prefixed, so a key with
+        // them never makes another key's input.
+        if key.is_shaped() {
+            let groups = key.groups();
+            let rules = key.rules().map_or("", |r| r.as_json());
+            mac.update(&(groups.len() as u64).to_be_bytes());
+            for part in groups.iter().map(String::as_str).chain([rules]) {
+                mac.update(&(part.len() as u64).to_be_bytes());
+                mac.update(part.as_bytes());
+            }
         }
         let digest = mac.finalize().into_bytes();
         let prefix = &self.inner.prefix;

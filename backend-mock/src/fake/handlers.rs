@@ -339,6 +339,7 @@ impl Call<'_> {
             expires_at: self.now + lifetime,
             revoked: false,
             rules: None,
+            groups: Vec::new(),
         };
         let body = SessionLoginResponse::new()
             .with_user_name(&user.name)

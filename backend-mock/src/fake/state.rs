@@ -26,6 +26,9 @@ pub struct FakeToken {
     /// A custom token's rules as the request sent them (`persist_option`, `filter_rules`,
     /// `parameter_values`, `variable_values`, `objects`), for a test to assert.
     pub rules: Option<serde_json::Value>,
+    /// The groups the token request put the user in (JIT provisioning): `group_identifiers`
+    /// of `token/full` and `token/object`, the identifiers of `token/custom`'s `groups`.
+    pub groups: Vec<String>,
 }
 
 impl FakeToken {

@@ -335,6 +335,36 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
         .await
     }
 
+    async fn get_v2_token(&self, request: &v2::AnyTokenRequest) -> Result<SessionLoginResponse, Error> {
+        use v2::AuthApi;
+        if self.api_version() == ApiVersion::V2Beta {
+            return Err(InvalidRequest::new(
+                "tokens with groups or custom rules need REST API v2.0: this client speaks the v2 beta (ApiVersion::V2Beta)",
+            )
+            .into());
+        }
+        let (user, token, created, expires) = match request {
+            v2::AnyTokenRequest::Full(r) => {
+                let t = self.token_full(r).await?;
+                (t.valid_for_username, t.token, t.creation_time, t.expiration_time)
+            }
+            v2::AnyTokenRequest::Object(r) => {
+                let t = self.token_object(r).await?;
+                (t.valid_for_username, t.token, t.creation_time, t.expiration_time)
+            }
+            v2::AnyTokenRequest::Custom(r) => {
+                let t = self.token_custom(r).await?;
+                (t.user.name.unwrap_or_default(), t.token, t.creation_time, t.expiration_time)
+            }
+        };
+        Ok(SessionLoginResponse::new()
+            .with_user_name(user)
+            .with_token(token)
+            .with_token_type(TokenType::Bearer)
+            .with_created_at(created)
+            .with_absolute_expiry(expires))
+    }
+
     async fn revoke_token(&self) -> Result<bool, Error> {
         let _end = EndOnDrop::begin(&self.inner);
         let token = self.access_token();

@@ -1,16 +1,25 @@
 //! What a token is for ([`TokenKey`]) and a token the manager handed out ([`ManagedToken`]).
 
+use super::rules::TokenRules;
 use crate::model::AccessLevel;
 use crate::secret::AccessToken;
 use std::time::SystemTime;
 
-/// What a token is for: user, org, access level and object. Tokens are cached per key.
+/// What a token is for: user, org, access level, object, groups and row-level rules.
+/// Tokens are cached per key: two keys that differ in any of these never share a token.
+///
+/// A key with [groups](Self::with_groups) or [rules](Self::with_rules) is minted through
+/// REST API v2.0 ([`SessionApi::get_v2_token`](crate::SessionApi::get_v2_token)):
+/// `token/custom` with rules, else `token/full` or `token/object` with the groups and
+/// `auto_create` on (the cluster's JIT provisioning).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenKey {
     pub(super) user: String,
     pub(super) org: Option<String>,
     pub(super) access_level: AccessLevel,
     pub(super) object_id: Option<String>,
+    pub(super) groups: Vec<String>,
+    pub(super) rules: Option<TokenRules>,
 }
 
 impl TokenKey {
@@ -21,6 +30,8 @@ impl TokenKey {
             org: None,
             access_level: AccessLevel::Full,
             object_id: None,
+            groups: Vec::new(),
+            rules: None,
         }
     }
 
@@ -37,6 +48,43 @@ impl TokenKey {
         self.access_level = AccessLevel::ReportBookView;
         self.object_id = Some(object_id.into());
         self
+    }
+
+    /// The groups the user is put in when the token is minted (JIT provisioning), by id or
+    /// name. They are a set: order and repeats do not make another key.
+    #[must_use]
+    pub fn with_groups<I, G>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = G>,
+        G: Into<String>,
+    {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self.groups.sort_unstable();
+        self.groups.dedup();
+        self
+    }
+
+    /// Row-level rules: the token is a custom (ABAC) token carrying them.
+    #[must_use]
+    pub fn with_rules(mut self, rules: TokenRules) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+
+    /// The groups, sorted.
+    pub fn groups(&self) -> &[String] {
+        &self.groups
+    }
+
+    /// The row-level rules, if any.
+    pub fn rules(&self) -> Option<&TokenRules> {
+        self.rules.as_ref()
+    }
+
+    /// Whether the key is minted through REST API v2.0's richer requests (it has groups or
+    /// rules).
+    pub fn is_shaped(&self) -> bool {
+        !self.groups.is_empty() || self.rules.is_some()
     }
 
     /// The user.

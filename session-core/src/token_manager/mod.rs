@@ -9,6 +9,7 @@ mod cache;
 mod expiry;
 mod flight;
 mod key;
+mod rules;
 mod shared;
 mod stats;
 mod store;
@@ -16,6 +17,7 @@ mod store;
 pub use builder::TokenManagerBuilder;
 pub use expiry::{MAX_TOKEN_LIFETIME, TOKEN_CLOCK_TOLERANCE};
 pub use key::{ManagedToken, TokenKey};
+pub use rules::TokenRules;
 pub use stats::TokenManagerStats;
 pub use store::{Lease, StoreFailure, TokenStore};
 
@@ -303,19 +305,27 @@ impl<S: SessionApi> TokenManager<S> {
 
     async fn fetch(&self, key: &TokenKey) -> Result<ManagedToken, Error> {
         let inner = &*self.inner;
-        let mut request = GetTokenRequest::with_secret_key(key.user.as_str(), inner.secret_key.clone());
-        if let Some(object) = &key.object_id {
-            request = request.with_report_book_view(object.as_str());
-        }
-        if let Some(org) = &key.org {
-            request = request.with_org_id(org.as_str());
-        }
-        if let Some(lifetime) = inner.lifetime {
-            request = request.with_token_expiry(lifetime);
-        }
         bump(&inner.counters.fetches);
         let sent_at = inner.clock.now();
-        let response = match inner.api.get_token(&request).await {
+        let answer = if key.is_shaped() {
+            match rules::v2_request(key, &inner.secret_key, inner.lifetime) {
+                Ok(request) => inner.api.get_v2_token(&request).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            let mut request = GetTokenRequest::with_secret_key(key.user.as_str(), inner.secret_key.clone());
+            if let Some(object) = &key.object_id {
+                request = request.with_report_book_view(object.as_str());
+            }
+            if let Some(org) = &key.org {
+                request = request.with_org_id(org.as_str());
+            }
+            if let Some(lifetime) = inner.lifetime {
+                request = request.with_token_expiry(lifetime);
+            }
+            inner.api.get_token(&request).await
+        };
+        let response = match answer {
             Ok(r) => r,
             Err(e) => {
                 bump(&inner.counters.errors);

@@ -37,7 +37,7 @@ mod response;
 
 pub use api::AuthApi;
 pub use request::{
-    AuthStatus, AuthType, ConfigureAuthSettingsRequest, FilterOperator, FilterRule,
+    AnyTokenRequest, AuthStatus, AuthType, ConfigureAuthSettingsRequest, FilterOperator, FilterRule,
     GetCustomAccessTokenRequest, GetFullAccessTokenRequest, GetObjectAccessTokenRequest, GroupRef,
     NamedValues, ObjectRef, PersistOption, RevokeTokenRequest, RuleValue, RuntimeFilter, RuntimeParameter,
     RuntimeSort, SearchAuthSettingsRequest, SessionLoginRequest, SettingsScope, SortOrder,

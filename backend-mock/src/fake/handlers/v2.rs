@@ -168,6 +168,7 @@ impl Call<'_> {
             expires_at: self.now + lifetime,
             revoked: false,
             rules: None,
+            groups: Vec::new(),
         };
         self.state.tokens.insert(token, record.clone());
         record
@@ -360,7 +361,15 @@ impl Call<'_> {
         } else {
             (AccessLevel::Full, None)
         };
-        let record = self.mint(&user, level, object_id, org, lifetime);
+        let mut record = self.mint(&user, level, object_id, org, lifetime);
+        record.groups = body
+            .get("group_identifiers")
+            .and_then(Value::as_array)
+            .map(|g| g.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        self.state
+            .tokens
+            .insert(record.token.secret().to_owned(), record.clone());
         json_response(StatusCode::OK, &self.token_json(&record))
     }
 
@@ -390,6 +399,16 @@ impl Call<'_> {
         }
         let mut record = self.mint(&user, AccessLevel::Full, None, org, lifetime);
         record.rules = Some(Value::Object(rules));
+        record.groups = body
+            .get("groups")
+            .and_then(Value::as_array)
+            .map(|g| {
+                g.iter()
+                    .filter_map(|g| g.get("identifier").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
         let id = self.state.fresh_guid();
         let guid = self
             .config

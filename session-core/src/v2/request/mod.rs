@@ -19,6 +19,21 @@ pub use token::*;
 
 use crate::error::InvalidRequest;
 use std::time::Duration;
+
+/// Any of the three token requests of REST API v2.0: what
+/// [`SessionApi::get_v2_token`](crate::SessionApi::get_v2_token) sends, and what a
+/// [`TokenManager`](crate::TokenManager) asks for a key with groups or rules.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum AnyTokenRequest {
+    /// `token/full`.
+    Full(GetFullAccessTokenRequest),
+    /// `token/object`.
+    Object(GetObjectAccessTokenRequest),
+    /// `token/custom`.
+    Custom(GetCustomAccessTokenRequest),
+}
+
 /// Whole seconds of `lifetime`, rounded up, at most `i32::MAX` (the field is an int32).
 pub(super) fn validity_secs(lifetime: Duration) -> i32 {
     let secs = lifetime.as_secs() + u64::from(lifetime.subsec_nanos() > 0);

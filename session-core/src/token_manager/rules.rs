@@ -1,0 +1,212 @@
+//! The row-level rules of a custom (ABAC) token ([`TokenRules`]), and the REST API v2.0
+//! request the manager sends for a key with groups or rules.
+
+use super::key::TokenKey;
+use crate::error::{Error, InvalidRequest};
+use crate::secret::SecretKey;
+use crate::v2::{
+    AnyTokenRequest, FilterRule, GetCustomAccessTokenRequest, GetFullAccessTokenRequest,
+    GetObjectAccessTokenRequest, GroupRef, NamedValues, PersistOption,
+};
+use serde::Serialize;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+/// The row-level rules of a custom token (REST API v2.0 `token/custom`): filter rules,
+/// parameter and variable values, and how they combine with the rules the user already has.
+/// Put them on a key with [`TokenKey::with_rules`]: the manager then asks for a custom token,
+/// and the rules are part of the key, so a token minted with one set of rules is never
+/// served for another, in this process or, through a shared store, in any replica.
+///
+/// Two rule sets are the same key when their JSON forms ([`as_json`](Self::as_json)) are
+/// the same: the same rules in the same order.
+///
+/// ```
+/// use thoughtspot_session_core::{TokenKey, TokenRules};
+/// use thoughtspot_session_core::v2::{FilterOperator, FilterRule, PersistOption};
+///
+/// let west = TokenRules::new(PersistOption::None)
+///     .filter(FilterRule::new("region", FilterOperator::In, ["west", "north"]));
+/// let east = TokenRules::new(PersistOption::None)
+///     .filter(FilterRule::new("region", FilterOperator::In, ["east"]));
+/// let alice_west = TokenKey::new("alice").with_rules(west.clone());
+/// assert_ne!(alice_west, TokenKey::new("alice").with_rules(east));
+/// assert_ne!(alice_west, TokenKey::new("alice"));
+/// assert_eq!(
+///     west.as_json(),
+///     r#"{"persist_option":"NONE","filter_rules":[{"column_name":"region","operator":"IN","values":["west","north"]}]}"#
+/// );
+/// ```
+#[derive(Clone)]
+pub struct TokenRules {
+    rules: Rules,
+    json: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct Rules {
+    persist_option: PersistOption,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    filter_rules: Vec<FilterRule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parameter_values: Vec<NamedValues>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    variable_values: Vec<NamedValues>,
+}
+
+impl TokenRules {
+    /// No rules yet, combined with the user's persisted rules as `persist` says.
+    pub fn new(persist: PersistOption) -> Self {
+        let mut rules = Self {
+            rules: Rules {
+                persist_option: persist,
+                filter_rules: Vec::new(),
+                parameter_values: Vec::new(),
+                variable_values: Vec::new(),
+            },
+            json: String::new(),
+        };
+        rules.rewrite();
+        rules
+    }
+
+    /// Adds a filter rule (`filter_rules[]`).
+    #[must_use]
+    pub fn filter(mut self, rule: FilterRule) -> Self {
+        self.rules.filter_rules.push(rule);
+        self.rewrite();
+        self
+    }
+
+    /// Adds a parameter's values (`parameter_values[]`).
+    #[must_use]
+    pub fn parameter(mut self, values: NamedValues) -> Self {
+        self.rules.parameter_values.push(values);
+        self.rewrite();
+        self
+    }
+
+    /// Adds a variable's values (`variable_values[]`).
+    #[must_use]
+    pub fn variable(mut self, values: NamedValues) -> Self {
+        self.rules.variable_values.push(values);
+        self.rewrite();
+        self
+    }
+
+    /// How the rules combine with the user's persisted ones.
+    pub fn persist_option(&self) -> PersistOption {
+        self.rules.persist_option
+    }
+
+    /// Whether there is no filter, parameter or variable.
+    pub fn is_empty(&self) -> bool {
+        self.rules.filter_rules.is_empty()
+            && self.rules.parameter_values.is_empty()
+            && self.rules.variable_values.is_empty()
+    }
+
+    /// The rules as the request body writes them: what makes them one key or another (a
+    /// shared store names a key's token by it).
+    pub fn as_json(&self) -> &str {
+        &self.json
+    }
+
+    fn rewrite(&mut self) {
+        // Serialising these types cannot fail (string keys, no maps of other keys); a
+        // non-finite number writes `null` here and is refused before sending.
+        self.json = serde_json::to_string(&self.rules).unwrap_or_default();
+    }
+}
+
+impl PartialEq for TokenRules {
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json
+    }
+}
+
+impl Eq for TokenRules {}
+
+impl Hash for TokenRules {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.json.hash(state);
+    }
+}
+
+impl fmt::Debug for TokenRules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TokenRules").field(&self.json).finish()
+    }
+}
+
+/// The REST API v2.0 request for a key with groups or rules: `token/custom` when it has
+/// rules, else `token/full` or `token/object` with the groups (JIT provisioning, so
+/// `auto_create` is on).
+pub(super) fn v2_request(
+    key: &TokenKey,
+    secret_key: &SecretKey,
+    lifetime: Option<Duration>,
+) -> Result<AnyTokenRequest, Error> {
+    if let Some(rules) = &key.rules {
+        if key.object_id.is_some() {
+            return Err(InvalidRequest::new(
+                "a custom (ABAC) token cannot be scoped to one object: drop the object or the rules",
+            )
+            .into());
+        }
+        let r = &rules.rules;
+        let mut request =
+            GetCustomAccessTokenRequest::with_secret_key(key.user.as_str(), secret_key.clone(), r.persist_option);
+        if let Some(org) = &key.org {
+            request = request.with_org_identifier(org.as_str());
+        }
+        if !r.filter_rules.is_empty() {
+            request = request.with_filter_rules(r.filter_rules.iter().cloned());
+        }
+        if !r.parameter_values.is_empty() {
+            request = request.with_parameter_values(r.parameter_values.iter().cloned());
+        }
+        if !r.variable_values.is_empty() {
+            request = request.with_variable_values(r.variable_values.iter().cloned());
+        }
+        if !key.groups.is_empty() {
+            request = request.with_groups(key.groups.iter().map(GroupRef::new));
+        }
+        if let Some(lifetime) = lifetime {
+            request = request.with_validity(lifetime);
+        }
+        return Ok(AnyTokenRequest::Custom(request));
+    }
+    let org = match &key.org {
+        Some(org) => Some(org.parse::<i32>().map_err(|_| {
+            InvalidRequest::new("token/full and token/object take an integer org id: the key's org is not one")
+        })?),
+        None => None,
+    };
+    macro_rules! with_common {
+        ($request:expr) => {{
+            let mut request = $request
+                .with_group_identifiers(key.groups.iter().map(String::as_str))
+                .with_auto_create(true);
+            if let Some(org) = org {
+                request = request.with_org_id(org);
+            }
+            if let Some(lifetime) = lifetime {
+                request = request.with_validity(lifetime);
+            }
+            request
+        }};
+    }
+    Ok(match &key.object_id {
+        Some(object) => AnyTokenRequest::Object(with_common!(GetObjectAccessTokenRequest::with_secret_key(
+            key.user.as_str(),
+            object.as_str(),
+            secret_key.clone()
+        ))),
+        None => AnyTokenRequest::Full(with_common!(GetFullAccessTokenRequest::with_secret_key(
+            key.user.as_str(),
+            secret_key.clone()
+        ))),
+    })
+}
