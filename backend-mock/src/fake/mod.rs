@@ -66,6 +66,9 @@ pub enum ExpiryFormat {
 ///   redirects, and the page is a placeholder that runs no app (so the SDK's
 ///   `AuthStatus.SUCCESS`, which comes from the app's handshake, never fires; `SDK_SUCCESS`
 ///   does).
+/// - **`GET /_fake/token`** (the fake's own, no cluster has it): with a bearer token, what
+///   the fake recorded of it (`user`, `org_id`, `access_level`, `object_id`, `groups`,
+///   `rules`), so that a test outside the process sees what [`FakeToken`] shows in it.
 /// - **CORS**, as a cluster's allow-list ([`FakeThoughtSpotBuilder::cors_origin`], the
 ///   binary's `--cors-origin`): an allowed origin is echoed exactly, with credentials, and
 ///   its preflights get the methods and the headers the SDK sends; any other origin gets no

@@ -14,6 +14,8 @@ const SESSION_INFO: &str = "/callosum/v1/session/info";
 const PREAUTH_INFO: &str = "/prism/preauth/info";
 const LOGIN_TOKEN: &str = "/callosum/v1/session/login/token";
 const LOGOUT: &str = "/callosum/v1/session/logout";
+/// The fake's own: what it recorded of the bearer token (no real cluster has it).
+const TOKEN_RECORD: &str = "/_fake/token";
 
 /// The embed operation a path names.
 pub(crate) fn operation(path: &str) -> Option<&'static str> {
@@ -24,6 +26,7 @@ pub(crate) fn operation(path: &str) -> Option<&'static str> {
         (PREAUTH_INFO, "embed: preauth info"),
         (LOGIN_TOKEN, "embed: login token"),
         (LOGOUT, "embed: logout"),
+        (TOKEN_RECORD, "fake: token record"),
     ]
     .into_iter()
     .find(|(suffix, _)| path.ends_with(suffix))
@@ -56,6 +59,22 @@ impl Call<'_> {
                 Err(why) => self.embed_unauthorized(why),
             },
             ("embed: login token", Method::POST | Method::GET) => self.login_token(),
+            // A test outside the process (a browser test, say) reads what a token carries,
+            // as `FakeToken` shows it in process: only with the token itself.
+            ("fake: token record", Method::GET) => match self.token() {
+                Ok(t) => json_response(
+                    StatusCode::OK,
+                    &json!({
+                        "user": t.user,
+                        "org_id": t.org_id,
+                        "access_level": t.access_level.as_str(),
+                        "object_id": t.object_id,
+                        "groups": t.groups,
+                        "rules": t.rules,
+                    }),
+                ),
+                Err(why) => self.embed_unauthorized(why),
+            },
             ("embed: logout", Method::POST) => {
                 if let Some(id) = self.session_id() {
                     self.state.sessions.remove(&id);
