@@ -1,0 +1,635 @@
+//! The service's configuration: a TOML file (see `token-service.sample.toml`), then the
+//! environment over it. Secrets are never read from the file or from arguments: only from
+//! the environment or from files the environment names.
+
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+use thoughtspot_session_core::SecretKey;
+
+/// The whole configuration. Every field has a safe default; see the sample file for each.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct Config {
+    /// The address to serve on (`TOKEN_SERVICE_ADDR`).
+    pub listen: String,
+    /// The exact origins whose pages may call the service, with credentials
+    /// (`TOKEN_SERVICE_ORIGINS`, comma-separated). None: no browser may read the answers.
+    pub allowed_origins: Vec<String>,
+    /// Log lines: `json` (the default), `text` or `off` (`TOKEN_SERVICE_LOG`).
+    pub log: LogFormat,
+    /// The cluster asked for tokens.
+    pub cluster: ClusterConfig,
+    /// Who may ask: the application's OIDC provider. Required against a real cluster.
+    pub identity: Option<IdentityConfig>,
+    /// The built-in test identity provider (`/test-idp/`): anyone may sign in as anyone.
+    /// Refused unless the cluster is the embedded fake or on loopback and the service
+    /// listens on loopback. On by default only on the embedded fake with no `identity`.
+    pub test_idp: Option<bool>,
+    /// How claims become the cluster user, org and groups.
+    pub mapping: MappingConfig,
+    /// How claims become row-level (ABAC) rules.
+    pub abac: AbacConfig,
+    /// Rate limits, timeouts and sizes.
+    pub limits: LimitsConfig,
+    /// The shared token cache, when several replicas run.
+    pub redis: Option<RedisConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8787".to_owned(),
+            allowed_origins: Vec::new(),
+            log: LogFormat::Json,
+            cluster: ClusterConfig::default(),
+            identity: None,
+            test_idp: None,
+            mapping: MappingConfig::default(),
+            abac: AbacConfig::default(),
+            limits: LimitsConfig::default(),
+            redis: None,
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// One JSON object a line.
+    Json,
+    /// Human-readable lines.
+    Text,
+    /// None.
+    Off,
+}
+
+/// The cluster.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct ClusterConfig {
+    /// Its base URL (`TS_BASE_URL`). None: the embedded fake cluster, for trying the service.
+    /// The secret key comes from `TS_SECRET_KEY` or the file `TS_SECRET_KEY_FILE` names.
+    pub url: Option<String>,
+    /// The API generation: `v2` (REST API v2.0, the default) or `v2-beta` (`TS_API`). ABAC
+    /// rules and groups need `v2`.
+    pub api: Api,
+    /// The lifetime asked for each token, in seconds.
+    pub token_lifetime_secs: u64,
+    /// The bound on one cluster call, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            api: Api::V2,
+            token_lifetime_secs: 600,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+/// The cluster's API generation.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Api {
+    /// REST API v2.0 (`/api/rest/2.0/auth/`).
+    #[serde(rename = "v2")]
+    V2,
+    /// The v2 beta `SessionController`.
+    #[serde(rename = "v2-beta")]
+    V2Beta,
+}
+
+/// The application's OIDC provider, whose ID tokens (or JWT access tokens) callers present
+/// as `Authorization: Bearer`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct IdentityConfig {
+    /// The `iss` the tokens must carry (`OIDC_ISSUER`).
+    pub issuer: String,
+    /// The `aud` values accepted: a token must name one (`OIDC_AUDIENCE`, comma-separated).
+    pub audiences: Vec<String>,
+    /// Where the provider publishes its keys (`OIDC_JWKS_URL`).
+    pub jwks_url: String,
+    /// The signature algorithms accepted (default `RS256`, `ES256`, `EdDSA`). `none` and the
+    /// HMAC ones are never accepted: a JWKS holds public keys.
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+    /// Clock leeway for `exp` and `nbf`, in seconds (default 30).
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+    /// The least time between two key fetches for unknown `kid`s, in seconds (default 30).
+    #[serde(default = "default_refresh_interval")]
+    pub jwks_min_refresh_secs: u64,
+    /// How long fetched keys are trusted before they are fetched again, in seconds
+    /// (default 3600).
+    #[serde(default = "default_jwks_max_age")]
+    pub jwks_max_age_secs: u64,
+}
+
+fn default_algorithms() -> Vec<String> {
+    ["RS256", "ES256", "EdDSA"].map(str::to_owned).to_vec()
+}
+fn default_leeway() -> u64 {
+    30
+}
+fn default_refresh_interval() -> u64 {
+    30
+}
+fn default_jwks_max_age() -> u64 {
+    3600
+}
+
+/// How the verified claims name the cluster user, org and groups.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct MappingConfig {
+    /// The claim that is the cluster user name (default `email`).
+    pub user_claim: String,
+    /// A claim holding the org id; it wins over `org`.
+    pub org_claim: Option<String>,
+    /// The org every token is for, when no `org_claim` says.
+    pub org: Option<String>,
+    /// A claim holding the user's groups (a string or an array of strings).
+    pub groups_claim: Option<String>,
+    /// Groups every user is put in.
+    pub groups: Vec<String>,
+}
+
+impl Default for MappingConfig {
+    fn default() -> Self {
+        Self {
+            user_claim: "email".to_owned(),
+            org_claim: None,
+            org: None,
+            groups_claim: None,
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// Row-level rules from claims: a user whose token carries a rule's claim gets a custom
+/// token (`token/custom`) with the rule filled in; a user with none gets a full token.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct AbacConfig {
+    /// How the rules combine with the user's persisted ones: `NONE` (this token only, the
+    /// default), `APPEND`, `REPLACE` or `RESET`.
+    pub persist_option: String,
+    /// The rules.
+    pub rules: Vec<RuleConfig>,
+}
+
+impl Default for AbacConfig {
+    fn default() -> Self {
+        Self {
+            persist_option: "NONE".to_owned(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// One rule: the values of `claim` become a filter on `column` or the values of
+/// `parameter`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RuleConfig {
+    /// The claim whose values the rule takes (a string, number, boolean or array of them).
+    pub claim: String,
+    /// A column to filter: `column operator values`.
+    pub column: Option<String>,
+    /// The filter's operator (default `IN`).
+    #[serde(default = "default_operator")]
+    pub operator: String,
+    /// A parameter to set to the values, instead of a filter.
+    pub parameter: Option<String>,
+}
+
+fn default_operator() -> String {
+    "IN".to_owned()
+}
+
+/// Rate limits, timeouts and sizes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct LimitsConfig {
+    /// Token requests a user may make per minute, sustained (default 60).
+    pub per_user_per_minute: u32,
+    /// Token requests a user may make at once before the rate applies (default 20).
+    pub per_user_burst: u32,
+    /// The bound on a whole request, in milliseconds (default 15000).
+    pub request_timeout_ms: u64,
+    /// The bound on reading a request's headers, in milliseconds (default 5000).
+    pub header_read_timeout_ms: u64,
+    /// The largest request body, in bytes (default 16384).
+    pub body_limit_bytes: usize,
+    /// The bound on finishing requests in flight after SIGTERM, in milliseconds (default
+    /// 20000).
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            per_user_per_minute: 60,
+            per_user_burst: 20,
+            request_timeout_ms: 15_000,
+            header_read_timeout_ms: 5_000,
+            body_limit_bytes: 16 * 1024,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The whole-request bound.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// The shared token cache. The URL may carry a password: prefer `TOKEN_SERVICE_REDIS`. The
+/// keys that seal tokens at rest come from `TS_TOKEN_KEYS` (or the file `TS_TOKEN_KEYS_FILE`
+/// names), written `id:base64` and comma-separated, the first one sealing.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RedisConfig {
+    /// `redis://` or `rediss://` URL.
+    pub url: String,
+    /// The bound on one Redis call, in milliseconds (default 250).
+    #[serde(default = "default_redis_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_redis_timeout() -> u64 {
+    250
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("RedisConfig")
+            .field("url", &"[redacted]")
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn bad(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+/// Where the environment is read from: the process's, or a map in tests.
+pub trait Env {
+    /// The value of `name`, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process's environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Config {
+    /// Parses a TOML text. A secret written in it is refused with a pointer to the
+    /// environment variable that takes it.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        for (field, variable) in [
+            ("secret_key", "TS_SECRET_KEY or TS_SECRET_KEY_FILE"),
+            ("token_keys", "TS_TOKEN_KEYS or TS_TOKEN_KEYS_FILE"),
+            ("password", "TOKEN_SERVICE_REDIS"),
+        ] {
+            if text.lines().any(|l| l.trim_start().starts_with(field)) {
+                return Err(bad(format!(
+                    "the configuration file names `{field}`: secrets are read from the environment only ({variable})"
+                )));
+            }
+        }
+        toml::from_str(text).map_err(|e| bad(format!("the configuration file is not valid: {e}")))
+    }
+
+    /// Reads the TOML file at `path`.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad(format!("cannot read the configuration file {}: {e}", path.display())))?;
+        Self::from_toml(&text)
+    }
+
+    /// Applies the environment's overrides (see the crate docs' table).
+    pub fn with_env(mut self, env: &impl Env) -> Result<Self, ConfigError> {
+        if let Some(v) = env.var("TOKEN_SERVICE_ADDR") {
+            self.listen = v;
+        }
+        if let Some(v) = env.var("TOKEN_SERVICE_ORIGINS") {
+            self.allowed_origins = list(&v);
+        }
+        if let Some(v) = env.var("TOKEN_SERVICE_LOG") {
+            self.log = match v.as_str() {
+                "json" => LogFormat::Json,
+                "text" => LogFormat::Text,
+                "off" => LogFormat::Off,
+                other => return Err(bad(format!("TOKEN_SERVICE_LOG is {other:?}: use json, text or off"))),
+            };
+        }
+        if let Some(v) = env.var("TS_BASE_URL") {
+            self.cluster.url = Some(v);
+        }
+        if let Some(v) = env.var("TS_API") {
+            self.cluster.api = match v.as_str() {
+                "v2" => Api::V2,
+                "v2-beta" => Api::V2Beta,
+                other => return Err(bad(format!("TS_API is {other:?}: use v2 or v2-beta"))),
+            };
+        }
+        if let Some(v) = env.var("TOKEN_SERVICE_REDIS") {
+            match &mut self.redis {
+                Some(redis) => redis.url = v,
+                None => {
+                    self.redis = Some(RedisConfig {
+                        url: v,
+                        timeout_ms: default_redis_timeout(),
+                    })
+                }
+            }
+        }
+        let issuer = env.var("OIDC_ISSUER");
+        let audience = env.var("OIDC_AUDIENCE");
+        let jwks = env.var("OIDC_JWKS_URL");
+        match &mut self.identity {
+            Some(identity) => {
+                if let Some(v) = issuer {
+                    identity.issuer = v;
+                }
+                if let Some(v) = audience {
+                    identity.audiences = list(&v);
+                }
+                if let Some(v) = jwks {
+                    identity.jwks_url = v;
+                }
+            }
+            None if issuer.is_some() || audience.is_some() || jwks.is_some() => {
+                let (Some(issuer), Some(audience), Some(jwks_url)) = (issuer, audience, jwks) else {
+                    return Err(bad(
+                        "an identity provider from the environment needs all of OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL",
+                    ));
+                };
+                self.identity = Some(IdentityConfig {
+                    issuer,
+                    audiences: list(&audience),
+                    jwks_url,
+                    algorithms: default_algorithms(),
+                    leeway_secs: default_leeway(),
+                    jwks_min_refresh_secs: default_refresh_interval(),
+                    jwks_max_age_secs: default_jwks_max_age(),
+                });
+            }
+            None => {}
+        }
+        Ok(self)
+    }
+
+    /// Whether the cluster is the embedded fake (no URL configured).
+    pub fn is_embedded(&self) -> bool {
+        self.cluster.url.is_none()
+    }
+
+    /// Whether the built-in test identity provider runs.
+    pub fn test_idp_enabled(&self) -> bool {
+        self.test_idp
+            .unwrap_or(self.is_embedded() && self.identity.is_none())
+    }
+
+    /// Checks what the service refuses to start with: a real cluster with no identity
+    /// provider, the test identity provider anywhere but loopback, an identity provider
+    /// with no audience, rules the API cannot carry.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(identity) = &self.identity {
+            if identity.issuer.is_empty() || identity.jwks_url.is_empty() {
+                return Err(bad("identity needs an issuer and a jwks_url"));
+            }
+            if identity.audiences.is_empty() {
+                return Err(bad(
+                    "identity needs at least one audience: a token for another application must not pass",
+                ));
+            }
+            for alg in &identity.algorithms {
+                if !matches!(
+                    alg.as_str(),
+                    "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA"
+                ) {
+                    return Err(bad(format!(
+                        "identity.algorithms names {alg:?}: only public-key algorithms are accepted"
+                    )));
+                }
+            }
+        }
+        if self.test_idp_enabled() {
+            let cluster_local = self.cluster.url.as_deref().is_none_or(is_loopback_url);
+            if !cluster_local || !is_loopback_addr(&self.listen) {
+                return Err(bad(
+                    "the test identity provider lets anyone sign in as anyone: it runs only on the embedded fake or a loopback cluster, listening on loopback",
+                ));
+            }
+        } else if self.identity.is_none() {
+            return Err(bad(
+                "no identity provider: set [identity] (issuer, audiences, jwks_url) or OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL; the service will not hand out tokens to callers it cannot identify",
+            ));
+        }
+        if !self.abac.rules.is_empty() || self.mapping.groups_claim.is_some() || !self.mapping.groups.is_empty() {
+            if self.cluster.api == Api::V2Beta {
+                return Err(bad("ABAC rules and groups need REST API v2.0: set cluster.api = \"v2\""));
+            }
+        }
+        self.abac.persist()?;
+        for rule in &self.abac.rules {
+            match (&rule.column, &rule.parameter) {
+                (Some(_), None) => {
+                    crate::mapping::operator(&rule.operator)?;
+                }
+                (None, Some(_)) => {}
+                _ => {
+                    return Err(bad(format!(
+                        "the rule on claim {:?} needs exactly one of column or parameter",
+                        rule.claim
+                    )));
+                }
+            }
+        }
+        for origin in &self.allowed_origins {
+            if origin == "*" || http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
+                return Err(bad(format!(
+                    "allowed_origins holds {origin:?}: name each origin exactly (scheme://host[:port]); `*` cannot go with credentials"
+                )));
+            }
+        }
+        if self.limits.per_user_per_minute == 0 || self.limits.per_user_burst == 0 {
+            return Err(bad("limits.per_user_per_minute and per_user_burst must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl AbacConfig {
+    /// The persist option, parsed.
+    pub fn persist(&self) -> Result<thoughtspot_session_core::v2::PersistOption, ConfigError> {
+        use thoughtspot_session_core::v2::PersistOption;
+        Ok(match self.persist_option.as_str() {
+            "NONE" => PersistOption::None,
+            "APPEND" => PersistOption::Append,
+            "REPLACE" => PersistOption::Replace,
+            "RESET" => PersistOption::Reset,
+            other => {
+                return Err(bad(format!(
+                    "abac.persist_option is {other:?}: use NONE, APPEND, REPLACE or RESET"
+                )));
+            }
+        })
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or("").trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn is_loopback_addr(addr: &str) -> bool {
+    addr.parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| a.ip().is_loopback())
+        || addr.starts_with("localhost:")
+}
+
+/// A secret from the environment: `NAME`, or the contents of the file `NAME_FILE` names
+/// (trailing newline dropped).
+pub fn secret_from_env(env: &impl Env, name: &str) -> Result<Option<String>, ConfigError> {
+    if let Some(v) = env.var(name) {
+        return Ok(Some(v));
+    }
+    let file = format!("{name}_FILE");
+    match env.var(&file) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| bad(format!("cannot read {file} ({path}): {e}")))?;
+            Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The cluster's trusted-authentication secret key, from `TS_SECRET_KEY` or
+/// `TS_SECRET_KEY_FILE`.
+pub fn secret_key(env: &impl Env) -> Result<Option<SecretKey>, ConfigError> {
+    Ok(secret_from_env(env, "TS_SECRET_KEY")?.map(SecretKey::new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_configuration_parses_and_is_valid_on_the_embedded_fake() {
+        let config = Config::from_toml(crate::SAMPLE_CONFIG).unwrap().with_env(&[]).unwrap();
+        config.validate().unwrap();
+        assert!(config.test_idp_enabled());
+        assert_eq!(config.abac.rules.len(), 2);
+    }
+
+    #[test]
+    fn a_real_cluster_without_an_identity_provider_is_refused() {
+        let env = [("TS_BASE_URL", "https://analytics.example.com")];
+        let config = Config::default().with_env(&env).unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("no identity provider"), "{err}");
+        // Nor may the test identity provider stand in for one there.
+        let mut config = config;
+        config.test_idp = Some(true);
+        assert!(config.validate().unwrap_err().to_string().contains("anyone"));
+        let env = [
+            ("TS_BASE_URL", "https://analytics.example.com"),
+            ("OIDC_ISSUER", "https://id.example.com"),
+            ("OIDC_AUDIENCE", "app"),
+            ("OIDC_JWKS_URL", "https://id.example.com/jwks"),
+        ];
+        Config::default().with_env(&env).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn the_test_identity_provider_needs_loopback_on_both_sides() {
+        let env = [("TOKEN_SERVICE_ADDR", "0.0.0.0:8787")];
+        assert!(Config::default().with_env(&env).unwrap().validate().is_err());
+        let env = [("TS_BASE_URL", "http://localhost:9000"), ("TOKEN_SERVICE_ADDR", "127.0.0.1:0")];
+        let mut config = Config::default().with_env(&env).unwrap();
+        config.test_idp = Some(true);
+        config.validate().unwrap();
+        assert!(is_loopback_url("http://[::1]:80/x") && !is_loopback_url("http://localhost.evil.com/"));
+        assert!(!is_loopback_url("http://127.0.0.1@evil.com/"));
+    }
+
+    #[test]
+    fn secrets_in_the_file_wildcard_origins_and_beta_rules_are_refused() {
+        let err = Config::from_toml("[cluster]\nsecret_key = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("TS_SECRET_KEY") && !err.contains("\"x\""), "{err}");
+        let config = Config::from_toml("allowed_origins = [\"*\"]").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("exactly"));
+        let config = Config::from_toml(
+            "[cluster]\napi = \"v2-beta\"\n[[abac.rules]]\nclaim = \"region\"\ncolumn = \"Region\"\n",
+        )
+        .unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("v2.0"));
+        assert!(Config::from_toml("[limits]\nper_user_burst = 1\nunknown = 2\n").is_err());
+    }
+}

@@ -1,0 +1,371 @@
+//! The HTTP face: axum routes and tower-http layers (CORS, whole-request timeout, body
+//! limit, trace), JSON errors, per-user rate limits.
+//!
+//! - `GET` or `POST /token`: `200 text/plain` with the caller's ThoughtSpot token, the form
+//!   the Visual Embed SDK's `getAuthToken` reads.
+//! - `POST /token/invalidate`: with the token the front end saw rejected as the body,
+//!   forgets (and revokes) it if it is still the cached one; with an empty body, forgets
+//!   (and revokes) the caller's token (sign-out). `204`.
+//! - `GET /healthz` (the process is up), `GET /readyz` (the cluster, the identity
+//!   provider's keys and Redis, when configured, answer), `GET /metrics`.
+//! - Errors: `{"error": code, "message": text}` with 400, 401 (and `WWW-Authenticate`),
+//!   403, 404, 405, 408, 413, 429 (and `Retry-After`), 502, 503 or 504.
+
+use crate::identity::{Rejection, Verifier};
+use crate::mapping::Mapping;
+use crate::metrics::{ErrorKind, Metrics, Outcome, Route};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use serde_json::json;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thoughtspot_session_core::{AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager, TokenStore};
+
+/// The manager the service runs: over any transport.
+pub type Manager = TokenManager<SessionClient<Arc<dyn HttpTransport>>>;
+
+/// A JSON error answer.
+pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "error": code, "message": message }).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Who answers whether the service is ready.
+#[derive(Clone)]
+pub struct Readiness {
+    /// The shared store, probed with a read.
+    pub store: Option<Arc<dyn TokenStore>>,
+    /// The identity provider's verifier: ready once it holds keys.
+    pub verifier: Option<Arc<Verifier>>,
+}
+
+/// What every request shares.
+pub struct AppState {
+    pub(crate) manager: Manager,
+    pub(crate) verifier: Arc<Verifier>,
+    pub(crate) mapping: Mapping,
+    pub(crate) limiter: DefaultKeyedRateLimiter<String>,
+    pub(crate) metrics: Metrics,
+    pub(crate) readiness: Readiness,
+    pub(crate) ready_cache: std::sync::Mutex<Option<(Instant, bool, serde_json::Value)>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state of a service over `manager`, verifying callers with `verifier`.
+    pub fn new(
+        manager: Manager,
+        verifier: Arc<Verifier>,
+        mapping: Mapping,
+        limits: &crate::config::LimitsConfig,
+        readiness: Readiness,
+    ) -> Arc<Self> {
+        let per_minute = NonZeroU32::new(limits.per_user_per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.per_user_burst).unwrap_or(NonZeroU32::MIN);
+        let stats_manager = manager.clone();
+        let metrics = Metrics::new(move || stats_manager.stats(), Some(verifier.clone()));
+        Arc::new(Self {
+            manager,
+            verifier,
+            mapping,
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            metrics,
+            readiness,
+            ready_cache: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The token manager (for its counters).
+    pub fn manager(&self) -> &Manager {
+        &self.manager
+    }
+
+    /// Forgets rate-limit state of users idle long enough to be back at full burst: run
+    /// now and then so that the limiter's memory follows the active users, not all users.
+    pub fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+fn outcome(state: &AppState, route: &'static str, outcome: &'static str) {
+    state.metrics.requests.get_or_create(&Outcome { route, outcome }).inc();
+}
+
+fn rejected(state: &AppState, route: &'static str, why: &Rejection) -> Response {
+    outcome(state, route, why.code());
+    tracing::info!(route, reason = why.code(), "caller refused");
+    if *why == Rejection::KeysUnavailable {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, why.code(), &why.to_string());
+    }
+    let mut response = json_error(StatusCode::UNAUTHORIZED, why.code(), &why.to_string());
+    let challenge = if *why == Rejection::Missing {
+        HeaderValue::from_static("Bearer")
+    } else {
+        // The reason's text is ours (no token, no claim value): safe in a header.
+        HeaderValue::from_str(&format!("Bearer error=\"invalid_token\", error_description=\"{why}\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\""))
+    };
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    response
+}
+
+/// Verifies the caller, maps it and applies its rate limit: the key of its token.
+async fn caller(state: &AppState, headers: &HeaderMap, route: &'static str) -> Result<TokenKey, Response> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let Some(bearer) = bearer else {
+        return Err(rejected(state, route, &Rejection::Missing));
+    };
+    let claims = state.verifier.verify(bearer).await.map_err(|why| rejected(state, route, &why))?;
+    let key = state.mapping.key(&claims).map_err(|why| {
+        outcome(state, route, "unmapped");
+        tracing::info!(route, reason = %why, "caller has no cluster user");
+        json_error(StatusCode::FORBIDDEN, "unmapped_user", &why.0)
+    })?;
+    if let Err(not_until) = state.limiter.check_key(&key.user().to_owned()) {
+        outcome(state, route, "rate_limited");
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many token requests for this user: retry after the time Retry-After says",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        return Err(response);
+    }
+    Ok(key)
+}
+
+fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {
+    let (status, code, kind) = match e {
+        Error::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "cluster_timeout", "timeout"),
+        Error::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "store"),
+        Error::InvalidRequest(_) | Error::Config(_) => (StatusCode::BAD_GATEWAY, "cluster_refused", "invalid"),
+        e if e.is_retryable() => (StatusCode::SERVICE_UNAVAILABLE, "cluster_unavailable", "unavailable"),
+        _ => (StatusCode::BAD_GATEWAY, "cluster_refused", "refused"),
+    };
+    state.metrics.cluster_errors.get_or_create(&ErrorKind { kind }).inc();
+    outcome(state, route, code);
+    // The error's text is scrubbed of secrets by the library; it is for the operator.
+    tracing::warn!(route, kind, error = %e, "cluster call failed");
+    let mut body = json!({ "error": code, "message": "ThoughtSpot did not issue a token" });
+    if let Some(incident) = e.incident_id() {
+        body["incident"] = incident.into();
+    }
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let started = Instant::now();
+    let response = match caller(&state, &headers, "token").await {
+        Err(response) => response,
+        Ok(key) => match state.manager.token(&key).await {
+            Ok(token) => {
+                outcome(&state, "token", "served");
+                tracing::info!(route = "token", user = key.user(), custom = key.rules().is_some(), "token served");
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-store"),
+                    ],
+                    token.token().secret().to_owned(),
+                )
+                    .into_response()
+            }
+            Err(e) => cluster_error(&state, "token", &e),
+        },
+    };
+    observe(&state, "token", started);
+    response
+}
+
+async fn invalidate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let started = Instant::now();
+    let response = match caller(&state, &headers, "invalidate").await {
+        Err(response) => response,
+        Ok(key) => {
+            // With the rejected token as the body, only that token is forgotten (a second
+            // report of it, from another tab, keeps the replacement); with an empty body,
+            // whatever is cached (a sign-out). Revocation is best-effort either way.
+            let rejected = std::str::from_utf8(&body).map(str::trim).unwrap_or_default();
+            if rejected.is_empty() {
+                state.manager.evict(&key).await;
+            } else {
+                state.manager.invalidate(&key, &AccessToken::from(rejected)).await;
+            }
+            outcome(&state, "invalidate", "invalidated");
+            StatusCode::NO_CONTENT.into_response()
+        }
+    };
+    observe(&state, "invalidate", started);
+    response
+}
+
+fn observe(state: &AppState, route: &'static str, started: Instant) {
+    state
+        .metrics
+        .latency
+        .get_or_create(&Route { route })
+        .observe(started.elapsed().as_secs_f64());
+}
+
+async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+/// How long a readiness verdict is reused: probes do not follow the scrape rate.
+const READY_CACHE: Duration = Duration::from_secs(1);
+/// The bound on each readiness probe.
+const READY_PROBE: Duration = Duration::from_secs(2);
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let cached = state
+        .ready_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .filter(|(at, _, _)| at.elapsed() < READY_CACHE);
+    let (ready, checks) = match cached {
+        Some((_, ready, checks)) => (ready, checks),
+        None => {
+            let (ready, checks) = probe(&state).await;
+            *state.ready_cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), ready, checks.clone()));
+            (ready, checks)
+        }
+    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(json!({ "ready": ready, "checks": checks }))).into_response()
+}
+
+async fn probe(state: &AppState) -> (bool, serde_json::Value) {
+    use thoughtspot_session_core::SessionApi;
+    let mut checks = serde_json::Map::new();
+    // Any answer from the cluster (a 401 for this call with no session, say) is reachable.
+    let cluster = match tokio::time::timeout(READY_PROBE, state.manager.api().get_session_info()).await {
+        Err(_) => false,
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => !matches!(e, Error::Transport(_) | Error::Timeout(_)),
+    };
+    checks.insert("cluster".into(), cluster.into());
+    let mut ready = cluster;
+    if let Some(verifier) = &state.readiness.verifier {
+        if !verifier.has_keys() {
+            let _ = tokio::time::timeout(READY_PROBE, verifier.warm()).await;
+        }
+        let keys = verifier.has_keys();
+        checks.insert("identity_keys".into(), keys.into());
+        ready &= keys;
+    }
+    if let Some(store) = &state.readiness.store {
+        let probe = TokenKey::new("readyz-probe");
+        let redis = matches!(tokio::time::timeout(READY_PROBE, store.get(&probe)).await, Ok(Ok(_)));
+        checks.insert("redis".into(), redis.into());
+        ready &= redis;
+    }
+    (ready, serde_json::Value::Object(checks))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    json_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// Gives the empty error answers of the layers (408, 413, 405, 504) a JSON body.
+async fn json_bodies(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not take that method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is too large"),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ("timeout", "the request took too long"),
+        _ => ("error", "the request failed"),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json!({ "error": code, "message": message }).to_string()))
+}
+
+/// The whole application: routes, the test identity provider's when given, and the layers.
+pub fn router(
+    state: Arc<AppState>,
+    allowed_origins: &[String],
+    limits: &crate::config::LimitsConfig,
+    test_idp: Option<&crate::test_idp::TestIdp>,
+) -> Router {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let mut app = Router::new()
+        .route("/token", get(token).post(token))
+        .route("/token/invalidate", post(invalidate))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        .fallback(not_found);
+    if let Some(idp) = test_idp {
+        app = app.nest("/test-idp", idp.router());
+    }
+    let origins: Vec<HeaderValue> = allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
+    app.layer(tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            limits.request_timeout(),
+        ))
+        .layer(axum::middleware::map_response(json_bodies))
+        .layer(cors)
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                // Method and path only: never a header (Authorization) or the query.
+                .make_span_with(|request: &axum::http::Request<Body>| {
+                    tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+                })
+                .on_response(
+                    |response: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1e3, "answered");
+                    },
+                ),
+        )
+}

@@ -1,0 +1,250 @@
+//! `thoughtspot-token-service`: the trusted-authentication token service of a ThoughtSpot
+//! embedding, ready to deploy.
+//!
+//! The page that embeds ThoughtSpot signs its user in at the application's own identity
+//! provider; the Visual Embed SDK's `getAuthToken` then calls this service with that ID
+//! token. The service verifies it (signature against the provider's JWKS, `iss`, `aud`,
+//! `exp`, `nbf`), maps its claims to the ThoughtSpot user, org, groups and row-level (ABAC)
+//! rules the configuration names, and answers a ThoughtSpot token: a `token/full` token, or
+//! a `token/custom` token carrying the rules, cached per shape by the library's
+//! [`TokenManager`](thoughtspot_session_core::TokenManager) and shared by replicas through
+//! Redis.
+//!
+//! ```text
+//! browser ── ID token ──▶ token service ── secret key ──▶ ThoughtSpot (token/full, token/custom)
+//!    ▲                        │  cache (memory or Redis, sealed), per-user rate limit
+//!    └──── ThoughtSpot token ─┘
+//! ```
+//!
+//! Run it with no configuration to try it: it asks an embedded fake cluster and runs a
+//! test identity provider, and prints a ready `curl` line. Against a real cluster it
+//! refuses to start without an identity provider. The configuration is a TOML file
+//! ([`SAMPLE_CONFIG`], `--print-sample-config`) with these environment overrides:
+//!
+//! | variable | sets |
+//! |---|---|
+//! | `TOKEN_SERVICE_CONFIG` | the configuration file (as `--config`) |
+//! | `TOKEN_SERVICE_ADDR` | `listen` |
+//! | `TOKEN_SERVICE_ORIGINS` | `allowed_origins`, comma-separated |
+//! | `TOKEN_SERVICE_LOG` | `log`: `json`, `text`, `off` |
+//! | `TS_BASE_URL`, `TS_API` | `cluster.url`, `cluster.api` |
+//! | `TS_SECRET_KEY` or `TS_SECRET_KEY_FILE` | the cluster's trusted-authentication secret key (secret) |
+//! | `OIDC_ISSUER`, `OIDC_AUDIENCE`, `OIDC_JWKS_URL` | `identity` |
+//! | `TOKEN_SERVICE_REDIS` | `redis.url` (may hold a password) |
+//! | `TS_TOKEN_KEYS` or `TS_TOKEN_KEYS_FILE` | the keys sealing tokens in Redis, `id:base64,…` (secret) |
+//!
+//! The HTTP face is in [`http`]; the modules beside it hold one concept each.
+
+pub mod config;
+pub mod http;
+pub mod identity;
+pub mod mapping;
+pub mod metrics;
+pub mod serve;
+pub mod test_idp;
+
+use crate::config::{Api, Config, ConfigError, Env};
+use crate::http::{AppState, Manager, Readiness};
+use crate::identity::Verifier;
+use crate::test_idp::TestIdp;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use thoughtspot_session_core::{ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokenStore, TokioSleep};
+use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
+
+/// The sample configuration (`token-service.sample.toml`): every setting, commented. With
+/// no cluster URL it runs on the embedded fake.
+pub const SAMPLE_CONFIG: &str = include_str!("../token-service.sample.toml");
+
+/// The audience of the built-in test identity provider's tokens.
+pub const TEST_IDP_AUDIENCE: &str = "thoughtspot-token-service";
+
+/// The embedded fake's secret key (the fake is in process: nothing else knows it).
+const FAKE_SECRET_KEY: &str = "embedded-fake-secret-key";
+
+/// Any error of building the service.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A service built from a configuration, ready to serve.
+pub struct Service {
+    /// The router to serve.
+    pub router: axum::Router,
+    /// The shared state (manager, metrics).
+    pub state: Arc<AppState>,
+    /// The built-in test identity provider, when it runs.
+    pub test_idp: Option<TestIdp>,
+    /// The embedded fake cluster, when it is the cluster.
+    pub fake: Option<FakeThoughtSpot>,
+    /// Serving limits.
+    pub limits: serve::ServeLimits,
+    /// Lines for the operator, printed at start (what the service asks, where).
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("notes", &self.notes).finish_non_exhaustive()
+    }
+}
+
+/// Answers the test identity provider's key set to the verifier in process, with no HTTP
+/// call to the service itself.
+#[derive(Clone, Debug)]
+struct InProcessJwks(TestIdp);
+
+#[async_trait::async_trait]
+impl HttpTransport for InProcessJwks {
+    async fn send(
+        &self,
+        _request: ::http::Request<bytes::Bytes>,
+    ) -> Result<::http::Response<bytes::Bytes>, thoughtspot_session_core::TransportError> {
+        let body = bytes::Bytes::from(self.0.jwks().to_string());
+        Ok(::http::Response::new(body))
+    }
+}
+
+fn redis_keys(env: &impl Env) -> Result<Vec<EncryptionKey>, BoxError> {
+    let keys = config::secret_from_env(env, "TS_TOKEN_KEYS")?.ok_or_else(|| {
+        ConfigError(
+            "Redis needs TS_TOKEN_KEYS (or TS_TOKEN_KEYS_FILE): the keys that seal tokens at rest, as id:base64 (try: 1:$(openssl rand -base64 32))"
+                .into(),
+        )
+    })?;
+    Ok(EncryptionKey::parse_list(&keys)?)
+}
+
+impl Service {
+    /// Builds the service `config` describes, reading secrets from `env`; `local` is the
+    /// address the service listens on (the test identity provider's issuer names it).
+    pub async fn build(config: &Config, env: &impl Env, local: SocketAddr) -> Result<Service, BoxError> {
+        config.validate()?;
+        let mapping = mapping::Mapping::new(config.mapping.clone(), &config.abac)?;
+        let mut notes = Vec::new();
+        let version = match config.cluster.api {
+            Api::V2 => ApiVersion::V2,
+            Api::V2Beta => ApiVersion::V2Beta,
+        };
+        let (transport, base_url, secret, fake): (Arc<dyn HttpTransport>, String, SecretKey, _) =
+            match &config.cluster.url {
+                Some(url) => {
+                    let secret = config::secret_key(env)?.ok_or_else(|| {
+                        ConfigError("a cluster needs its trusted-authentication secret key: set TS_SECRET_KEY or TS_SECRET_KEY_FILE".into())
+                    })?;
+                    notes.push(format!("asking the cluster at {url}"));
+                    let transport = thoughtspot_session_reqwest::ReqwestTransport::new()?;
+                    (Arc::new(transport), url.clone(), secret, None)
+                }
+                None => {
+                    let fake = FakeThoughtSpot::builder()
+                        .user(FakeUser::new("alice@example.com", "unused"))
+                        .user(FakeUser::new("bob@example.com", "unused").orgs([0, 7]))
+                        .secret_key(FAKE_SECRET_KEY)
+                        .build();
+                    notes.push(
+                        "asking the embedded fake cluster (users alice@example.com, bob@example.com in orgs 0 and 7); set TS_BASE_URL and TS_SECRET_KEY for a real one"
+                            .into(),
+                    );
+                    let base = thoughtspot_session_mock::FAKE_BASE_URL.to_owned();
+                    (Arc::new(fake.clone()), base, SecretKey::new(FAKE_SECRET_KEY), Some(fake))
+                }
+            };
+        let client = SessionClient::builder(base_url.as_str())
+            .api_version(version)
+            .timeout(Duration::from_millis(config.cluster.timeout_ms))
+            .sleep(TokioSleep::new())
+            .build(transport)?;
+        let mut manager = TokenManager::builder(client, secret)
+            .token_lifetime(Duration::from_secs(config.cluster.token_lifetime_secs))
+            .revoke_on_invalidate(true)
+            .sleep(TokioSleep::new());
+        let mut store_probe: Option<Arc<dyn TokenStore>> = None;
+        if let Some(redis) = &config.redis {
+            // The keys are read twice rather than copied: they are not `Clone`, so that no
+            // stray copy outlives its zeroing.
+            let builder = || -> Result<_, BoxError> {
+                Ok(RedisTokenStore::builder(redis.url.clone())
+                    // Shared per cluster: the namespace is the base URL the client asks.
+                    .namespace(base_url.as_str(), "thoughtspot-token-service")
+                    .keys(redis_keys(env)?)
+                    .timeout(Duration::from_millis(redis.timeout_ms)))
+            };
+            // A Redis that is down at start does not stop the service: it serves alone until
+            // Redis answers. A wrong URL or key still does.
+            let store = match builder()?.connect().await {
+                Ok(store) => store,
+                Err(thoughtspot_session_core::Error::Store(e)) => {
+                    notes.push(format!("Redis is not reachable yet ({e}); serving alone until it is"));
+                    builder()?.build()?
+                }
+                Err(e) => return Err(e.into()),
+            };
+            notes.push("sharing tokens through Redis".into());
+            store_probe = Some(Arc::new(store.clone()));
+            manager = manager.store(store);
+        }
+        let manager: Manager = manager.build()?;
+        let test_idp = config.test_idp_enabled().then(|| {
+            let idp = TestIdp::new(format!("http://{local}/test-idp"), TEST_IDP_AUDIENCE);
+            notes.push(format!(
+                "test identity provider at http://{local}/test-idp (key generated at start; anyone may sign in as anyone: never for production)"
+            ));
+            idp
+        });
+        let verifier = match (&config.identity, &test_idp) {
+            (Some(identity), _) => {
+                notes.push(format!("verifying callers' tokens from {}", identity.issuer));
+                let jwks: Arc<dyn HttpTransport> = Arc::new(thoughtspot_session_reqwest::ReqwestTransport::new()?);
+                Verifier::new(identity.clone(), jwks)
+            }
+            (None, Some(idp)) => {
+                let identity: config::IdentityConfig = toml::from_str(&format!(
+                    "issuer = {:?}\naudiences = [{:?}]\njwks_url = {:?}\n",
+                    idp.issuer(),
+                    idp.audience(),
+                    format!("{}/jwks.json", idp.issuer())
+                ))?;
+                Verifier::new(identity, Arc::new(InProcessJwks(idp.clone())))
+            }
+            (None, None) => return Err(ConfigError("no identity provider".into()).into()),
+        };
+        let verifier = Arc::new(verifier);
+        // Fetch the keys now, so the first caller does not wait; a provider that is down
+        // at start is tried again on demand (and readiness says so meanwhile).
+        let _ = tokio::time::timeout(identity::JWKS_TIMEOUT, verifier.warm()).await;
+        let readiness = Readiness {
+            store: store_probe,
+            verifier: Some(verifier.clone()),
+        };
+        let state = AppState::new(manager, verifier, mapping, &config.limits, readiness);
+        let router = http::router(state.clone(), &config.allowed_origins, &config.limits, test_idp.as_ref());
+        Ok(Service {
+            router,
+            state,
+            test_idp,
+            fake,
+            limits: serve::ServeLimits {
+                header_read_timeout: Duration::from_millis(config.limits.header_read_timeout_ms),
+                shutdown_grace: Duration::from_millis(config.limits.shutdown_grace_ms),
+            },
+            notes,
+        })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains (see [`serve::serve`]).
+    /// Prunes the rate limiter's idle users every minute meanwhile.
+    pub async fn run(self, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()>) -> bool {
+        let state = self.state.clone();
+        let pruner = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                state.prune();
+            }
+        });
+        let drained = serve::serve(self.router, listener, self.limits, shutdown).await;
+        pruner.abort();
+        drained
+    }
+}

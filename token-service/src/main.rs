@@ -1,0 +1,103 @@
+//! `thoughtspot-token-service`: see the crate docs, `--help` and the sample configuration.
+
+use clap::Parser;
+use std::path::PathBuf;
+use thoughtspot_token_service::config::{Config, Env, LogFormat, ProcessEnv};
+use thoughtspot_token_service::{SAMPLE_CONFIG, Service};
+
+/// The trusted-authentication token service of a ThoughtSpot embedding: verifies the
+/// caller's ID token (OIDC, JWKS), maps its claims to a ThoughtSpot user, org, groups and
+/// ABAC rules, and answers a ThoughtSpot token (cached, shared through Redis).
+///
+/// With no configuration it runs on an embedded fake cluster with a built-in test identity
+/// provider, and prints a ready curl line. Against a real cluster (TS_BASE_URL) it needs an
+/// identity provider ([identity] or OIDC_ISSUER, OIDC_AUDIENCE, OIDC_JWKS_URL).
+///
+/// Secrets come from the environment only: TS_SECRET_KEY (or TS_SECRET_KEY_FILE), TS_TOKEN_KEYS
+/// (or TS_TOKEN_KEYS_FILE), a Redis password inside TOKEN_SERVICE_REDIS. Other overrides:
+/// TOKEN_SERVICE_ADDR, TOKEN_SERVICE_ORIGINS, TOKEN_SERVICE_LOG, TS_BASE_URL, TS_API.
+///
+/// Endpoints: GET|POST /token, POST /token/invalidate, GET /healthz, GET /readyz, GET /metrics.
+#[derive(Parser, Debug)]
+#[command(name = "thoughtspot-token-service", version)]
+struct Cli {
+    /// The configuration file (TOML; see --print-sample-config).
+    #[arg(long, short, env = "TOKEN_SERVICE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Prints the sample configuration and exits.
+    #[arg(long)]
+    print_sample_config: bool,
+    /// Checks the configuration (and the environment's secrets) and exits.
+    #[arg(long)]
+    check: bool,
+}
+
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TOKEN_SERVICE_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
+    match format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(false)
+            .with_target(false)
+            .init(),
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init(),
+        _ => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if cli.print_sample_config {
+        print!("{SAMPLE_CONFIG}");
+        return std::process::ExitCode::SUCCESS;
+    }
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("thoughtspot-token-service: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode, thoughtspot_token_service::BoxError> {
+    // With no file: on the embedded fake, the sample configuration (so that the offline run
+    // shows groups and ABAC rules); against a cluster, the defaults and the environment.
+    let config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None if ProcessEnv.var("TS_BASE_URL").is_none() => Config::from_toml(SAMPLE_CONFIG)?,
+        None => Config::default(),
+    }
+    .with_env(&ProcessEnv)?;
+    config.validate()?;
+    init_logs(config.log);
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener.local_addr()?;
+    let service = Service::build(&config, &ProcessEnv, local).await?;
+    if cli.check {
+        println!("the configuration is valid");
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    for note in &service.notes {
+        println!("{note}");
+    }
+    println!("token service on http://{local}");
+    if let Some(idp) = &service.test_idp {
+        let claims = serde_json::json!({"email": "alice@example.com", "region": ["west"]});
+        let token = idp.sign(claims.as_object().expect("an object"));
+        println!("try (alice, with an ABAC region rule; the ID token is valid for an hour):");
+        println!("  curl -i -H 'Authorization: Bearer {token}' http://{local}/token");
+    }
+    println!("stop with Ctrl-C or SIGTERM");
+    let drained = service.run(listener, thoughtspot_token_service::serve::signal()).await;
+    Ok(if drained {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
+    })
+}

@@ -1,0 +1,208 @@
+//! From verified claims to what the cluster sees: the user, org, groups and ABAC rules of
+//! a [`TokenKey`].
+
+use crate::config::{ConfigError, MappingConfig, RuleConfig};
+use serde_json::{Map, Value};
+use thoughtspot_session_core::v2::{FilterOperator, FilterRule, NamedValues, PersistOption, RuleValue};
+use thoughtspot_session_core::{TokenKey, TokenRules};
+
+/// The most groups or rule values one claim may bring; more is refused, not cut.
+pub const MAX_CLAIM_VALUES: usize = 100;
+/// The longest user name, org, group or rule value taken from a claim, in bytes.
+pub const MAX_CLAIM_LEN: usize = 512;
+
+/// Why a verified caller has no cluster user (answered 403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmapped(pub String);
+
+impl std::fmt::Display for Unmapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The mapping, checked at start.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    config: MappingConfig,
+    persist: PersistOption,
+    rules: Vec<(RuleConfig, Option<FilterOperator>)>,
+}
+
+/// Parses a filter operator of the configuration (`IN`, `EQ`, …).
+pub fn operator(name: &str) -> Result<FilterOperator, ConfigError> {
+    use FilterOperator::*;
+    Ok(match name {
+        "EQ" => Eq,
+        "NE" => Ne,
+        "LT" => Lt,
+        "LE" => Le,
+        "GT" => Gt,
+        "GE" => Ge,
+        "IN" => In,
+        "NOT_IN" => NotIn,
+        "BW" => Bw,
+        "BW_INC" => BwInc,
+        "BW_INC_MIN" => BwIncMin,
+        "BW_INC_MAX" => BwIncMax,
+        "CONTAINS" => Contains,
+        "BEGINS_WITH" => BeginsWith,
+        "ENDS_WITH" => EndsWith,
+        "LIKE" => Like,
+        other => return Err(ConfigError(format!("unknown filter operator {other:?}"))),
+    })
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn bounded(what: &str, value: String) -> Result<String, Unmapped> {
+    if value.trim().is_empty() || value.len() > MAX_CLAIM_LEN {
+        return Err(Unmapped(format!("the {what} claim is empty or longer than {MAX_CLAIM_LEN} bytes")));
+    }
+    Ok(value)
+}
+
+fn values(claim: &str, v: &Value) -> Result<Vec<RuleValue>, Unmapped> {
+    let one = |v: &Value| -> Result<RuleValue, Unmapped> {
+        match v {
+            Value::String(s) => Ok(RuleValue::String(bounded(claim, s.clone())?)),
+            Value::Bool(b) => Ok(RuleValue::Bool(*b)),
+            Value::Number(n) => Ok(match n.as_i64() {
+                Some(i) => RuleValue::Integer(i),
+                None => RuleValue::Float(n.as_f64().unwrap_or_default()),
+            }),
+            _ => Err(Unmapped(format!("the {claim} claim holds a value a rule cannot take"))),
+        }
+    };
+    match v {
+        Value::Array(items) if items.len() > MAX_CLAIM_VALUES => Err(Unmapped(format!(
+            "the {claim} claim holds more than {MAX_CLAIM_VALUES} values"
+        ))),
+        Value::Array(items) => items.iter().map(one).collect(),
+        other => Ok(vec![one(other)?]),
+    }
+}
+
+impl Mapping {
+    /// Checks the mapping and the rules.
+    pub fn new(config: MappingConfig, abac: &crate::config::AbacConfig) -> Result<Self, ConfigError> {
+        let persist = abac.persist()?;
+        let rules = abac
+            .rules
+            .iter()
+            .map(|r| Ok((r.clone(), r.column.as_ref().map(|_| operator(&r.operator)).transpose()?)))
+            .collect::<Result<_, ConfigError>>()?;
+        Ok(Self { config, persist, rules })
+    }
+
+    /// The token key of a verified caller: who the cluster sees, in which org and groups,
+    /// under which rules. Every part comes from the verified claims or the configuration.
+    pub fn key(&self, claims: &Map<String, Value>) -> Result<TokenKey, Unmapped> {
+        let c = &self.config;
+        let user = claims
+            .get(&c.user_claim)
+            .and_then(text)
+            .ok_or_else(|| Unmapped(format!("the token has no {} claim to name a ThoughtSpot user", c.user_claim)))?;
+        let mut key = TokenKey::new(bounded(&c.user_claim, user)?);
+        let org = match &c.org_claim {
+            Some(claim) => match claims.get(claim) {
+                Some(v) => Some(bounded(claim, text(v).unwrap_or_default())?),
+                None => c.org.clone(),
+            },
+            None => c.org.clone(),
+        };
+        if let Some(org) = org {
+            key = key.with_org_id(org);
+        }
+        let mut groups = c.groups.clone();
+        if let Some(claim) = &c.groups_claim {
+            match claims.get(claim) {
+                None => {}
+                Some(Value::Array(items)) if items.len() > MAX_CLAIM_VALUES => {
+                    return Err(Unmapped(format!("the {claim} claim holds more than {MAX_CLAIM_VALUES} groups")));
+                }
+                Some(Value::Array(items)) => {
+                    for item in items {
+                        let Value::String(g) = item else {
+                            return Err(Unmapped(format!("the {claim} claim holds a group that is not a string")));
+                        };
+                        groups.push(bounded(claim, g.clone())?);
+                    }
+                }
+                Some(Value::String(g)) => groups.push(bounded(claim, g.clone())?),
+                Some(_) => return Err(Unmapped(format!("the {claim} claim is not a group list"))),
+            }
+        }
+        if !groups.is_empty() {
+            key = key.with_groups(groups);
+        }
+        let mut rules = TokenRules::new(self.persist);
+        for (rule, op) in &self.rules {
+            let Some(value) = claims.get(&rule.claim) else { continue };
+            let values = values(&rule.claim, value)?;
+            if values.is_empty() {
+                continue;
+            }
+            rules = match (&rule.column, &rule.parameter, op) {
+                (Some(column), _, Some(op)) => rules.filter(FilterRule::new(column.as_str(), *op, values)),
+                (_, Some(name), _) => rules.parameter(NamedValues::new(name.as_str(), values)),
+                _ => rules,
+            };
+        }
+        if !rules.is_empty() {
+            key = key.with_rules(rules);
+        }
+        Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn mapping() -> Mapping {
+        let config = crate::config::Config::from_toml(crate::SAMPLE_CONFIG).unwrap();
+        Mapping::new(config.mapping, &config.abac).unwrap()
+    }
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn claims_make_the_user_org_groups_and_rules() {
+        let key = mapping()
+            .key(&claims(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales", "emea"],
+                "region": ["west", "north"], "tier": "gold"})))
+            .unwrap();
+        assert_eq!(key.user(), "bob@example.com");
+        assert_eq!(key.org_id(), Some("7"));
+        assert_eq!(key.groups(), ["emea", "sales"]);
+        assert_eq!(
+            key.rules().unwrap().as_json(),
+            r#"{"persist_option":"NONE","filter_rules":[{"column_name":"Region","operator":"IN","values":["west","north"]}],"parameter_values":[{"name":"Tier","values":["gold"]}]}"#
+        );
+        // No rule claim: a plain key, a full token.
+        let plain = mapping().key(&claims(json!({"email": "alice@example.com"}))).unwrap();
+        assert!(!plain.is_shaped());
+    }
+
+    #[test]
+    fn missing_or_hostile_claims_are_refused_not_guessed() {
+        let m = mapping();
+        assert!(m.key(&claims(json!({"sub": "x"}))).unwrap_err().0.contains("email"));
+        assert!(m.key(&claims(json!({"email": ""}))).is_err());
+        assert!(m.key(&claims(json!({"email": "a".repeat(600)}))).is_err());
+        let many: Vec<_> = (0..101).map(|n| n.to_string()).collect();
+        assert!(m.key(&claims(json!({"email": "a@x", "region": many}))).is_err());
+        assert!(m.key(&claims(json!({"email": "a@x", "groups": [{"x": 1}]}))).is_err());
+        assert!(m.key(&claims(json!({"email": "a@x", "region": {"x": 1}}))).is_err());
+    }
+}
