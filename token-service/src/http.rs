@@ -259,11 +259,14 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 async fn probe(state: &AppState) -> (bool, serde_json::Value) {
     use thoughtspot_session_core::SessionApi;
     let mut checks = serde_json::Map::new();
-    // Any answer from the cluster (a 401 for this call with no session, say) is reachable.
+    // An answer from the cluster below 500 (a 401 for this call with no session, say) is
+    // ready; no answer, or a 5xx (a load balancer's 503 during an outage), is not.
     let cluster = match tokio::time::timeout(READY_PROBE, state.manager.api().get_session_info()).await {
         Err(_) => false,
         Ok(Ok(_)) => true,
-        Ok(Err(e)) => !matches!(e, Error::Transport(_) | Error::Timeout(_)),
+        Ok(Err(e)) => {
+            !matches!(e, Error::Transport(_) | Error::Timeout(_)) && e.status().is_none_or(|s| !s.is_server_error())
+        }
     };
     checks.insert("cluster".into(), cluster.into());
     let mut ready = cluster;

@@ -1,0 +1,184 @@
+//! What the end-to-end tests run: a JWT issuer on loopback (keys generated per run, JWKS
+//! served over HTTP, counted), the fake cluster on loopback, and the service itself.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
+use thoughtspot_token_service::config::Config;
+use thoughtspot_token_service::test_idp::TestIdp;
+use thoughtspot_token_service::{Service, http::AppState};
+
+pub const AUDIENCE: &str = "embed-app";
+pub const ORIGIN: &str = "https://app.example.com";
+pub const SECRET_KEY: &str = "cluster-secret-key";
+
+/// The issuer the tests run: its own loopback port, its JWKS fetches counted.
+pub struct Issuer {
+    pub idp: TestIdp,
+    pub jwks_url: String,
+    pub fetches: Arc<AtomicUsize>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Issuer {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let idp = TestIdp::new(base.clone(), AUDIENCE);
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        let app = idp.router().layer(axum::middleware::map_request(move |r: axum::extract::Request| {
+            let counter = counter.clone();
+            async move {
+                if r.uri().path().ends_with("jwks.json") {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                r
+            }
+        }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Issuer {
+            idp,
+            jwks_url: format!("{base}/jwks.json"),
+            fetches,
+            _stop: stop,
+        }
+    }
+
+    /// An ID token for `claims` (a JSON object), valid for an hour.
+    pub fn token(&self, claims: Value) -> String {
+        self.idp.sign(claims.as_object().unwrap())
+    }
+
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+pub fn fake() -> FakeThoughtSpot {
+    FakeThoughtSpot::builder()
+        .user(FakeUser::new("alice@example.com", "pw"))
+        .user(FakeUser::new("bob@example.com", "pw").orgs([0, 7]))
+        .user(FakeUser::new("carol@example.com", "pw"))
+        .secret_key(SECRET_KEY)
+        .token_lifetime(Duration::from_secs(3600))
+        .build()
+}
+
+/// The configuration the tests use, with `extra` TOML appended (later tables win).
+pub fn config(cluster: &str, issuer: &Issuer, extra: &str) -> Config {
+    let text = format!(
+        r#"
+listen = "127.0.0.1:0"
+allowed_origins = ["{ORIGIN}"]
+log = "off"
+[cluster]
+url = "{cluster}"
+api = "v2"
+[identity]
+issuer = "{issuer}"
+audiences = ["{AUDIENCE}"]
+jwks_url = "{jwks}"
+jwks_min_refresh_secs = 1
+[mapping]
+user_claim = "email"
+org_claim = "ts_org"
+groups_claim = "groups"
+[abac]
+persist_option = "NONE"
+[[abac.rules]]
+claim = "region"
+column = "Region"
+{extra}
+"#,
+        issuer = issuer.idp.issuer(),
+        jwks = issuer.jwks_url,
+    );
+    Config::from_toml(&text).unwrap()
+}
+
+/// A running service.
+pub struct Running {
+    pub base: String,
+    pub state: Arc<AppState>,
+    pub http: reqwest::Client,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub done: Option<tokio::task::JoinHandle<bool>>,
+}
+
+pub async fn start(config: &Config, env: &impl thoughtspot_token_service::config::Env) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap();
+    let service = Service::build(config, env, local).await.unwrap();
+    let state = service.state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(service.run(listener, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        base: format!("http://{local}"),
+        state,
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        stop: Some(stop),
+        done: Some(done),
+    }
+}
+
+impl Running {
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> reqwest::Response {
+        let mut r = self.http.get(format!("{}{path}", self.base)).header("origin", ORIGIN);
+        if let Some(b) = bearer {
+            r = r.header("authorization", format!("Bearer {b}"));
+        }
+        r.send().await.unwrap()
+    }
+
+    /// The ThoughtSpot token the bearer gets (asserting a 200).
+    pub async fn token(&self, bearer: &str) -> String {
+        let response = self.get("/token", Some(bearer)).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Stops the service and answers whether it drained in time.
+    pub async fn shutdown(&mut self) -> bool {
+        let _ = self.stop.take().unwrap().send(());
+        self.done.take().unwrap().await.unwrap()
+    }
+}
+
+/// Status and JSON body, checking the body is JSON.
+pub async fn json_error(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    assert_eq!(response.headers()["content-type"], "application/json", "status {status}");
+    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap())
+}
+
+pub fn claims(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+pub fn alice() -> Value {
+    json!({"email": "alice@example.com"})
+}
+
+pub async fn cluster(fake: &FakeThoughtSpot) -> FakeServer {
+    FakeServer::start(fake.clone()).await.unwrap()
+}
