@@ -132,12 +132,15 @@ async fn caller(state: &AppState, headers: &HeaderMap, route: &'static str) -> R
     let Some(bearer) = bearer else {
         return Err(rejected(state, route, &Rejection::Missing));
     };
-    let claims = state.verifier.verify(bearer).await.map_err(|why| rejected(state, route, &why))?;
-    let key = state.mapping.key(&claims).map_err(|why| {
-        outcome(state, route, "unmapped");
-        tracing::info!(route, reason = %why, "caller has no cluster user");
-        json_error(StatusCode::FORBIDDEN, "unmapped_user", &why.0)
-    })?;
+    let verified = state.verifier.verify(bearer).await.map_err(|why| rejected(state, route, &why))?;
+    let key = match verified.mapped.get_or_init(|| state.mapping.key(&verified.claims)) {
+        Ok(key) => key.clone(),
+        Err(why) => {
+            outcome(state, route, "unmapped");
+            tracing::info!(route, reason = %why, "caller has no cluster user");
+            return Err(json_error(StatusCode::FORBIDDEN, "unmapped_user", &why.0));
+        }
+    };
     if let Err(not_until) = state.limiter.check_key(&key.user().to_owned()) {
         outcome(state, route, "rate_limited");
         let wait = not_until.wait_time_from(DefaultClock::default().now());

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::HttpTransport;
 
@@ -19,6 +19,8 @@ use thoughtspot_session_core::HttpTransport;
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// The largest JWKS document read, in bytes.
 pub const MAX_JWKS_LEN: usize = 256 * 1024;
+/// How many verified tokens are remembered.
+pub const VERIFIED_CAPACITY: usize = 10_000;
 /// The bound on one JWKS fetch.
 pub const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -93,6 +95,30 @@ struct Key {
     algorithm: Algorithm,
 }
 
+/// A caller whose token verified: its claims, and what the service derived from them.
+pub struct Verified {
+    /// The token's claims.
+    pub claims: Map<String, Value>,
+    /// The token key the mapping made of the claims, made once per token.
+    pub mapped: OnceLock<Result<thoughtspot_session_core::TokenKey, crate::mapping::Unmapped>>,
+    exp: u64,
+    nbf: Option<u64>,
+    kid: Option<String>,
+    key: Arc<Key>,
+}
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified").field("exp", &self.exp).finish_non_exhaustive()
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, Arc<Key>>,
@@ -118,6 +144,7 @@ pub struct Verifier {
     transport: Arc<dyn HttpTransport>,
     keys: RwLock<Keys>,
     fetching: tokio::sync::Mutex<()>,
+    verified: quick_cache::sync::Cache<Box<str>, Arc<Verified>>,
     /// Key fetches, by outcome.
     pub fetches: FetchCounts,
 }
@@ -174,6 +201,7 @@ impl Verifier {
             transport,
             keys: RwLock::new(Keys::default()),
             fetching: tokio::sync::Mutex::new(()),
+            verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY),
             fetches: FetchCounts::default(),
         }
     }
@@ -183,11 +211,42 @@ impl Verifier {
         self.keys.read().map(|k| k.fetched_at.is_some()).unwrap_or(false)
     }
 
-    /// Verifies `token` and answers its claims.
-    pub async fn verify(&self, token: &str) -> Result<Map<String, Value>, Rejection> {
+    /// Whether a remembered verification still holds now: within `exp` (and `nbf`) with
+    /// the leeway, its key still published under its `kid`, the keys fresh.
+    fn still_valid(&self, v: &Verified) -> bool {
+        let now = unix_now();
+        let leeway = self.config.leeway_secs;
+        if v.exp.saturating_add(leeway) < now || v.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return false;
+        }
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let fresh = keys
+            .fetched_at
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(self.config.jwks_max_age_secs));
+        let published = match &v.kid {
+            Some(kid) => keys.by_kid.get(kid).is_some_and(|k| Arc::ptr_eq(k, &v.key)),
+            None => keys.anonymous.iter().any(|k| Arc::ptr_eq(k, &v.key)),
+        };
+        fresh && published
+    }
+
+    /// Verifies `token` and answers the verified caller.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Verified>, Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Malformed);
         }
+        if let Some(v) = self.verified.get(token) {
+            if self.still_valid(&v) {
+                return Ok(v);
+            }
+            self.verified.remove(token);
+        }
+        let verified = Arc::new(self.verify_anew(token).await?);
+        self.verified.insert(token.into(), verified.clone());
+        Ok(verified)
+    }
+
+    async fn verify_anew(&self, token: &str) -> Result<Verified, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
             return Err(Rejection::Algorithm);
@@ -204,7 +263,20 @@ impl Verifier {
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         match jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation) {
-            Ok(data) => Ok(data.claims),
+            Ok(data) => {
+                let seconds = |name: &str| data.claims.get(name).and_then(Value::as_f64).map(|v| v.max(0.0) as u64);
+                let Some(exp) = seconds("exp") else {
+                    return Err(Rejection::Claim("exp".into()));
+                };
+                Ok(Verified {
+                    exp,
+                    nbf: seconds("nbf"),
+                    kid: header.kid,
+                    key,
+                    claims: data.claims,
+                    mapped: OnceLock::new(),
+                })
+            }
             Err(e) => Err(match e.kind() {
                 ErrorKind::ExpiredSignature => Rejection::Expired,
                 ErrorKind::ImmatureSignature => Rejection::NotYetValid,

@@ -375,3 +375,20 @@ fn the_binary_refuses_a_real_cluster_without_an_identity_provider_and_has_help()
     let out = std::process::Command::new(bin).args(["--secret-key", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_verification_ends_when_its_token_expires() {
+    logs();
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let mut config = config(&cluster.base_url(), &issuer, "");
+    config.identity.as_mut().unwrap().leeway_secs = 0;
+    let s = start(&config, &ENV).await;
+    let short = issuer.idp.sign_for(&claims(alice()), Duration::from_secs(2));
+    s.token(&short).await;
+    s.token(&short).await; // remembered
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let (status, body) = json_error(s.get("/token", Some(&short)).await).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("token_expired")), "{body}");
+}
