@@ -17,7 +17,7 @@ use crate::metrics::{ErrorKind, Metrics, Outcome, Route};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use governor::clock::{Clock, DefaultClock};
@@ -55,6 +55,9 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) readiness: Readiness,
     pub(crate) ready_cache: std::sync::Mutex<Option<(Instant, bool, serde_json::Value)>>,
+    /// The hot path's own handles (no label lookup per request).
+    served: prometheus_client::metrics::counter::Counter,
+    token_latency: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,7 +79,14 @@ impl AppState {
         let burst = NonZeroU32::new(limits.per_user_burst).unwrap_or(NonZeroU32::MIN);
         let stats_manager = manager.clone();
         let metrics = Metrics::new(move || stats_manager.stats(), Some(verifier.clone()));
+        let served = metrics
+            .requests
+            .get_or_create(&Outcome { route: "token", outcome: "served" })
+            .clone();
+        let token_latency = metrics.latency.get_or_create(&Route { route: "token" }).clone();
         Arc::new(Self {
+            served,
+            token_latency,
             manager,
             verifier,
             mapping,
@@ -122,26 +132,59 @@ fn rejected(state: &AppState, route: &'static str, why: &Rejection) -> Response 
     response
 }
 
-/// Verifies the caller, maps it and applies its rate limit: the key of its token.
-async fn caller(state: &AppState, headers: &HeaderMap, route: &'static str) -> Result<TokenKey, Response> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
+/// The `Authorization` header alone (the whole header map is not copied per request).
+pub struct Authorization(Option<HeaderValue>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authorization {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get(header::AUTHORIZATION).cloned()))
+    }
+}
+
+/// A verified, mapped caller within its rate.
+struct Caller(Arc<crate::identity::Verified>);
+
+impl Caller {
+    fn key(&self) -> &TokenKey {
+        match &self.0.mapped {
+            Ok((key, _)) => key,
+            // `caller` answers no Caller whose mapping failed.
+            Err(_) => unreachable!("an unmapped caller is refused before"),
+        }
+    }
+}
+
+/// Verifies the caller, maps it and applies its rate limit.
+async fn caller(state: &AppState, authorization: &Authorization, route: &'static str) -> Result<Caller, Response> {
+    let bearer = authorization
+        .0
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
     let Some(bearer) = bearer else {
         return Err(rejected(state, route, &Rejection::Missing));
     };
-    let verified = state.verifier.verify(bearer).await.map_err(|why| rejected(state, route, &why))?;
-    let key = match verified.mapped.get_or_init(|| state.mapping.key(&verified.claims)) {
-        Ok(key) => key.clone(),
+    let verified = state
+        .verifier
+        .verify(bearer, |claims| {
+            let key = state.mapping.key(claims)?;
+            let user = key.user().to_owned();
+            Ok((key, user))
+        })
+        .await
+        .map_err(|why| rejected(state, route, &why))?;
+    let user = match &verified.mapped {
+        Ok((_, user)) => user,
         Err(why) => {
             outcome(state, route, "unmapped");
             tracing::info!(route, reason = %why, "caller has no cluster user");
             return Err(json_error(StatusCode::FORBIDDEN, "unmapped_user", &why.0));
         }
     };
-    if let Err(not_until) = state.limiter.check_key(&key.user().to_owned()) {
+    if let Err(not_until) = state.limiter.check_key(user) {
         outcome(state, route, "rate_limited");
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -155,7 +198,7 @@ async fn caller(state: &AppState, headers: &HeaderMap, route: &'static str) -> R
             .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         return Err(response);
     }
-    Ok(key)
+    Ok(Caller(verified))
 }
 
 fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {
@@ -177,14 +220,15 @@ fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+async fn token(State(state): State<Arc<AppState>>, authorization: Authorization) -> Response {
     let started = Instant::now();
-    let response = match caller(&state, &headers, "token").await {
+    let response = match caller(&state, &authorization, "token").await {
         Err(response) => response,
-        Ok(key) => match state.manager.token(&key).await {
+        Ok(caller) => match state.manager.token(caller.key()).await {
             Ok(token) => {
-                outcome(&state, "token", "served");
-                tracing::info!(route = "token", user = key.user(), custom = key.rules().is_some(), "token served");
+                state.served.inc();
+                let key = caller.key();
+                tracing::debug!(route = "token", user = key.user(), custom = key.rules().is_some(), "token served");
                 (
                     [
                         (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -201,19 +245,20 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     response
 }
 
-async fn invalidate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn invalidate(State(state): State<Arc<AppState>>, authorization: Authorization, body: axum::body::Bytes) -> Response {
     let started = Instant::now();
-    let response = match caller(&state, &headers, "invalidate").await {
+    let response = match caller(&state, &authorization, "invalidate").await {
         Err(response) => response,
-        Ok(key) => {
+        Ok(caller) => {
+            let key = caller.key();
             // With the rejected token as the body, only that token is forgotten (a second
             // report of it, from another tab, keeps the replacement); with an empty body,
             // whatever is cached (a sign-out). Revocation is best-effort either way.
             let rejected = std::str::from_utf8(&body).map(str::trim).unwrap_or_default();
             if rejected.is_empty() {
-                state.manager.evict(&key).await;
+                state.manager.evict(key).await;
             } else {
-                state.manager.invalidate(&key, &AccessToken::from(rejected)).await;
+                state.manager.invalidate(key, &AccessToken::from(rejected)).await;
             }
             outcome(&state, "invalidate", "invalidated");
             StatusCode::NO_CONTENT.into_response()
@@ -224,11 +269,12 @@ async fn invalidate(State(state): State<Arc<AppState>>, headers: HeaderMap, body
 }
 
 fn observe(state: &AppState, route: &'static str, started: Instant) {
-    state
-        .metrics
-        .latency
-        .get_or_create(&Route { route })
-        .observe(started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed().as_secs_f64();
+    if route == "token" {
+        state.token_latency.observe(elapsed);
+    } else {
+        state.metrics.latency.get_or_create(&Route { route }).observe(elapsed);
+    }
 }
 
 async fn healthz() -> Response {
@@ -302,8 +348,9 @@ async fn not_found() -> Response {
     json_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-/// Gives the empty error answers of the layers (408, 413, 405, 504) a JSON body.
-async fn json_bodies(response: Response) -> Response {
+/// Gives the empty or plain error answers of the layers and extractors (408, 413, 405,
+/// 504) a JSON body.
+fn json_bodies(response: Response) -> Response {
     let status = response.status();
     let json = response
         .headers()
@@ -345,23 +392,21 @@ pub fn router(
     if let Some(idp) = test_idp {
         app = app.nest("/test-idp", idp.router());
     }
-    let origins: Vec<HeaderValue> = allowed_origins
+    let origins: Arc<[HeaderValue]> = allowed_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
+    // Exact origins, matched by a shared predicate: the layer is cloned with each request,
+    // and a list would be copied each time.
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| origins.contains(origin)))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600));
-    app.layer(tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            limits.request_timeout(),
-        ))
-        .layer(axum::middleware::map_response(json_bodies))
-        .layer(cors)
+    // One stack applied once: each `Router::layer` call would box the routes again, and
+    // every box costs each request a clone and an allocation.
+    let layers = tower::ServiceBuilder::new()
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 // Method and path only: never a header (Authorization) or the query.
@@ -374,4 +419,15 @@ pub fn router(
                     },
                 ),
         )
+        .layer(cors)
+        .layer(tower::util::MapResponseLayer::new(json_bodies))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            limits.request_timeout(),
+        ))
+        .layer(tower::util::MapResponseLayer::new(
+            |r: axum::http::Response<tower_http::limit::ResponseBody<Body>>| r.map(Body::new),
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes));
+    app.layer(layers)
 }

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::HttpTransport;
 
@@ -99,8 +99,9 @@ struct Key {
 pub struct Verified {
     /// The token's claims.
     pub claims: Map<String, Value>,
-    /// The token key the mapping made of the claims, made once per token.
-    pub mapped: OnceLock<Result<thoughtspot_session_core::TokenKey, crate::mapping::Unmapped>>,
+    /// What the service made of the claims (the token key and the rate-limit key), made
+    /// once per token.
+    pub mapped: Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
     exp: u64,
     nbf: Option<u64>,
     kid: Option<String>,
@@ -230,8 +231,13 @@ impl Verifier {
         fresh && published
     }
 
-    /// Verifies `token` and answers the verified caller.
-    pub async fn verify(&self, token: &str) -> Result<Arc<Verified>, Rejection> {
+    /// Verifies `token` and answers the verified caller, with what `map` makes of its
+    /// claims (kept with it while it is remembered).
+    pub async fn verify(
+        &self,
+        token: &str,
+        map: impl FnOnce(&Map<String, Value>) -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+    ) -> Result<Arc<Verified>, Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Malformed);
         }
@@ -241,12 +247,16 @@ impl Verifier {
             }
             self.verified.remove(token);
         }
-        let verified = Arc::new(self.verify_anew(token).await?);
+        let verified = Arc::new(self.verify_anew(token, map).await?);
         self.verified.insert(token.into(), verified.clone());
         Ok(verified)
     }
 
-    async fn verify_anew(&self, token: &str) -> Result<Verified, Rejection> {
+    async fn verify_anew(
+        &self,
+        token: &str,
+        map: impl FnOnce(&Map<String, Value>) -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+    ) -> Result<Verified, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
             return Err(Rejection::Algorithm);
@@ -273,8 +283,8 @@ impl Verifier {
                     nbf: seconds("nbf"),
                     kid: header.kid,
                     key,
+                    mapped: map(&data.claims),
                     claims: data.claims,
-                    mapped: OnceLock::new(),
                 })
             }
             Err(e) => Err(match e.kind() {

@@ -61,8 +61,9 @@ pub const SAMPLE_CONFIG: &str = include_str!("../token-service.sample.toml");
 /// The audience of the built-in test identity provider's tokens.
 pub const TEST_IDP_AUDIENCE: &str = "thoughtspot-token-service";
 
-/// The embedded fake's secret key (the fake is in process: nothing else knows it).
-const FAKE_SECRET_KEY: &str = "embedded-fake-secret-key";
+/// The embedded fake's secret key (the fake is in process: nothing else knows it). A fake
+/// given to [`Service::build_on`] must take it.
+pub const FAKE_SECRET_KEY: &str = "embedded-fake-secret-key";
 
 /// Any error of building the service.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -119,7 +120,20 @@ impl Service {
     /// Builds the service `config` describes, reading secrets from `env`; `local` is the
     /// address the service listens on (the test identity provider's issuer names it).
     pub async fn build(config: &Config, env: &impl Env, local: SocketAddr) -> Result<Service, BoxError> {
+        Self::build_on(config, env, local, None).await
+    }
+
+    /// As [`build`](Self::build), with `fake` as the embedded cluster (when the
+    /// configuration names no cluster) instead of the default one with two users: for
+    /// benchmarks and tests with users of their own.
+    pub async fn build_on(
+        config: &Config,
+        env: &impl Env,
+        local: SocketAddr,
+        fake: Option<FakeThoughtSpot>,
+    ) -> Result<Service, BoxError> {
         config.validate()?;
+        let given = fake;
         let mapping = mapping::Mapping::new(config.mapping.clone(), &config.abac)?;
         let mut notes = Vec::new();
         let version = match config.cluster.api {
@@ -137,11 +151,13 @@ impl Service {
                     (Arc::new(transport), url.clone(), secret, None)
                 }
                 None => {
-                    let fake = FakeThoughtSpot::builder()
-                        .user(FakeUser::new("alice@example.com", "unused"))
-                        .user(FakeUser::new("bob@example.com", "unused").orgs([0, 7]))
-                        .secret_key(FAKE_SECRET_KEY)
-                        .build();
+                    let fake = given.unwrap_or_else(|| {
+                        FakeThoughtSpot::builder()
+                            .user(FakeUser::new("alice@example.com", "unused"))
+                            .user(FakeUser::new("bob@example.com", "unused").orgs([0, 7]))
+                            .secret_key(FAKE_SECRET_KEY)
+                            .build()
+                    });
                     notes.push(
                         "asking the embedded fake cluster (users alice@example.com, bob@example.com in orgs 0 and 7); set TS_BASE_URL and TS_SECRET_KEY for a real one"
                             .into(),

@@ -87,7 +87,7 @@ async fn a_verified_caller_gets_a_full_token_and_a_caller_with_abac_claims_a_cus
 
     // Logs name outcomes, never an ID token, a ThoughtSpot token or the secret key.
     let logs = logged();
-    assert!(logs.contains("token served"), "{logs}");
+    assert!(logs.contains("token served") && logs.contains("answered"), "{logs}");
     for secret in [alice_id.as_str(), west_id.as_str(), &alice, &west, &east, SECRET_KEY] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }

@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p thoughtspot-session-bench               # everything (about 2 minutes once built)
-//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations | tokens
+//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations | tokens | service
 //! ```
 //!
 //! The loopback server runs in its own process, pinned to CPU 1 where `taskset` exists; the
@@ -20,6 +20,7 @@ mod in_process;
 mod loopback;
 mod memory;
 mod server;
+mod service;
 mod tokens;
 
 use allocations::*;
@@ -32,6 +33,7 @@ use in_process::*;
 use loopback::*;
 use memory::*;
 use server::*;
+use service::*;
 use thoughtspot_session_core::SessionApi;
 use tokens::*;
 
@@ -46,7 +48,10 @@ fn main() {
     let args: Vec<String> = all.into_iter().filter(|a| a != "--bench").collect();
     match args.first().map(String::as_str) {
         Some("--serve") => return serve(),
-        Some("--serve-token-service") => return serve_token_service(),
+        Some("--serve-token-service") => {
+            return serve_token_service(args[1].parse().expect("users"), args.get(2).map(String::as_str));
+        }
+        Some("--serve-bare-axum") => return serve_bare_axum(),
         Some("--calls") => {
             return calls_mode(
                 Variant::parse(&args[1]),
@@ -129,5 +134,8 @@ fn main() {
     }
     if wanted("tokens") {
         tokens();
+    }
+    if wanted("service") {
+        service();
     }
 }

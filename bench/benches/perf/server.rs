@@ -53,8 +53,13 @@ impl Server {
         Self::start_mode("--serve")
     }
 
-    /// This binary in `mode` (`--serve`, `--serve-token-service`), pinned to CPU 1.
+    /// This binary in `mode` (`--serve`, `--serve-bare-axum`), pinned to CPU 1.
     pub(crate) fn start_mode(mode: &str) -> Self {
+        Self::start_args(&[mode])
+    }
+
+    /// This binary with `args` (a mode and its arguments), pinned to CPU 1.
+    pub(crate) fn start_args(args: &[&str]) -> Self {
         let exe = std::env::current_exe().expect("exe");
         let pinned = has_taskset();
         let mut command = if pinned {
@@ -66,7 +71,7 @@ impl Server {
             command.arg("-c").arg("1").arg(&exe);
         }
         let mut child = command
-            .arg(mode)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

@@ -11,6 +11,7 @@ use crate::v2::{
 use serde::Serialize;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The row-level rules of a custom token (REST API v2.0 `token/custom`): filter rules,
@@ -40,6 +41,12 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct TokenRules {
+    // Shared: a key (and so its rules) is cloned on every cache lookup that stores it.
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     rules: Rules,
     json: String,
 }
@@ -59,13 +66,15 @@ impl TokenRules {
     /// No rules yet, combined with the user's persisted rules as `persist` says.
     pub fn new(persist: PersistOption) -> Self {
         let mut rules = Self {
-            rules: Rules {
-                persist_option: persist,
-                filter_rules: Vec::new(),
-                parameter_values: Vec::new(),
-                variable_values: Vec::new(),
-            },
-            json: String::new(),
+            inner: Arc::new(Inner {
+                rules: Rules {
+                    persist_option: persist,
+                    filter_rules: Vec::new(),
+                    parameter_values: Vec::new(),
+                    variable_values: Vec::new(),
+                },
+                json: String::new(),
+            }),
         };
         rules.rewrite();
         rules
@@ -74,7 +83,7 @@ impl TokenRules {
     /// Adds a filter rule (`filter_rules[]`).
     #[must_use]
     pub fn filter(mut self, rule: FilterRule) -> Self {
-        self.rules.filter_rules.push(rule);
+        Arc::make_mut(&mut self.inner).rules.filter_rules.push(rule);
         self.rewrite();
         self
     }
@@ -82,7 +91,7 @@ impl TokenRules {
     /// Adds a parameter's values (`parameter_values[]`).
     #[must_use]
     pub fn parameter(mut self, values: NamedValues) -> Self {
-        self.rules.parameter_values.push(values);
+        Arc::make_mut(&mut self.inner).rules.parameter_values.push(values);
         self.rewrite();
         self
     }
@@ -90,39 +99,39 @@ impl TokenRules {
     /// Adds a variable's values (`variable_values[]`).
     #[must_use]
     pub fn variable(mut self, values: NamedValues) -> Self {
-        self.rules.variable_values.push(values);
+        Arc::make_mut(&mut self.inner).rules.variable_values.push(values);
         self.rewrite();
         self
     }
 
     /// How the rules combine with the user's persisted ones.
     pub fn persist_option(&self) -> PersistOption {
-        self.rules.persist_option
+        self.inner.rules.persist_option
     }
 
     /// Whether there is no filter, parameter or variable.
     pub fn is_empty(&self) -> bool {
-        self.rules.filter_rules.is_empty()
-            && self.rules.parameter_values.is_empty()
-            && self.rules.variable_values.is_empty()
+        let r = &self.inner.rules;
+        r.filter_rules.is_empty() && r.parameter_values.is_empty() && r.variable_values.is_empty()
     }
 
     /// The rules as the request body writes them: what makes them one key or another (a
     /// shared store names a key's token by it).
     pub fn as_json(&self) -> &str {
-        &self.json
+        &self.inner.json
     }
 
     fn rewrite(&mut self) {
+        let inner = Arc::make_mut(&mut self.inner);
         // Serialising these types cannot fail (string keys, no maps of other keys); a
         // non-finite number writes `null` here and is refused before sending.
-        self.json = serde_json::to_string(&self.rules).unwrap_or_default();
+        inner.json = serde_json::to_string(&inner.rules).unwrap_or_default();
     }
 }
 
 impl PartialEq for TokenRules {
     fn eq(&self, other: &Self) -> bool {
-        self.json == other.json
+        self.inner.json == other.inner.json
     }
 }
 
@@ -130,13 +139,13 @@ impl Eq for TokenRules {}
 
 impl Hash for TokenRules {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.json.hash(state);
+        self.inner.json.hash(state);
     }
 }
 
 impl fmt::Debug for TokenRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TokenRules").field(&self.json).finish()
+        f.debug_tuple("TokenRules").field(&self.inner.json).finish()
     }
 }
 
@@ -155,7 +164,7 @@ pub(super) fn v2_request(
             )
             .into());
         }
-        let r = &rules.rules;
+        let r = &rules.inner.rules;
         let mut request =
             GetCustomAccessTokenRequest::with_secret_key(key.user.as_str(), secret_key.clone(), r.persist_option);
         if let Some(org) = &key.org {
