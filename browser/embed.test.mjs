@@ -1,11 +1,12 @@
 // The real Visual Embed SDK (npm, pinned in package-lock.json) in headless Chromium
-// (Debian's `chromium`), on a page at http://localhost:<port>, against the example token
-// service and `fake-thoughtspot`, both built by `scripts/test`. Run with `npm test` here.
+// (Debian's `chromium`), on a page at http://localhost:<port> that signs its user in at the
+// token service's test identity provider, against `thoughtspot-token-service` and
+// `fake-thoughtspot`, both built by `scripts/test`. Run with `npm test` here.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +16,6 @@ import puppeteer from 'puppeteer-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.BROWSER_BIN_DIR ?? join(here, '..', 'target', 'debug');
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const CALLER_KEY = 'browser-test-caller-key';
 const SECRET_KEY = 'browser-test-secret-key';
 
 for (const [what, path, how] of [
@@ -71,24 +71,32 @@ before(async () => {
   const origin = `http://localhost:${allowed.address().port}`;
   host = await start(
     join(bin, 'fake-thoughtspot'),
-    ['--port', '0', '--quiet', '--user', 'alice@example.com:pw', '--secret-key', SECRET_KEY, '--cors-origin', origin],
+    ['--port', '0', '--quiet', '--user', 'alice@example.com:pw', '--user', 'bob@example.com:pw',
+      '--secret-key', SECRET_KEY, '--cors-origin', origin],
     {},
     /(http:\/\/127\.0\.0\.1:\d+)/,
   );
+  profile = mkdtempSync(join(tmpdir(), 'ts-chromium-'));
+  // The service's configuration: the test identity provider (allowed: the cluster and the
+  // service are on loopback), the email claim as the user, a region claim as an ABAC rule.
+  const config = join(profile, 'token-service.toml');
+  writeFileSync(config, [
+    'test_idp = true',
+    '[mapping]', 'user_claim = "email"',
+    '[[abac.rules]]', 'claim = "region"', 'column = "Region"', '',
+  ].join('\n'));
   service = await start(
     join(bin, 'thoughtspot-token-service'),
-    [],
+    ['--config', config],
     {
       TS_BASE_URL: host,
       TS_SECRET_KEY: SECRET_KEY,
       TOKEN_SERVICE_ADDR: '127.0.0.1:0',
-      TOKEN_SERVICE_KEY: CALLER_KEY,
-      TOKEN_SERVICE_ORIGIN: origin,
+      TOKEN_SERVICE_ORIGINS: origin,
       TOKEN_SERVICE_LOG: 'off',
     },
     /token service on (http:\/\/127\.0\.0\.1:\d+)/,
   );
-  profile = mkdtempSync(join(tmpdir(), 'ts-chromium-'));
   browser = await puppeteer.launch({
     executablePath: chromium,
     headless: true,
@@ -109,7 +117,7 @@ after(async () => {
 });
 
 /** Opens the page at `server` with `auth` and waits for the SDK's verdict. */
-async function open(server, auth) {
+async function open(server, auth, user = 'alice@example.com', region = '') {
   const page = await browser.newPage();
   const url = new URL(`http://localhost:${server.address().port}/`);
   // The cluster as `localhost` too: another origin (its own port), the same site, so the
@@ -117,7 +125,8 @@ async function open(server, auth) {
   // fake can stand in for: a real embedding is cross-site, where cookieless is the way).
   url.searchParams.set('host', host.replace('127.0.0.1', 'localhost'));
   url.searchParams.set('service', service);
-  url.searchParams.set('key', CALLER_KEY);
+  url.searchParams.set('user', user);
+  if (region) url.searchParams.set('region', region);
   url.searchParams.set('auth', auth);
   await page.goto(url.toString());
   await verdict(page);
@@ -156,9 +165,10 @@ test('cookieless trusted authentication succeeds, and a revoked token is replace
   // The front end reports the token rejected: the service invalidates it, which revokes it
   // on the cluster. The SDK's cached token now fails verification: it asks for a new one.
   const rejected = seen.tokens[0];
+  const idToken = await page.evaluate(() => window.__idToken());
   const report = await fetch(`${service}/token/invalidate`, {
     method: 'POST',
-    headers: { 'x-service-key': CALLER_KEY, 'x-app-user': 'alice', 'content-type': 'text/plain' },
+    headers: { authorization: `Bearer ${idToken}`, 'content-type': 'text/plain' },
     body: rejected,
   });
   assert.equal(report.status, 204);
@@ -170,6 +180,30 @@ test('cookieless trusted authentication succeeds, and a revoked token is replace
   assert.notEqual(seen.tokens[1], rejected);
   assert.deepEqual(seen.events, ['SDK_SUCCESS', 'SDK_SUCCESS'], JSON.stringify(seen));
   await page.close();
+});
+
+test('a user whose ID token carries a region gets a custom token with that ABAC rule, and the SDK signs in with it', async () => {
+  const page = await open(allowed, 'cookieless', 'bob@example.com', 'west,north');
+  const seen = await page.evaluate(() => ({ events: window.__events, tokens: window.__tokens }));
+  assert.deepEqual(seen.events, ['SDK_SUCCESS'], JSON.stringify(seen));
+  // What the cluster recorded of the token the SDK used: bob's, with his rule.
+  const record = await (await fetch(`${host}/_fake/token`, { headers: { authorization: `Bearer ${seen.tokens[0]}` } })).json();
+  assert.equal(record.user, 'bob@example.com');
+  assert.deepEqual(record.rules, {
+    persist_option: 'NONE',
+    filter_rules: [{ column_name: 'Region', operator: 'IN', values: ['west', 'north'] }],
+  });
+  // Alice, with no region, gets a full token: no rules.
+  const alice = await open(allowed, 'cookieless');
+  const token = (await alice.evaluate(() => window.__tokens))[0];
+  const plain = await (await fetch(`${host}/_fake/token`, { headers: { authorization: `Bearer ${token}` } })).json();
+  assert.equal(plain.user, 'alice@example.com');
+  assert.equal(plain.rules, null);
+  // Without the ID token the service answers 401, never a token.
+  const anonymous = await fetch(`${service}/token`);
+  assert.equal(anonymous.status, 401);
+  await page.close();
+  await alice.close();
 });
 
 test('trusted authentication with a cookie logs in by token and the page then has a session', async () => {
