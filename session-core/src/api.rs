@@ -1,8 +1,8 @@
 //! The `SessionApi` trait: the five operations of the Session API.
 
 use crate::error::{Error, InvalidRequest};
-use crate::v2::AnyTokenRequest;
 use crate::model::{GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse};
+use crate::v2::AnyTokenRequest;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -70,7 +70,10 @@ pub trait SessionApi: Send + Sync {
     /// write it.
     async fn get_v2_token(&self, request: &AnyTokenRequest) -> Result<SessionLoginResponse, Error> {
         let _ = request;
-        Err(InvalidRequest::new("this SessionApi does not issue REST API v2.0 tokens (groups or custom rules)").into())
+        Err(InvalidRequest::new(
+            "this SessionApi does not issue REST API v2.0 tokens (groups or custom rules)",
+        )
+        .into())
     }
 }
 

@@ -19,9 +19,16 @@ fn fake() -> FakeThoughtSpot {
         .build()
 }
 
-fn manager(fake: &FakeThoughtSpot, version: ApiVersion) -> TokenManager<SessionClient<Arc<dyn HttpTransport>>> {
+fn manager(
+    fake: &FakeThoughtSpot,
+    version: ApiVersion,
+) -> TokenManager<SessionClient<Arc<dyn HttpTransport>>> {
     let transport: Arc<dyn HttpTransport> = Arc::new(fake.clone());
-    let client = fake.client_builder().api_version(version).build(transport).unwrap();
+    let client = fake
+        .client_builder()
+        .api_version(version)
+        .build(transport)
+        .unwrap();
     TokenManager::builder(client, "key").build().unwrap()
 }
 
@@ -38,7 +45,10 @@ async fn a_key_with_rules_gets_a_custom_token_carrying_them() {
     let fake = fake();
     let m = manager(&fake, ApiVersion::V2);
     let rules = region(&["west", "north"]).parameter(NamedValues::new("tier", ["gold"]));
-    let key = TokenKey::new("alice").with_org_id("7").with_groups(["sales", "emea"]).with_rules(rules);
+    let key = TokenKey::new("alice")
+        .with_org_id("7")
+        .with_groups(["sales", "emea"])
+        .with_rules(rules);
     let token = m.token(&key).await.unwrap();
     assert_eq!(fake.count("token/custom"), 1);
     assert_eq!(fake.count("token/full"), 0);
@@ -79,7 +89,9 @@ async fn tokens_of_other_rules_groups_or_none_are_never_shared() {
         ))),
         TokenKey::new("alice").with_groups(["sales"]),
         TokenKey::new("alice").with_groups(["support"]),
-        TokenKey::new("alice").with_groups(["sales"]).with_rules(region(&["west"])),
+        TokenKey::new("alice")
+            .with_groups(["sales"])
+            .with_rules(region(&["west"])),
     ];
     let mut tokens = Vec::new();
     for key in &keys {
@@ -132,7 +144,10 @@ async fn replicas_sharing_a_store_keep_shapes_apart() {
     let t_east = b.token(&east).await.unwrap();
     assert_ne!(t_east.token(), t_west.token());
     assert_eq!(a.token(&east).await.unwrap().token(), t_east.token());
-    assert_ne!(a.token(&TokenKey::new("alice")).await.unwrap().token(), t_west.token());
+    assert_ne!(
+        a.token(&TokenKey::new("alice")).await.unwrap().token(),
+        t_west.token()
+    );
     assert_eq!(fake.count("token/custom"), 2);
 }
 
@@ -140,12 +155,19 @@ async fn replicas_sharing_a_store_keep_shapes_apart() {
 async fn the_beta_and_mismatched_keys_are_refused_before_sending() {
     let fake = fake();
     let beta = manager(&fake, ApiVersion::V2Beta);
-    let err = beta.token(&TokenKey::new("alice").with_rules(region(&["west"]))).await.unwrap_err();
+    let err = beta
+        .token(&TokenKey::new("alice").with_rules(region(&["west"])))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
     assert!(err.to_string().contains("REST API v2.0"), "{err}");
     let v2 = manager(&fake, ApiVersion::V2);
     let err = v2
-        .token(&TokenKey::new("alice").with_report_book_view("obj-1").with_rules(region(&["west"])))
+        .token(
+            &TokenKey::new("alice")
+                .with_report_book_view("obj-1")
+                .with_rules(region(&["west"])),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("one object"), "{err}");
@@ -154,7 +176,10 @@ async fn the_beta_and_mismatched_keys_are_refused_before_sending() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("integer org"), "{err}");
-    assert_eq!(fake.count("token/custom") + fake.count("token/full") + fake.count("get token"), 0);
+    assert_eq!(
+        fake.count("token/custom") + fake.count("token/full") + fake.count("get token"),
+        0
+    );
     // The key's Debug shows its shape and no secret.
     let debug = format!("{:?}", TokenKey::new("alice").with_rules(region(&["west"])));
     assert!(debug.contains("region") && !debug.contains("key"), "{debug}");

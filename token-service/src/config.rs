@@ -358,8 +358,12 @@ impl Config {
 
     /// Reads the TOML file at `path`.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| bad(format!("cannot read the configuration file {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            bad(format!(
+                "cannot read the configuration file {}: {e}",
+                path.display()
+            ))
+        })?;
         Self::from_toml(&text)
     }
 
@@ -376,7 +380,11 @@ impl Config {
                 "json" => LogFormat::Json,
                 "text" => LogFormat::Text,
                 "off" => LogFormat::Off,
-                other => return Err(bad(format!("TOKEN_SERVICE_LOG is {other:?}: use json, text or off"))),
+                other => {
+                    return Err(bad(format!(
+                        "TOKEN_SERVICE_LOG is {other:?}: use json, text or off"
+                    )));
+                }
             };
         }
         if let Some(v) = env.var("TS_BASE_URL") {
@@ -483,10 +491,13 @@ impl Config {
                 "no identity provider: set [identity] (issuer, audiences, jwks_url) or OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL; the service will not hand out tokens to callers it cannot identify",
             ));
         }
-        if !self.abac.rules.is_empty() || self.mapping.groups_claim.is_some() || !self.mapping.groups.is_empty() {
-            if self.cluster.api == Api::V2Beta {
-                return Err(bad("ABAC rules and groups need REST API v2.0: set cluster.api = \"v2\""));
-            }
+        let shaped = !self.abac.rules.is_empty()
+            || self.mapping.groups_claim.is_some()
+            || !self.mapping.groups.is_empty();
+        if shaped && self.cluster.api == Api::V2Beta {
+            return Err(bad(
+                "ABAC rules and groups need REST API v2.0: set cluster.api = \"v2\"",
+            ));
         }
         self.abac.persist()?;
         for rule in &self.abac.rules {
@@ -511,7 +522,9 @@ impl Config {
             }
         }
         if self.limits.per_user_per_minute == 0 || self.limits.per_user_burst == 0 {
-            return Err(bad("limits.per_user_per_minute and per_user_burst must be at least 1"));
+            return Err(bad(
+                "limits.per_user_per_minute and per_user_burst must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -582,7 +595,10 @@ mod tests {
 
     #[test]
     fn the_sample_configuration_parses_and_is_valid_on_the_embedded_fake() {
-        let config = Config::from_toml(crate::SAMPLE_CONFIG).unwrap().with_env(&[]).unwrap();
+        let config = Config::from_toml(crate::SAMPLE_CONFIG)
+            .unwrap()
+            .with_env(&[])
+            .unwrap();
         config.validate().unwrap();
         assert!(config.test_idp_enabled());
         assert_eq!(config.abac.rules.len(), 2);
@@ -611,7 +627,10 @@ mod tests {
     fn the_test_identity_provider_needs_loopback_on_both_sides() {
         let env = [("TOKEN_SERVICE_ADDR", "0.0.0.0:8787")];
         assert!(Config::default().with_env(&env).unwrap().validate().is_err());
-        let env = [("TS_BASE_URL", "http://localhost:9000"), ("TOKEN_SERVICE_ADDR", "127.0.0.1:0")];
+        let env = [
+            ("TS_BASE_URL", "http://localhost:9000"),
+            ("TOKEN_SERVICE_ADDR", "127.0.0.1:0"),
+        ];
         let mut config = Config::default().with_env(&env).unwrap();
         config.test_idp = Some(true);
         config.validate().unwrap();
@@ -621,7 +640,9 @@ mod tests {
 
     #[test]
     fn secrets_in_the_file_wildcard_origins_and_beta_rules_are_refused() {
-        let err = Config::from_toml("[cluster]\nsecret_key = \"x\"\n").unwrap_err().to_string();
+        let err = Config::from_toml("[cluster]\nsecret_key = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("TS_SECRET_KEY") && !err.contains("\"x\""), "{err}");
         let config = Config::from_toml("allowed_origins = [\"*\"]").unwrap();
         assert!(config.validate().unwrap_err().to_string().contains("exactly"));

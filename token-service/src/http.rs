@@ -26,7 +26,9 @@ use serde_json::json;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use thoughtspot_session_core::{AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager, TokenStore};
+use thoughtspot_session_core::{
+    AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager, TokenStore,
+};
 
 /// The manager the service runs: over any transport.
 pub type Manager = TokenManager<SessionClient<Arc<dyn HttpTransport>>>;
@@ -81,7 +83,10 @@ impl AppState {
         let metrics = Metrics::new(move || stats_manager.stats(), Some(verifier.clone()));
         let served = metrics
             .requests
-            .get_or_create(&Outcome { route: "token", outcome: "served" })
+            .get_or_create(&Outcome {
+                route: "token",
+                outcome: "served",
+            })
             .clone();
         let token_latency = metrics.latency.get_or_create(&Route { route: "token" }).clone();
         Arc::new(Self {
@@ -111,7 +116,11 @@ impl AppState {
 }
 
 fn outcome(state: &AppState, route: &'static str, outcome: &'static str) {
-    state.metrics.requests.get_or_create(&Outcome { route, outcome }).inc();
+    state
+        .metrics
+        .requests
+        .get_or_create(&Outcome { route, outcome })
+        .inc();
 }
 
 fn rejected(state: &AppState, route: &'static str, why: &Rejection) -> Response {
@@ -125,8 +134,10 @@ fn rejected(state: &AppState, route: &'static str, why: &Rejection) -> Response 
         HeaderValue::from_static("Bearer")
     } else {
         // The reason's text is ours (no token, no claim value): safe in a header.
-        HeaderValue::from_str(&format!("Bearer error=\"invalid_token\", error_description=\"{why}\""))
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\""))
+        HeaderValue::from_str(&format!(
+            "Bearer error=\"invalid_token\", error_description=\"{why}\""
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\""))
     };
     response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     response
@@ -138,7 +149,10 @@ pub struct Authorization(Option<HeaderValue>);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authorization {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Self(parts.headers.get(header::AUTHORIZATION).cloned()))
     }
 }
@@ -157,7 +171,11 @@ impl Caller {
 }
 
 /// Verifies the caller, maps it and applies its rate limit.
-async fn caller(state: &AppState, authorization: &Authorization, route: &'static str) -> Result<Caller, Response> {
+async fn caller(
+    state: &AppState,
+    authorization: &Authorization,
+    route: &'static str,
+) -> Result<Caller, Response> {
     let bearer = authorization
         .0
         .as_ref()
@@ -205,11 +223,21 @@ fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {
     let (status, code, kind) = match e {
         Error::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "cluster_timeout", "timeout"),
         Error::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "store"),
-        Error::InvalidRequest(_) | Error::Config(_) => (StatusCode::BAD_GATEWAY, "cluster_refused", "invalid"),
-        e if e.is_retryable() => (StatusCode::SERVICE_UNAVAILABLE, "cluster_unavailable", "unavailable"),
+        Error::InvalidRequest(_) | Error::Config(_) => {
+            (StatusCode::BAD_GATEWAY, "cluster_refused", "invalid")
+        }
+        e if e.is_retryable() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cluster_unavailable",
+            "unavailable",
+        ),
         _ => (StatusCode::BAD_GATEWAY, "cluster_refused", "refused"),
     };
-    state.metrics.cluster_errors.get_or_create(&ErrorKind { kind }).inc();
+    state
+        .metrics
+        .cluster_errors
+        .get_or_create(&ErrorKind { kind })
+        .inc();
     outcome(state, route, code);
     // The error's text is scrubbed of secrets by the library; it is for the operator.
     tracing::warn!(route, kind, error = %e, "cluster call failed");
@@ -217,7 +245,12 @@ fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {
     if let Some(incident) = e.incident_id() {
         body["incident"] = incident.into();
     }
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn token(State(state): State<Arc<AppState>>, authorization: Authorization) -> Response {
@@ -228,7 +261,12 @@ async fn token(State(state): State<Arc<AppState>>, authorization: Authorization)
             Ok(token) => {
                 state.served.inc();
                 let key = caller.key();
-                tracing::debug!(route = "token", user = key.user(), custom = key.rules().is_some(), "token served");
+                tracing::debug!(
+                    route = "token",
+                    user = key.user(),
+                    custom = key.rules().is_some(),
+                    "token served"
+                );
                 (
                     [
                         (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -245,7 +283,11 @@ async fn token(State(state): State<Arc<AppState>>, authorization: Authorization)
     response
 }
 
-async fn invalidate(State(state): State<Arc<AppState>>, authorization: Authorization, body: axum::body::Bytes) -> Response {
+async fn invalidate(
+    State(state): State<Arc<AppState>>,
+    authorization: Authorization,
+    body: axum::body::Bytes,
+) -> Response {
     let started = Instant::now();
     let response = match caller(&state, &authorization, "invalidate").await {
         Err(response) => response,
@@ -273,7 +315,11 @@ fn observe(state: &AppState, route: &'static str, started: Instant) {
     if route == "token" {
         state.token_latency.observe(elapsed);
     } else {
-        state.metrics.latency.get_or_create(&Route { route }).observe(elapsed);
+        state
+            .metrics
+            .latency
+            .get_or_create(&Route { route })
+            .observe(elapsed);
     }
 }
 
@@ -297,11 +343,16 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         Some((_, ready, checks)) => (ready, checks),
         None => {
             let (ready, checks) = probe(&state).await;
-            *state.ready_cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), ready, checks.clone()));
+            *state.ready_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((Instant::now(), ready, checks.clone()));
             (ready, checks)
         }
     };
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, axum::Json(json!({ "ready": ready, "checks": checks }))).into_response()
 }
 
@@ -314,7 +365,8 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
         Err(_) => false,
         Ok(Ok(_)) => true,
         Ok(Err(e)) => {
-            !matches!(e, Error::Transport(_) | Error::Timeout(_)) && e.status().is_none_or(|s| !s.is_server_error())
+            !matches!(e, Error::Transport(_) | Error::Timeout(_))
+                && e.status().is_none_or(|s| !s.is_server_error())
         }
     };
     checks.insert("cluster".into(), cluster.into());
@@ -329,7 +381,10 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
     }
     if let Some(store) = &state.readiness.store {
         let probe = TokenKey::new("readyz-probe");
-        let redis = matches!(tokio::time::timeout(READY_PROBE, store.get(&probe)).await, Ok(Ok(_)));
+        let redis = matches!(
+            tokio::time::timeout(READY_PROBE, store.get(&probe)).await,
+            Ok(Ok(_))
+        );
         checks.insert("redis".into(), redis.into());
         ready &= redis;
     }
@@ -338,7 +393,10 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()
@@ -370,7 +428,10 @@ fn json_bodies(response: Response) -> Response {
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(json!({ "error": code, "message": message }).to_string()))
+    Response::from_parts(
+        parts,
+        Body::from(json!({ "error": code, "message": message }).to_string()),
+    )
 }
 
 /// The whole application: routes, the test identity provider's when given, and the layers.

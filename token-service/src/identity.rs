@@ -75,10 +75,16 @@ impl Rejection {
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Rejection::Missing => f.write_str("no bearer token: send the ID token as `Authorization: Bearer <token>`"),
+            Rejection::Missing => {
+                f.write_str("no bearer token: send the ID token as `Authorization: Bearer <token>`")
+            }
             Rejection::Malformed => f.write_str("the bearer token is not a signed JWT"),
-            Rejection::Algorithm => f.write_str("the bearer token is signed with an algorithm that is not accepted"),
-            Rejection::UnknownKey => f.write_str("the bearer token is signed by a key the identity provider does not publish"),
+            Rejection::Algorithm => {
+                f.write_str("the bearer token is signed with an algorithm that is not accepted")
+            }
+            Rejection::UnknownKey => {
+                f.write_str("the bearer token is signed by a key the identity provider does not publish")
+            }
             Rejection::Signature => f.write_str("the bearer token's signature does not verify"),
             Rejection::Expired => f.write_str("the bearer token has expired"),
             Rejection::NotYetValid => f.write_str("the bearer token is not valid yet (nbf)"),
@@ -110,7 +116,9 @@ pub struct Verified {
 
 impl std::fmt::Debug for Verified {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verified").field("exp", &self.exp).finish_non_exhaustive()
+        f.debug_struct("Verified")
+            .field("exp", &self.exp)
+            .finish_non_exhaustive()
     }
 }
 
@@ -182,7 +190,9 @@ fn algorithm_of(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
             EllipticCurve::P384 => Some(Algorithm::ES384),
             _ => None,
         },
-        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => Some(Algorithm::EdDSA),
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+            Some(Algorithm::EdDSA)
+        }
         _ => None,
     }
 }
@@ -236,7 +246,10 @@ impl Verifier {
     pub async fn verify(
         &self,
         token: &str,
-        map: impl FnOnce(&Map<String, Value>) -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+        map: impl FnOnce(
+            &Map<String, Value>,
+        )
+            -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
     ) -> Result<Arc<Verified>, Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Malformed);
@@ -255,7 +268,10 @@ impl Verifier {
     async fn verify_anew(
         &self,
         token: &str,
-        map: impl FnOnce(&Map<String, Value>) -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+        map: impl FnOnce(
+            &Map<String, Value>,
+        )
+            -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
     ) -> Result<Verified, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
@@ -274,7 +290,12 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         match jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation) {
             Ok(data) => {
-                let seconds = |name: &str| data.claims.get(name).and_then(Value::as_f64).map(|v| v.max(0.0) as u64);
+                let seconds = |name: &str| {
+                    data.claims
+                        .get(name)
+                        .and_then(Value::as_f64)
+                        .map(|v| v.max(0.0) as u64)
+                };
                 let Some(exp) = seconds("exp") else {
                     return Err(Rejection::Claim("exp".into()));
                 };
@@ -294,7 +315,9 @@ impl Verifier {
                 ErrorKind::InvalidAudience => Rejection::Audience,
                 ErrorKind::InvalidSignature => Rejection::Signature,
                 ErrorKind::InvalidAlgorithm => Rejection::Algorithm,
-                ErrorKind::MissingRequiredClaim(c) | ErrorKind::InvalidClaimFormat(c) => Rejection::Claim(c.clone()),
+                ErrorKind::MissingRequiredClaim(c) | ErrorKind::InvalidClaimFormat(c) => {
+                    Rejection::Claim(c.clone())
+                }
                 _ => Rejection::Malformed,
             }),
         }
@@ -353,9 +376,12 @@ impl Verifier {
                     ..Keys::default()
                 };
                 for jwk in &set.keys {
-                    if jwk.common.public_key_use.as_ref().is_some_and(|u| {
-                        !matches!(u, jsonwebtoken::jwk::PublicKeyUse::Signature)
-                    }) {
+                    if jwk
+                        .common
+                        .public_key_use
+                        .as_ref()
+                        .is_some_and(|u| !matches!(u, jsonwebtoken::jwk::PublicKeyUse::Signature))
+                    {
                         continue;
                     }
                     let (Some(algorithm), Ok(key)) = (algorithm_of(jwk), DecodingKey::from_jwk(jwk)) else {
@@ -370,7 +396,10 @@ impl Verifier {
                     }
                 }
                 self.fetches.ok.fetch_add(1, Relaxed);
-                tracing::info!(keys = fresh.by_kid.len() + fresh.anonymous.len(), "fetched the identity provider's keys");
+                tracing::info!(
+                    keys = fresh.by_kid.len() + fresh.anonymous.len(),
+                    "fetched the identity provider's keys"
+                );
                 *self.keys.write().unwrap_or_else(|e| e.into_inner()) = fresh;
             }
             Err(why) => {

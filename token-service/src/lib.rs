@@ -50,7 +50,9 @@ use crate::test_idp::TestIdp;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use thoughtspot_session_core::{ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokenStore, TokioSleep};
+use thoughtspot_session_core::{
+    ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokenStore, TokioSleep,
+};
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 
@@ -86,7 +88,9 @@ pub struct Service {
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service").field("notes", &self.notes).finish_non_exhaustive()
+        f.debug_struct("Service")
+            .field("notes", &self.notes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -163,7 +167,12 @@ impl Service {
                             .into(),
                     );
                     let base = thoughtspot_session_mock::FAKE_BASE_URL.to_owned();
-                    (Arc::new(fake.clone()), base, SecretKey::new(FAKE_SECRET_KEY), Some(fake))
+                    (
+                        Arc::new(fake.clone()),
+                        base,
+                        SecretKey::new(FAKE_SECRET_KEY),
+                        Some(fake),
+                    )
                 }
             };
         let client = SessionClient::builder(base_url.as_str())
@@ -191,7 +200,9 @@ impl Service {
             let store = match builder()?.connect().await {
                 Ok(store) => store,
                 Err(thoughtspot_session_core::Error::Store(e)) => {
-                    notes.push(format!("Redis is not reachable yet ({e}); serving alone until it is"));
+                    notes.push(format!(
+                        "Redis is not reachable yet ({e}); serving alone until it is"
+                    ));
                     builder()?.build()?
                 }
                 Err(e) => return Err(e.into()),
@@ -211,7 +222,8 @@ impl Service {
         let verifier = match (&config.identity, &test_idp) {
             (Some(identity), _) => {
                 notes.push(format!("verifying callers' tokens from {}", identity.issuer));
-                let jwks: Arc<dyn HttpTransport> = Arc::new(thoughtspot_session_reqwest::ReqwestTransport::new()?);
+                let jwks: Arc<dyn HttpTransport> =
+                    Arc::new(thoughtspot_session_reqwest::ReqwestTransport::new()?);
                 Verifier::new(identity.clone(), jwks)
             }
             (None, Some(idp)) => {
@@ -234,7 +246,12 @@ impl Service {
             verifier: Some(verifier.clone()),
         };
         let state = AppState::new(manager, verifier, mapping, &config.limits, readiness);
-        let router = http::router(state.clone(), &config.allowed_origins, &config.limits, test_idp.as_ref());
+        let router = http::router(
+            state.clone(),
+            &config.allowed_origins,
+            &config.limits,
+            test_idp.as_ref(),
+        );
         Ok(Service {
             router,
             state,
@@ -250,7 +267,11 @@ impl Service {
 
     /// Serves on `listener` until `shutdown` completes, then drains (see [`serve::serve`]).
     /// Prunes the rate limiter's idle users every minute meanwhile.
-    pub async fn run(self, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()>) -> bool {
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> bool {
         let state = self.state.clone();
         let pruner = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -34,7 +34,8 @@ struct Cli {
 
 fn init_logs(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TOKEN_SERVICE_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("TOKEN_SERVICE_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
     match format {
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
@@ -42,7 +43,10 @@ fn init_logs(format: LogFormat) {
             .with_current_span(false)
             .with_target(false)
             .init(),
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .init(),
         _ => {}
     }
 }
@@ -94,7 +98,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, thoughtspot_token_servi
         println!("  curl -i -H 'Authorization: Bearer {token}' http://{local}/token");
     }
     println!("stop with Ctrl-C or SIGTERM");
-    let drained = service.run(listener, thoughtspot_token_service::serve::signal()).await;
+    let drained = service
+        .run(listener, thoughtspot_token_service::serve::signal())
+        .await;
     Ok(if drained {
         std::process::ExitCode::SUCCESS
     } else {

@@ -63,7 +63,9 @@ fn text(v: &Value) -> Option<String> {
 
 fn bounded(what: &str, value: String) -> Result<String, Unmapped> {
     if value.trim().is_empty() || value.len() > MAX_CLAIM_LEN {
-        return Err(Unmapped(format!("the {what} claim is empty or longer than {MAX_CLAIM_LEN} bytes")));
+        return Err(Unmapped(format!(
+            "the {what} claim is empty or longer than {MAX_CLAIM_LEN} bytes"
+        )));
     }
     Ok(value)
 }
@@ -77,7 +79,9 @@ fn values(claim: &str, v: &Value) -> Result<Vec<RuleValue>, Unmapped> {
                 Some(i) => RuleValue::Integer(i),
                 None => RuleValue::Float(n.as_f64().unwrap_or_default()),
             }),
-            _ => Err(Unmapped(format!("the {claim} claim holds a value a rule cannot take"))),
+            _ => Err(Unmapped(format!(
+                "the {claim} claim holds a value a rule cannot take"
+            ))),
         }
     };
     match v {
@@ -96,19 +100,30 @@ impl Mapping {
         let rules = abac
             .rules
             .iter()
-            .map(|r| Ok((r.clone(), r.column.as_ref().map(|_| operator(&r.operator)).transpose()?)))
+            .map(|r| {
+                Ok((
+                    r.clone(),
+                    r.column.as_ref().map(|_| operator(&r.operator)).transpose()?,
+                ))
+            })
             .collect::<Result<_, ConfigError>>()?;
-        Ok(Self { config, persist, rules })
+        Ok(Self {
+            config,
+            persist,
+            rules,
+        })
     }
 
     /// The token key of a verified caller: who the cluster sees, in which org and groups,
     /// under which rules. Every part comes from the verified claims or the configuration.
     pub fn key(&self, claims: &Map<String, Value>) -> Result<TokenKey, Unmapped> {
         let c = &self.config;
-        let user = claims
-            .get(&c.user_claim)
-            .and_then(text)
-            .ok_or_else(|| Unmapped(format!("the token has no {} claim to name a ThoughtSpot user", c.user_claim)))?;
+        let user = claims.get(&c.user_claim).and_then(text).ok_or_else(|| {
+            Unmapped(format!(
+                "the token has no {} claim to name a ThoughtSpot user",
+                c.user_claim
+            ))
+        })?;
         let mut key = TokenKey::new(bounded(&c.user_claim, user)?);
         let org = match &c.org_claim {
             Some(claim) => match claims.get(claim) {
@@ -125,12 +140,16 @@ impl Mapping {
             match claims.get(claim) {
                 None => {}
                 Some(Value::Array(items)) if items.len() > MAX_CLAIM_VALUES => {
-                    return Err(Unmapped(format!("the {claim} claim holds more than {MAX_CLAIM_VALUES} groups")));
+                    return Err(Unmapped(format!(
+                        "the {claim} claim holds more than {MAX_CLAIM_VALUES} groups"
+                    )));
                 }
                 Some(Value::Array(items)) => {
                     for item in items {
                         let Value::String(g) = item else {
-                            return Err(Unmapped(format!("the {claim} claim holds a group that is not a string")));
+                            return Err(Unmapped(format!(
+                                "the {claim} claim holds a group that is not a string"
+                            )));
                         };
                         groups.push(bounded(claim, g.clone())?);
                     }
@@ -144,7 +163,9 @@ impl Mapping {
         }
         let mut rules = TokenRules::new(self.persist);
         for (rule, op) in &self.rules {
-            let Some(value) = claims.get(&rule.claim) else { continue };
+            let Some(value) = claims.get(&rule.claim) else {
+                continue;
+            };
             let values = values(&rule.claim, value)?;
             if values.is_empty() {
                 continue;
@@ -179,8 +200,10 @@ mod tests {
     #[test]
     fn claims_make_the_user_org_groups_and_rules() {
         let key = mapping()
-            .key(&claims(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales", "emea"],
-                "region": ["west", "north"], "tier": "gold"})))
+            .key(&claims(
+                json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales", "emea"],
+                "region": ["west", "north"], "tier": "gold"}),
+            ))
             .unwrap();
         assert_eq!(key.user(), "bob@example.com");
         assert_eq!(key.org_id(), Some("7"));
@@ -190,19 +213,32 @@ mod tests {
             r#"{"persist_option":"NONE","filter_rules":[{"column_name":"Region","operator":"IN","values":["west","north"]}],"parameter_values":[{"name":"Tier","values":["gold"]}]}"#
         );
         // No rule claim: a plain key, a full token.
-        let plain = mapping().key(&claims(json!({"email": "alice@example.com"}))).unwrap();
+        let plain = mapping()
+            .key(&claims(json!({"email": "alice@example.com"})))
+            .unwrap();
         assert!(!plain.is_shaped());
     }
 
     #[test]
     fn missing_or_hostile_claims_are_refused_not_guessed() {
         let m = mapping();
-        assert!(m.key(&claims(json!({"sub": "x"}))).unwrap_err().0.contains("email"));
+        assert!(
+            m.key(&claims(json!({"sub": "x"})))
+                .unwrap_err()
+                .0
+                .contains("email")
+        );
         assert!(m.key(&claims(json!({"email": ""}))).is_err());
         assert!(m.key(&claims(json!({"email": "a".repeat(600)}))).is_err());
         let many: Vec<_> = (0..101).map(|n| n.to_string()).collect();
         assert!(m.key(&claims(json!({"email": "a@x", "region": many}))).is_err());
-        assert!(m.key(&claims(json!({"email": "a@x", "groups": [{"x": 1}]}))).is_err());
-        assert!(m.key(&claims(json!({"email": "a@x", "region": {"x": 1}}))).is_err());
+        assert!(
+            m.key(&claims(json!({"email": "a@x", "groups": [{"x": 1}]})))
+                .is_err()
+        );
+        assert!(
+            m.key(&claims(json!({"email": "a@x", "region": {"x": 1}})))
+                .is_err()
+        );
     }
 }

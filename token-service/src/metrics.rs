@@ -67,7 +67,12 @@ impl std::fmt::Debug for Reads {
     }
 }
 
-fn counter(encoder: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Result<(), std::fmt::Error> {
+fn counter(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> Result<(), std::fmt::Error> {
     let c = ConstCounter::new(value);
     c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)
 }
@@ -75,19 +80,74 @@ fn counter(encoder: &mut DescriptorEncoder, name: &str, help: &str, value: u64) 
 impl Collector for Reads {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let s = (self.stats)();
-        counter(&mut encoder, "token_cache_hits", "Tokens served from the cache (in process or shared)", s.hits + s.store_hits)?;
-        counter(&mut encoder, "token_cache_misses", "Token requests that found no cached token", s.misses)?;
-        counter(&mut encoder, "cluster_token_calls", "Tokens asked of the cluster", s.fetches)?;
-        counter(&mut encoder, "cluster_token_errors", "Token calls the cluster failed", s.errors)?;
-        counter(&mut encoder, "token_requests_joined", "Requests that waited on another's cluster call", s.joined)?;
-        counter(&mut encoder, "token_store_errors", "Shared store calls that failed", s.store_errors)?;
-        counter(&mut encoder, "token_store_fallbacks", "Tokens fetched locally because the store failed", s.store_fallbacks)?;
-        counter(&mut encoder, "token_revoke_errors", "Revocations that failed", s.revoke_errors)?;
+        counter(
+            &mut encoder,
+            "token_cache_hits",
+            "Tokens served from the cache (in process or shared)",
+            s.hits + s.store_hits,
+        )?;
+        counter(
+            &mut encoder,
+            "token_cache_misses",
+            "Token requests that found no cached token",
+            s.misses,
+        )?;
+        counter(
+            &mut encoder,
+            "cluster_token_calls",
+            "Tokens asked of the cluster",
+            s.fetches,
+        )?;
+        counter(
+            &mut encoder,
+            "cluster_token_errors",
+            "Token calls the cluster failed",
+            s.errors,
+        )?;
+        counter(
+            &mut encoder,
+            "token_requests_joined",
+            "Requests that waited on another's cluster call",
+            s.joined,
+        )?;
+        counter(
+            &mut encoder,
+            "token_store_errors",
+            "Shared store calls that failed",
+            s.store_errors,
+        )?;
+        counter(
+            &mut encoder,
+            "token_store_fallbacks",
+            "Tokens fetched locally because the store failed",
+            s.store_fallbacks,
+        )?;
+        counter(
+            &mut encoder,
+            "token_revoke_errors",
+            "Revocations that failed",
+            s.revoke_errors,
+        )?;
         let cached = ConstGauge::new(s.cached as i64);
-        cached.encode(encoder.encode_descriptor("tokens_cached", "Tokens held in this process", None, cached.metric_type())?)?;
+        cached.encode(encoder.encode_descriptor(
+            "tokens_cached",
+            "Tokens held in this process",
+            None,
+            cached.metric_type(),
+        )?)?;
         if let Some(v) = &self.jwks {
-            counter(&mut encoder, "jwks_fetches", "Key set fetches that succeeded", v.fetches.ok.load(Relaxed))?;
-            counter(&mut encoder, "jwks_fetch_failures", "Key set fetches that failed", v.fetches.failed.load(Relaxed))?;
+            counter(
+                &mut encoder,
+                "jwks_fetches",
+                "Key set fetches that succeeded",
+                v.fetches.ok.load(Relaxed),
+            )?;
+            counter(
+                &mut encoder,
+                "jwks_fetch_failures",
+                "Key set fetches that failed",
+                v.fetches.failed.load(Relaxed),
+            )?;
         }
         Ok(())
     }
@@ -106,7 +166,11 @@ impl Metrics {
             // 100 µs to about 6.5 s.
             Histogram::new(exponential_buckets(0.0001, 2.0, 17))
         });
-        registry.register("request_duration_seconds", "Request latency by route", latency.clone());
+        registry.register(
+            "request_duration_seconds",
+            "Request latency by route",
+            latency.clone(),
+        );
         let cluster_errors = Family::<ErrorKind, Counter>::default();
         registry.register("cluster_errors", "Cluster errors by kind", cluster_errors.clone());
         registry.register_collector(Box::new(Reads {

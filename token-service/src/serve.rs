@@ -22,7 +22,12 @@ pub struct ServeLimits {
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains. Answers whether
 /// every connection finished within the grace.
-pub async fn serve(router: Router, listener: TcpListener, limits: ServeLimits, shutdown: impl Future<Output = ()>) -> bool {
+pub async fn serve(
+    router: Router,
+    listener: TcpListener,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()>,
+) -> bool {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -54,7 +59,10 @@ pub async fn serve(router: Router, listener: TcpListener, limits: ServeLimits, s
         }
     }
     drop(listener);
-    tracing::info!(grace_ms = limits.shutdown_grace.as_millis() as u64, "shutting down: finishing requests in flight");
+    tracing::info!(
+        grace_ms = limits.shutdown_grace.as_millis() as u64,
+        "shutting down: finishing requests in flight"
+    );
     tokio::select! {
         () = graceful.shutdown() => {
             tracing::info!("every connection finished");

@@ -55,14 +55,20 @@ fn new_key(n: u64) -> SigningKeyEntry {
     let signing = SigningKey::from_bytes(&seed);
     let der = signing.to_pkcs8_der().expect("an Ed25519 key always encodes");
     SigningKeyEntry {
-        kid: format!("test-{n}-{}", &URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes())[..8]),
+        kid: format!(
+            "test-{n}-{}",
+            &URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes())[..8]
+        ),
         encoding: EncodingKey::from_ed_der(der.as_bytes()),
         public: signing.verifying_key().to_bytes(),
     }
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 impl TestIdp {
@@ -165,7 +171,11 @@ impl TestIdp {
 }
 
 async fn jwks(State(idp): State<TestIdp>) -> Response {
-    ([(axum::http::header::CACHE_CONTROL, "max-age=60")], Json(idp.jwks())).into_response()
+    (
+        [(axum::http::header::CACHE_CONTROL, "max-age=60")],
+        Json(idp.jwks()),
+    )
+        .into_response()
 }
 
 async fn sign_in(State(idp): State<TestIdp>, body: axum::body::Bytes) -> Response {

@@ -18,7 +18,9 @@ const SHAPES: [Option<&str>; 3] = [None, Some("west"), Some("east")];
 async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
     let redis = RedisServer::start();
     let issuer = Issuer::start().await;
-    let mut fake = FakeThoughtSpot::builder().secret_key(SECRET_KEY).token_lifetime(Duration::from_secs(3600));
+    let mut fake = FakeThoughtSpot::builder()
+        .secret_key(SECRET_KEY)
+        .token_lifetime(Duration::from_secs(3600));
     for n in 0..USERS {
         fake = fake.user(FakeUser::new(format!("user-{n}@example.com"), "pw"));
     }
@@ -69,9 +71,20 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
             tokens.entry(shape).or_default().insert(token);
         }
         assert_eq!(tokens.len(), USERS * SHAPES.len());
-        assert!(tokens.values().all(|t| t.len() == 1), "one token per shape on every replica");
-        assert_eq!(fake.count("token/full"), USERS, "one full token per user over three replicas");
-        assert_eq!(fake.count("token/custom"), 2 * USERS, "one custom token per user and region");
+        assert!(
+            tokens.values().all(|t| t.len() == 1),
+            "one token per shape on every replica"
+        );
+        assert_eq!(
+            fake.count("token/full"),
+            USERS,
+            "one full token per user over three replicas"
+        );
+        assert_eq!(
+            fake.count("token/custom"),
+            2 * USERS,
+            "one custom token per user and region"
+        );
         let distinct: HashSet<_> = tokens.values().flatten().collect();
         assert_eq!(distinct.len(), USERS * SHAPES.len(), "no token serves two shapes");
         // Each token carries its own shape's rules.
@@ -80,7 +93,10 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
             let token = token.iter().next().unwrap();
             let record = issued.iter().find(|t| t.token.secret() == token).unwrap();
             assert_eq!(record.user, format!("user-{user}@example.com"));
-            let region = record.rules.as_ref().map(|r| r["filter_rules"][0]["values"][0].clone());
+            let region = record
+                .rules
+                .as_ref()
+                .map(|r| r["filter_rules"][0]["values"][0].clone());
             assert_eq!(region, SHAPES[*shape].map(serde_json::Value::from));
         }
 

@@ -60,15 +60,25 @@ async fn a_verified_caller_gets_a_full_token_and_a_caller_with_abac_claims_a_cus
     assert_eq!(h["access-control-allow-credentials"], "true");
     let alice = response.text().await.unwrap();
     assert_eq!(s.token(&alice_id).await, alice, "cached");
-    let record = fake.live_tokens().into_iter().find(|t| t.token.secret() == alice).unwrap();
+    let record = fake
+        .live_tokens()
+        .into_iter()
+        .find(|t| t.token.secret() == alice)
+        .unwrap();
     assert_eq!(record.user, "alice@example.com");
     assert!(record.rules.is_none(), "no rule applies: a full token");
     assert_eq!(fake.count("token/full"), 1);
 
     // Bob's claims carry an org, groups and a region: a custom token with his rules.
-    let west_id = issuer.token(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"], "region": ["west", "north"]}));
+    let west_id = issuer.token(
+        json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"], "region": ["west", "north"]}),
+    );
     let west = s.token(&west_id).await;
-    let record = fake.live_tokens().into_iter().find(|t| t.token.secret() == west).unwrap();
+    let record = fake
+        .live_tokens()
+        .into_iter()
+        .find(|t| t.token.secret() == west)
+        .unwrap();
     assert_eq!((record.user.as_str(), record.org_id), ("bob@example.com", 7));
     assert_eq!(record.groups, ["sales"]);
     assert_eq!(
@@ -76,19 +86,37 @@ async fn a_verified_caller_gets_a_full_token_and_a_caller_with_abac_claims_a_cus
         json!({"persist_option": "NONE", "filter_rules": [{"column_name": "Region", "operator": "IN", "values": ["west", "north"]}]})
     );
     // Another region is another token; the same region is the cached one, from a new ID token.
-    let east = s.token(&issuer.token(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"], "region": "east"}))).await;
+    let east = s
+        .token(
+            &issuer.token(
+                json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"], "region": "east"}),
+            ),
+        )
+        .await;
     assert_ne!(east, west);
     let again = s.token(&issuer.token(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"], "region": ["west", "north"]}))).await;
     assert_eq!(again, west);
     assert_eq!(fake.count("token/custom"), 2);
     // Bob with no region claim gets neither of his custom tokens.
-    let plain = s.token(&issuer.token(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"]}))).await;
+    let plain = s
+        .token(&issuer.token(json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales"]})))
+        .await;
     assert!(plain != west && plain != east);
 
     // Logs name outcomes, never an ID token, a ThoughtSpot token or the secret key.
     let logs = logged();
-    assert!(logs.contains("token served") && logs.contains("answered"), "{logs}");
-    for secret in [alice_id.as_str(), west_id.as_str(), &alice, &west, &east, SECRET_KEY] {
+    assert!(
+        logs.contains("token served") && logs.contains("answered"),
+        "{logs}"
+    );
+    for secret in [
+        alice_id.as_str(),
+        west_id.as_str(),
+        &alice,
+        &west,
+        &east,
+        SECRET_KEY,
+    ] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
@@ -100,7 +128,10 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
     let fake = fake();
     let cluster = cluster(&fake).await;
     let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let base = |extra: serde_json::Value| {
         let mut c = json!({"email": "alice@example.com", "iss": issuer.idp.issuer(), "aud": AUDIENCE, "iat": now, "exp": now + 600});
         for (k, v) in extra.as_object().unwrap() {
@@ -114,12 +145,19 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
     };
     use base64::Engine;
     let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let unsigned = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&base(json!({}))));
+    let unsigned = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&base(json!({})))
+    );
     let stranger = thoughtspot_token_service::test_idp::TestIdp::new(issuer.idp.issuer(), AUDIENCE);
     // A token whose header claims HS256: an attacker's try at signing with a public key.
     let good = issuer.idp.sign_raw(&base(json!({})));
     let payload = good.split('.').nth(1).unwrap();
-    let hs256 = format!("{}.{payload}.c2ln", b64(&json!({"alg": "HS256", "kid": issuer.idp.current_kid()})));
+    let hs256 = format!(
+        "{}.{payload}.c2ln",
+        b64(&json!({"alg": "HS256", "kid": issuer.idp.current_kid()}))
+    );
     let tampered = {
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
         parts[1] = b64(&base(json!({"email": "bob@example.com"})));
@@ -130,12 +168,44 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
         ("not a JWT", Some("not-a-jwt".into()), "malformed_token"),
         ("unsigned", Some(unsigned), "malformed_token"),
         ("HS256 header", Some(hs256), "algorithm_not_accepted"),
-        ("expired", Some(issuer.idp.sign_raw(&base(json!({"exp": now - 3600, "iat": now - 7200}))) ), "token_expired"),
-        ("not yet valid", Some(issuer.idp.sign_raw(&base(json!({"nbf": now + 3600}))) ), "token_not_yet_valid"),
-        ("wrong audience", Some(issuer.idp.sign_raw(&base(json!({"aud": "another-app"}))) ), "wrong_audience"),
-        ("wrong issuer", Some(issuer.idp.sign_raw(&base(json!({"iss": "https://evil.example.com"}))) ), "wrong_issuer"),
-        ("no exp", Some(issuer.idp.sign_raw(&base(json!({"exp": null}))) ), "missing_claim"),
-        ("unknown key", Some(stranger.sign_raw(&base(json!({})))), "unknown_signing_key"),
+        (
+            "expired",
+            Some(
+                issuer
+                    .idp
+                    .sign_raw(&base(json!({"exp": now - 3600, "iat": now - 7200}))),
+            ),
+            "token_expired",
+        ),
+        (
+            "not yet valid",
+            Some(issuer.idp.sign_raw(&base(json!({"nbf": now + 3600})))),
+            "token_not_yet_valid",
+        ),
+        (
+            "wrong audience",
+            Some(issuer.idp.sign_raw(&base(json!({"aud": "another-app"})))),
+            "wrong_audience",
+        ),
+        (
+            "wrong issuer",
+            Some(
+                issuer
+                    .idp
+                    .sign_raw(&base(json!({"iss": "https://evil.example.com"}))),
+            ),
+            "wrong_issuer",
+        ),
+        (
+            "no exp",
+            Some(issuer.idp.sign_raw(&base(json!({"exp": null})))),
+            "missing_claim",
+        ),
+        (
+            "unknown key",
+            Some(stranger.sign_raw(&base(json!({})))),
+            "unknown_signing_key",
+        ),
         ("tampered", Some(tampered), "bad_signature"),
     ];
     let mut sent = Vec::new();
@@ -145,23 +215,52 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
         let (status, body) = json_error(response).await;
         assert_eq!(status, 401, "{what}: {body}");
         assert_eq!(body["error"], *code, "{what}: {body}");
-        assert!(challenge.is_some_and(|c| c.to_str().unwrap().starts_with("Bearer")), "{what}");
+        assert!(
+            challenge.is_some_and(|c| c.to_str().unwrap().starts_with("Bearer")),
+            "{what}"
+        );
         sent.extend(bearer.clone());
     }
     // Within the leeway (30 s) an expired token still passes.
-    s.token(&issuer.idp.sign_raw(&base(json!({"exp": now - 5})))).await;
+    s.token(&issuer.idp.sign_raw(&base(json!({"exp": now - 5}))))
+        .await;
     // A caller the cluster does not know is a 502 (the cluster refused), not a token.
-    let (status, body) = json_error(s.get("/token", Some(&issuer.token(json!({"email": "mallory@example.com"})))).await).await;
-    assert_eq!((status, body["error"].as_str()), (502, Some("cluster_refused")), "{body}");
+    let (status, body) = json_error(
+        s.get(
+            "/token",
+            Some(&issuer.token(json!({"email": "mallory@example.com"}))),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (502, Some("cluster_refused")),
+        "{body}"
+    );
     // A caller with no user claim is a 403.
-    let (status, body) = json_error(s.get("/token", Some(&issuer.token(json!({"sub": "no-email"})))).await).await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("unmapped_user")), "{body}");
+    let (status, body) = json_error(
+        s.get("/token", Some(&issuer.token(json!({"sub": "no-email"}))))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("unmapped_user")),
+        "{body}"
+    );
     assert_eq!(fake.count("token/full") + fake.count("token/custom"), 2);
     let logs = logged();
     for token in &sent {
-        assert!(token.len() < 10 || !logs.contains(token.as_str()), "a bearer token reached the logs");
+        assert!(
+            token.len() < 10 || !logs.contains(token.as_str()),
+            "a bearer token reached the logs"
+        );
     }
-    assert!(logs.contains("token_expired") && logs.contains("wrong_audience"), "refusals are logged by reason");
+    assert!(
+        logs.contains("token_expired") && logs.contains("wrong_audience"),
+        "refusals are logged by reason"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,10 +281,18 @@ async fn keys_rotated_mid_run_are_fetched_once_and_unknown_kids_cannot_flood_the
     let started = std::time::Instant::now();
     for _ in 0..50 {
         let (status, body) = json_error(s.get("/token", Some(&stranger.sign(&claims(alice())))).await).await;
-        assert_eq!((status, body["error"].as_str()), (401, Some("unknown_signing_key")));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("unknown_signing_key"))
+        );
     }
     let allowed = 1 + started.elapsed().as_secs() as usize + 1;
-    assert!(issuer.fetches() - 1 <= allowed, "{} fetches in {:?}", issuer.fetches() - 1, started.elapsed());
+    assert!(
+        issuer.fetches() - 1 <= allowed,
+        "{} fetches in {:?}",
+        issuer.fetches() - 1,
+        started.elapsed()
+    );
 
     // The provider rotates: the new key is fetched on first sight of its kid, and the
     // retired key's tokens no longer pass.
@@ -198,7 +305,11 @@ async fn keys_rotated_mid_run_are_fetched_once_and_unknown_kids_cannot_flood_the
     s.token(&new).await;
     assert_eq!(issuer.fetches(), before + 1, "the new key is cached");
     let (status, body) = json_error(s.get("/token", Some(&old)).await).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("unknown_signing_key")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unknown_signing_key")),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +319,11 @@ async fn a_user_over_its_rate_gets_429_with_retry_after_and_others_do_not() {
     let fake = fake();
     let cluster = cluster(&fake).await;
     let s = start(
-        &config(&cluster.base_url(), &issuer, "[limits]\nper_user_per_minute = 6\nper_user_burst = 3\n"),
+        &config(
+            &cluster.base_url(),
+            &issuer,
+            "[limits]\nper_user_per_minute = 6\nper_user_burst = 3\n",
+        ),
         &ENV,
     )
     .await;
@@ -217,12 +332,17 @@ async fn a_user_over_its_rate_gets_429_with_retry_after_and_others_do_not() {
         s.token(&alice).await;
     }
     let response = s.get("/token", Some(&alice)).await;
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=10).contains(&retry), "one token every 10 s: {retry}");
     let (status, body) = json_error(response).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("rate_limited")));
     // Carol has her own budget.
-    s.token(&issuer.token(json!({"email": "carol@example.com"}))).await;
+    s.token(&issuer.token(json!({"email": "carol@example.com"})))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,7 +351,15 @@ async fn health_readiness_metrics_and_json_errors() {
     let issuer = Issuer::start().await;
     let fake = fake();
     let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, "[limits]\nbody_limit_bytes = 1024\n"), &ENV).await;
+    let s = start(
+        &config(
+            &cluster.base_url(),
+            &issuer,
+            "[limits]\nbody_limit_bytes = 1024\n",
+        ),
+        &ENV,
+    )
+    .await;
     assert_eq!(s.get("/healthz", None).await.status(), 200);
     let ready = s.get("/readyz", None).await;
     assert_eq!(ready.status(), 200);
@@ -242,10 +370,22 @@ async fn health_readiness_metrics_and_json_errors() {
     s.token(&alice).await;
     s.token(&alice).await;
     let metrics = s.get("/metrics", None).await.text().await.unwrap();
-    assert!(metrics.contains(r#"token_service_requests_total{route="token",outcome="served"} 2"#), "{metrics}");
-    assert!(metrics.contains("token_service_token_cache_hits_total 1"), "{metrics}");
-    assert!(metrics.contains("token_service_cluster_token_calls_total 1"), "{metrics}");
-    assert!(metrics.contains("token_service_request_duration_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains(r#"token_service_requests_total{route="token",outcome="served"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("token_service_token_cache_hits_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("token_service_cluster_token_calls_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("token_service_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
     assert!(!metrics.contains("alice"), "no user in a label");
 
     // JSON errors with proper statuses.
@@ -253,7 +393,10 @@ async fn health_readiness_metrics_and_json_errors() {
     assert_eq!(status, 404);
     let response = s.http.delete(format!("{}/token", s.base)).send().await.unwrap();
     let (status, body) = json_error(response).await;
-    assert_eq!((status, body["error"].as_str()), (405, Some("method_not_allowed")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
     let response = s
         .http
         .post(format!("{}/token/invalidate", s.base))
@@ -286,7 +429,11 @@ async fn health_readiness_metrics_and_json_errors() {
     let ready = s.get("/readyz", None).await;
     assert_eq!(ready.status(), 503);
     let (status, body) = json_error(s.get("/token", Some(&fresh)).await).await;
-    assert_eq!((status, body["error"].as_str()), (503, Some("cluster_unavailable")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("cluster_unavailable")),
+        "{body}"
+    );
     // Alice's cached token is still served.
     s.token(&alice).await;
 }
@@ -309,7 +456,11 @@ async fn invalidation_revokes_the_rejected_token_and_the_next_request_mints_anew
         .await
         .unwrap();
     assert_eq!(report.status(), 204);
-    let record = fake.tokens().into_iter().find(|t| t.token.secret() == first).unwrap();
+    let record = fake
+        .tokens()
+        .into_iter()
+        .find(|t| t.token.secret() == first)
+        .unwrap();
     assert!(record.revoked, "revoked on the cluster");
     let second = s.token(&id).await;
     assert_ne!(second, first);
@@ -344,13 +495,19 @@ async fn shutdown_finishes_requests_in_flight_and_stops_accepting() {
     let http = s.http.clone();
     let url = format!("{}/token", s.base);
     let in_flight = tokio::spawn(async move {
-        http.get(url).header("authorization", format!("Bearer {id}")).send().await
+        http.get(url)
+            .header("authorization", format!("Bearer {id}"))
+            .send()
+            .await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(s.shutdown().await, "drained within the grace");
     let response = in_flight.await.unwrap().unwrap();
     assert_eq!(response.status(), 200, "the request in flight was answered");
-    assert!(s.http.get(format!("{}/healthz", s.base)).send().await.is_err(), "no longer accepting");
+    assert!(
+        s.http.get(format!("{}/healthz", s.base)).send().await.is_err(),
+        "no longer accepting"
+    );
 }
 
 #[test]
@@ -368,11 +525,23 @@ fn the_binary_refuses_a_real_cluster_without_an_identity_provider_and_has_help()
     assert!(!stderr.contains("a-secret-key-value"));
     let help = std::process::Command::new(bin).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    assert!(help.contains("--config") && help.contains("TS_SECRET_KEY"), "{help}");
-    let sample = std::process::Command::new(bin).arg("--print-sample-config").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&sample.stdout), thoughtspot_token_service::SAMPLE_CONFIG);
+    assert!(
+        help.contains("--config") && help.contains("TS_SECRET_KEY"),
+        "{help}"
+    );
+    let sample = std::process::Command::new(bin)
+        .arg("--print-sample-config")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&sample.stdout),
+        thoughtspot_token_service::SAMPLE_CONFIG
+    );
     // A secret in an argument is not an option: there is no flag that takes one.
-    let out = std::process::Command::new(bin).args(["--secret-key", "x"]).output().unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["--secret-key", "x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -390,5 +559,9 @@ async fn a_remembered_verification_ends_when_its_token_expires() {
     s.token(&short).await; // remembered
     tokio::time::sleep(Duration::from_millis(3100)).await;
     let (status, body) = json_error(s.get("/token", Some(&short)).await).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("token_expired")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("token_expired")),
+        "{body}"
+    );
 }

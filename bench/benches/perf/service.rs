@@ -13,7 +13,12 @@ use std::time::{Duration, Instant};
 async fn stdin_closed() {
     let _ = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
-        while std::io::stdin().lock().read_line(&mut line).map(|n| n > 0).unwrap_or(false) {}
+        while std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
     })
     .await;
 }
@@ -58,7 +63,10 @@ pub(crate) fn serve_token_service(users: usize, redis: Option<&str>) {
 pub(crate) fn serve_bare_axum() {
     let runtime = current_thread();
     runtime.block_on(async {
-        let router = axum::Router::new().route("/fixed", axum::routing::get(|| async { "fake-token-0123456789abcdef" }));
+        let router = axum::Router::new().route(
+            "/fixed",
+            axum::routing::get(|| async { "fake-token-0123456789abcdef" }),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         println!("{}", listener.local_addr().expect("addr").port());
         std::io::stdout().flush().expect("flush");
@@ -113,7 +121,10 @@ async fn drive(
                 for i in 0..per_worker {
                     let request = http::Request::get(uri.clone())
                         .header("origin", "http://localhost:3000")
-                        .header("authorization", bearers[(w + i * in_flight) % bearers.len()].clone())
+                        .header(
+                            "authorization",
+                            bearers[(w + i * in_flight) % bearers.len()].clone(),
+                        )
                         .body(Full::new(Bytes::new()))
                         .expect("request");
                     let sent = Instant::now();
@@ -133,7 +144,10 @@ async fn drive(
     for w in workers {
         all.extend(w.await.expect("worker"));
     }
-    ((per_worker * in_flight) as f64 / start.elapsed().as_secs_f64(), all)
+    (
+        (per_worker * in_flight) as f64 / start.elapsed().as_secs_f64(),
+        all,
+    )
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -201,7 +215,12 @@ pub(crate) fn service() {
     drop((service, axum, hyper));
 
     // With Redis behind: every request reads the shared store.
-    if std::process::Command::new("redis-server").arg("--version").stdout(std::process::Stdio::null()).status().is_ok() {
+    if std::process::Command::new("redis-server")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok()
+    {
         let redis = thoughtspot_session_tests::redis::RedisServer::start();
         let url = redis.url();
         let latency_calls = env_number("BENCH_SERVICE_LATENCY_CALLS", 20_000);
@@ -211,7 +230,10 @@ pub(crate) fn service() {
         );
         println!("| cache | requests/s | p50 | p99 |");
         println!("|---|---|---|---|");
-        for (label, args) in [("in memory", vec!["--serve-token-service", "100"]), ("Redis", vec!["--serve-token-service", "100", url.as_str()])] {
+        for (label, args) in [
+            ("in memory", vec!["--serve-token-service", "100"]),
+            ("Redis", vec!["--serve-token-service", "100", url.as_str()]),
+        ] {
             let server = Server::start_args(&args);
             let runtime = current_thread();
             runtime.block_on(async {
@@ -221,7 +243,9 @@ pub(crate) fn service() {
                     bearers.push(sign_in(&client, server.port, n).await);
                 }
                 let bearers = Arc::new(bearers);
-                let u: http::Uri = format!("http://127.0.0.1:{}/token", server.port).parse().expect("uri");
+                let u: http::Uri = format!("http://127.0.0.1:{}/token", server.port)
+                    .parse()
+                    .expect("uri");
                 drive(&client, &u, &bearers, 2_000, 16, false).await;
                 let (rps, mut times) = drive(&client, &u, &bearers, latency_calls, 16, true).await;
                 times.sort();

@@ -354,7 +354,12 @@ impl<T: HttpTransport> SessionApi for SessionClient<T> {
             }
             v2::AnyTokenRequest::Custom(r) => {
                 let t = self.token_custom(r).await?;
-                (t.user.name.unwrap_or_default(), t.token, t.creation_time, t.expiration_time)
+                (
+                    t.user.name.unwrap_or_default(),
+                    t.token,
+                    t.creation_time,
+                    t.expiration_time,
+                )
             }
         };
         Ok(SessionLoginResponse::new()

@@ -165,8 +165,11 @@ pub(super) fn v2_request(
             .into());
         }
         let r = &rules.inner.rules;
-        let mut request =
-            GetCustomAccessTokenRequest::with_secret_key(key.user.as_str(), secret_key.clone(), r.persist_option);
+        let mut request = GetCustomAccessTokenRequest::with_secret_key(
+            key.user.as_str(),
+            secret_key.clone(),
+            r.persist_option,
+        );
         if let Some(org) = &key.org {
             request = request.with_org_identifier(org.as_str());
         }
@@ -189,7 +192,9 @@ pub(super) fn v2_request(
     }
     let org = match &key.org {
         Some(org) => Some(org.parse::<i32>().map_err(|_| {
-            InvalidRequest::new("token/full and token/object take an integer org id: the key's org is not one")
+            InvalidRequest::new(
+                "token/full and token/object take an integer org id: the key's org is not one",
+            )
         })?),
         None => None,
     };

@@ -31,15 +31,17 @@ impl Issuer {
         let idp = TestIdp::new(base.clone(), AUDIENCE);
         let fetches = Arc::new(AtomicUsize::new(0));
         let counter = fetches.clone();
-        let app = idp.router().layer(axum::middleware::map_request(move |r: axum::extract::Request| {
-            let counter = counter.clone();
-            async move {
-                if r.uri().path().ends_with("jwks.json") {
-                    counter.fetch_add(1, Ordering::SeqCst);
+        let app = idp
+            .router()
+            .layer(axum::middleware::map_request(move |r: axum::extract::Request| {
+                let counter = counter.clone();
+                async move {
+                    if r.uri().path().ends_with("jwks.json") {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    r
                 }
-                r
-            }
-        }));
+            }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -141,7 +143,10 @@ pub async fn start(config: &Config, env: &impl thoughtspot_token_service::config
 
 impl Running {
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> reqwest::Response {
-        let mut r = self.http.get(format!("{}{path}", self.base)).header("origin", ORIGIN);
+        let mut r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("origin", ORIGIN);
         if let Some(b) = bearer {
             r = r.header("authorization", format!("Bearer {b}"));
         }
@@ -167,8 +172,15 @@ impl Running {
 /// Status and JSON body, checking the body is JSON.
 pub async fn json_error(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    assert_eq!(response.headers()["content-type"], "application/json", "status {status}");
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap())
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "status {status}"
+    );
+    (
+        status,
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap(),
+    )
 }
 
 pub fn claims(v: Value) -> Map<String, Value> {
