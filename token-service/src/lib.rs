@@ -7,7 +7,7 @@
 //! `exp`, `nbf`), maps its claims to the ThoughtSpot user, org, groups and row-level (ABAC)
 //! rules the configuration names, and answers a ThoughtSpot token: a `token/full` token, or
 //! a `token/custom` token carrying the rules, cached per shape by the library's
-//! [`TokenManager`](thoughtspot_session_core::TokenManager) and shared by replicas through
+//! [`TokenManager`] and shared by replicas through
 //! Redis.
 //!
 //! ```text
