@@ -267,14 +267,13 @@ async fn token(State(state): State<Arc<AppState>>, authorization: Authorization)
                     custom = key.rules().is_some(),
                     "token served"
                 );
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                        (header::CACHE_CONTROL, "no-store"),
-                    ],
-                    token.token().secret().to_owned(),
-                )
-                    .into_response()
+                const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+                const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+                let mut response = Response::new(Body::from(token.token().secret().to_owned()));
+                let headers = response.headers_mut();
+                headers.insert(header::CONTENT_TYPE, TEXT);
+                headers.insert(header::CACHE_CONTROL, NO_STORE);
+                response
             }
             Err(e) => cluster_error(&state, "token", &e),
         },
@@ -434,25 +433,47 @@ fn json_bodies(response: Response) -> Response {
     )
 }
 
-/// The whole application: routes, the test identity provider's when given, and the layers.
-pub fn router(
+/// The routes: the service's, and the test identity provider's when given.
+pub fn routes(
     state: Arc<AppState>,
-    allowed_origins: &[String],
-    limits: &crate::config::LimitsConfig,
     test_idp: Option<&crate::test_idp::TestIdp>,
+    limits: &crate::config::LimitsConfig,
 ) -> Router {
-    use tower_http::cors::{AllowOrigin, CorsLayer};
+    // The body limit guards the routes that read a body; `/token` reads none (a body sent
+    // to it is never buffered).
+    let limit = tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes);
     let mut app = Router::new()
         .route("/token", get(token).post(token))
-        .route("/token/invalidate", post(invalidate))
+        .route("/token/invalidate", post(invalidate).layer(limit))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
         .fallback(not_found);
     if let Some(idp) = test_idp {
-        app = app.nest("/test-idp", idp.router());
+        app = app.nest("/test-idp", idp.router().layer(limit));
     }
+    app
+}
+
+/// The application as served: `routes` under the layers (trace, CORS, JSON error bodies,
+/// the whole-request timeout). The layers wrap the router once, outside
+/// it: `Router::layer` would box every route again, and each box costs each request a
+/// clone and an allocation.
+pub fn app(
+    routes: Router,
+    allowed_origins: &[String],
+    limits: &crate::config::LimitsConfig,
+) -> impl tower::Service<
+    axum::http::Request<hyper::body::Incoming>,
+    Response = axum::http::Response<impl axum::body::HttpBody<Data = bytes::Bytes, Error = axum::Error> + Send + use<>>,
+    Error = std::convert::Infallible,
+    Future = impl Send + use<>,
+> + Clone
++ Send
++ 'static
++ use<> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
     let origins: Arc<[HeaderValue]> = allowed_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
@@ -464,21 +485,27 @@ pub fn router(
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(600));
-    // One stack applied once: each `Router::layer` call would box the routes again, and
-    // every box costs each request a clone and an allocation.
-    let layers = tower::ServiceBuilder::new()
+        .max_age(Duration::from_secs(600))
+        // The answers depend on the origin alone (fixed methods and headers are allowed).
+        .vary([header::ORIGIN]);
+    tower::ServiceBuilder::new()
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
+                // One line a request, when it is answered; nothing per body chunk.
+                .on_request(())
+                .on_body_chunk(())
+                .on_eos(())
                 // Method and path only: never a header (Authorization) or the query.
-                .make_span_with(|request: &axum::http::Request<Body>| {
+                .make_span_with(|request: &axum::http::Request<hyper::body::Incoming>| {
                     tracing::info_span!("request", method = %request.method(), path = request.uri().path())
                 })
-                .on_response(
-                    |response: &Response, latency: Duration, _span: &tracing::Span| {
-                        tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1e3, "answered");
-                    },
-                ),
+                .on_response(|response: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        latency_ms = latency.as_secs_f64() * 1e3,
+                        "answered"
+                    );
+                }),
         )
         .layer(cors)
         .layer(tower::util::MapResponseLayer::new(json_bodies))
@@ -486,9 +513,5 @@ pub fn router(
             StatusCode::GATEWAY_TIMEOUT,
             limits.request_timeout(),
         ))
-        .layer(tower::util::MapResponseLayer::new(
-            |r: axum::http::Response<tower_http::limit::ResponseBody<Body>>| r.map(Body::new),
-        ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes));
-    app.layer(layers)
+        .service(routes)
 }

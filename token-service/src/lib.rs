@@ -72,8 +72,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A service built from a configuration, ready to serve.
 pub struct Service {
-    /// The router to serve.
-    pub router: axum::Router,
+    /// The routes, served under [`http::app`]'s layers by [`run`](Self::run).
+    pub routes: axum::Router,
     /// The shared state (manager, metrics).
     pub state: Arc<AppState>,
     /// The built-in test identity provider, when it runs.
@@ -82,6 +82,8 @@ pub struct Service {
     pub fake: Option<FakeThoughtSpot>,
     /// Serving limits.
     pub limits: serve::ServeLimits,
+    allowed_origins: Vec<String>,
+    http_limits: config::LimitsConfig,
     /// Lines for the operator, printed at start (what the service asks, where).
     pub notes: Vec<String>,
 }
@@ -246,14 +248,11 @@ impl Service {
             verifier: Some(verifier.clone()),
         };
         let state = AppState::new(manager, verifier, mapping, &config.limits, readiness);
-        let router = http::router(
-            state.clone(),
-            &config.allowed_origins,
-            &config.limits,
-            test_idp.as_ref(),
-        );
+        let routes = http::routes(state.clone(), test_idp.as_ref(), &config.limits);
         Ok(Service {
-            router,
+            routes,
+            allowed_origins: config.allowed_origins.clone(),
+            http_limits: config.limits.clone(),
             state,
             test_idp,
             fake,
@@ -280,7 +279,8 @@ impl Service {
                 state.prune();
             }
         });
-        let drained = serve::serve(self.router, listener, self.limits, shutdown).await;
+        let app = http::app(self.routes, &self.allowed_origins, &self.http_limits);
+        let drained = serve::serve(app, listener, self.limits, shutdown).await;
         pruner.abort();
         drained
     }

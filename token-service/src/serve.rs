@@ -2,7 +2,7 @@
 //! service, and a graceful shutdown that stops accepting, lets requests in flight finish
 //! (within a stated grace) and closes idle connections.
 
-use axum::Router;
+use std::convert::Infallible;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -20,14 +20,25 @@ pub struct ServeLimits {
     pub shutdown_grace: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains. Answers whether
-/// every connection finished within the grace.
-pub async fn serve(
-    router: Router,
+/// Serves `service` (an axum router, or [`http::app`](crate::http::app)) on `listener`
+/// until `shutdown` completes, then drains. Answers whether every connection finished
+/// within the grace.
+pub async fn serve<S, B>(
+    service: S,
     listener: TcpListener,
     limits: ServeLimits,
     shutdown: impl Future<Output = ()>,
-) -> bool {
+) -> bool
+where
+    S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -49,7 +60,7 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(router.clone());
+                let service = TowerToHyperService::new(service.clone());
                 let connection = builder.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
