@@ -213,6 +213,7 @@ pub(crate) fn service() {
         );
     });
     drop((service, axum, hyper));
+    service_instructions();
 
     // With Redis behind: every request reads the shared store.
     if std::process::Command::new("redis-server")
@@ -295,4 +296,79 @@ pub(crate) fn service() {
             (last as f64 - first as f64) * 100.0 / first.max(1) as f64
         );
     });
+}
+
+/// Instructions a server in `args` runs per request of `path`, under callgrind: the server
+/// runs twice, once for `n` requests and once for `4n`, on one connection, one at a time,
+/// and the difference is divided by `3n` (start-up and sign-in cancel out). Deterministic
+/// where the wall clock of this machine is not.
+fn server_instructions(args: &[&str], path: &str, n: usize, sign: bool) -> Option<f64> {
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().ok()?;
+    let mut totals = Vec::new();
+    for count in [n, 4 * n] {
+        let out = std::env::temp_dir().join(format!("callgrind.server.{}.{count}", std::process::id()));
+        let mut child = Command::new("valgrind")
+            .args(["--tool=callgrind", "--quiet"])
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut()?).read_line(&mut line).ok()?;
+        let port: u16 = line.trim().parse().ok()?;
+        let runtime = current_thread();
+        runtime.block_on(async {
+            let client = client();
+            // The same request to every server: an ID token (of the same length, for a
+            // server with no identity provider) and the origin.
+            let bearer = if sign {
+                sign_in(&client, port, 0).await
+            } else {
+                http::HeaderValue::from_str(&format!("Bearer {}", "x".repeat(377))).expect("header")
+            };
+            let uri: http::Uri = format!("http://127.0.0.1:{port}{path}").parse().expect("uri");
+            drive(&client, &uri, &Arc::new(vec![bearer]), count, 1, false).await;
+        });
+        drop(child.stdin.take());
+        child.wait().ok()?;
+        let text = std::fs::read_to_string(&out).ok()?;
+        let _ = std::fs::remove_file(&out);
+        totals.push(
+            text.lines()
+                .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())?,
+        );
+    }
+    Some((totals[1] as f64 - totals[0] as f64) / (3 * n) as f64)
+}
+
+/// The instructions part: the service's and the bare servers' user-space work per request.
+pub(crate) fn service_instructions() {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_err()
+    {
+        println!("\nvalgrind is not installed: instructions per request not measured");
+        return;
+    }
+    let n = env_number("BENCH_SERVICE_CALLGRIND_CALLS", 500);
+    let service = server_instructions(&["--serve-token-service", "2"], "/token", n, true);
+    let axum = server_instructions(&["--serve-bare-axum"], "/fixed", n, false);
+    println!(
+        "\nServer instructions per request under callgrind (user space only; the kernel's share, the same \
+         syscalls for each server, is not counted), {n} and {} requests one at a time:\n",
+        4 * n
+    );
+    println!("| server | instructions per request |");
+    println!("|---|---|");
+    let show = |v: Option<f64>| v.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.0}"));
+    println!("| token service, cache hit | {} |", show(service));
+    println!("| bare axum, a constant | {} |", show(axum));
 }

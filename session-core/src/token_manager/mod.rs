@@ -247,8 +247,9 @@ impl<S: SessionApi> TokenManager<S> {
                     Some(Slot::Ready { token, used })
                         if in_memory && now.checked_add(inner.skew).is_some_and(|t| token.expires_at > t) =>
                     {
-                        lru.remove(used);
-                        lru.insert(tick, key.clone());
+                        // The key moves to its new place: a hit clones no key.
+                        let moved = lru.remove(used).unwrap_or_else(|| key.clone());
+                        lru.insert(tick, moved);
                         *used = tick;
                         Next::Serve(token.clone())
                     }
