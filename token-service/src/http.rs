@@ -466,10 +466,13 @@ pub fn app(
     limits: &crate::config::LimitsConfig,
 ) -> impl tower::Service<
     axum::http::Request<hyper::body::Incoming>,
-    Response = axum::http::Response<impl axum::body::HttpBody<Data = bytes::Bytes, Error = axum::Error> + Send + use<>>,
+    Response = axum::http::Response<
+        impl axum::body::HttpBody<Data = bytes::Bytes, Error = axum::Error> + Send + use<>,
+    >,
     Error = std::convert::Infallible,
     Future = impl Send + use<>,
-> + Clone
+>
++ Clone
 + Send
 + 'static
 + use<> {

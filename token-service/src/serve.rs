@@ -2,10 +2,10 @@
 //! service, and a graceful shutdown that stops accepting, lets requests in flight finish
 //! (within a stated grace) and closes idle connections.
 
-use std::convert::Infallible;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;

@@ -565,3 +565,74 @@ async fn a_remembered_verification_ends_when_its_token_expires() {
         "{body}"
     );
 }
+
+#[test]
+fn the_binary_serves_offline_and_sigterm_stops_it_cleanly() {
+    use std::io::BufRead;
+    let bin = env!("CARGO_BIN_EXE_thoughtspot-token-service");
+    let mut child = std::process::Command::new(bin)
+        .env_clear()
+        .env("TOKEN_SERVICE_ADDR", "127.0.0.1:0")
+        .env("TOKEN_SERVICE_LOG", "off")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut curl) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("token service on ") {
+            base = Some(rest.trim().to_owned());
+        }
+        if line
+            .trim_start()
+            .starts_with("curl -i -H 'Authorization: Bearer ")
+        {
+            curl = Some(line.clone());
+        }
+        if line.starts_with("stop with") {
+            break;
+        }
+    }
+    let (base, curl) = (base.expect("an address"), curl.expect("a curl line"));
+    // The printed curl line works as printed: its ID token gets alice a custom token.
+    let bearer = curl
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let response = http
+            .get(format!("{base}/token"))
+            .header("authorization", format!("Bearer {bearer}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    });
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop the service"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

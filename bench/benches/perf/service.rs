@@ -319,7 +319,9 @@ fn server_instructions(args: &[&str], path: &str, n: usize, sign: bool) -> Optio
             .spawn()
             .ok()?;
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.as_mut()?).read_line(&mut line).ok()?;
+        std::io::BufReader::new(child.stdout.as_mut()?)
+            .read_line(&mut line)
+            .ok()?;
         let port: u16 = line.trim().parse().ok()?;
         let runtime = current_thread();
         runtime.block_on(async {
