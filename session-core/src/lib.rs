@@ -71,8 +71,8 @@
 //! | task | `SessionApi` (either generation) | `v2::AuthApi` (v2.0) |
 //! |---|---|---|
 //! | mint a token for a user (trusted authentication) | [`get_token`](SessionApi::get_token) | [`token_full`](v2::AuthApi::token_full), [`token_object`](v2::AuthApi::token_object) |
-//! | mint a token with row-level rules (ABAC) | | [`token_custom`](v2::AuthApi::token_custom) |
-//! | the same in a token service, cached and shared | [`TokenManager::token`] | |
+//! | mint a token with row-level rules (ABAC) or JIT groups | [`get_v2_token`](SessionApi::get_v2_token) | [`token_custom`](v2::AuthApi::token_custom) (groups: `with_group_identifiers` on full and object) |
+//! | the same in a token service, cached and shared | [`TokenManager::token`] (rules and groups on the key: [`TokenKey::with_rules`], [`TokenKey::with_groups`]) | |
 //! | who is signed in | [`get_session_info`](SessionApi::get_session_info) | [`session_user`](v2::AuthApi::session_user) |
 //! | start a cookie session | [`login`](SessionApi::login) | [`session_login`](v2::AuthApi::session_login) |
 //! | end the session | [`logout`](SessionApi::logout) | [`session_logout`](v2::AuthApi::session_logout) |

@@ -104,15 +104,7 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
         // east token stays.
         let west_id = issuer.token(json!({"email": "user-0@example.com", "region": "west"}));
         let old = tokens[&(0, 1)].iter().next().unwrap().clone();
-        let response = replicas[1]
-            .http
-            .post(format!("{}/token/invalidate", replicas[1].base))
-            .header("authorization", format!("Bearer {west_id}"))
-            .body(old.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 204);
+        assert_eq!(replicas[1].invalidate(&west_id, &old).await, 204);
         let mut new = HashSet::new();
         for r in &replicas {
             let token = r.token(&west_id).await;

@@ -38,17 +38,31 @@ fn logs() -> Arc<Mutex<Vec<u8>>> {
     .clone()
 }
 
+/// What most tests run: the logs captured, an issuer, the fake cluster over HTTP, and the
+/// service configured for them with `extra` TOML.
+async fn setup(
+    extra: &str,
+) -> (
+    Issuer,
+    thoughtspot_session_mock::FakeThoughtSpot,
+    thoughtspot_session_mock::FakeServer,
+    Running,
+) {
+    logs();
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let s = start(&config(&cluster.base_url(), &issuer, extra), &ENV).await;
+    (issuer, fake, cluster, s)
+}
+
 fn logged() -> String {
     String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verified_caller_gets_a_full_token_and_a_caller_with_abac_claims_a_custom_one() {
-    logs();
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let (issuer, fake, _cluster, s) = setup("").await;
 
     let alice_id = issuer.token(alice());
     let response = s.get("/token", Some(&alice_id)).await;
@@ -123,11 +137,7 @@ async fn a_verified_caller_gets_a_full_token_and_a_caller_with_abac_claims_a_cus
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bearer_tokens_are_401s_that_say_why() {
-    logs();
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let (issuer, fake, _cluster, s) = setup("").await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -265,11 +275,7 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_rotated_mid_run_are_fetched_once_and_unknown_kids_cannot_flood_the_provider() {
-    logs();
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let (issuer, _fake, _cluster, s) = setup("").await;
     let old = issuer.token(alice());
     s.token(&old).await;
     assert_eq!(issuer.fetches(), 1, "fetched once, at start");
@@ -314,19 +320,7 @@ async fn keys_rotated_mid_run_are_fetched_once_and_unknown_kids_cannot_flood_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_over_its_rate_gets_429_with_retry_after_and_others_do_not() {
-    logs();
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(
-        &config(
-            &cluster.base_url(),
-            &issuer,
-            "[limits]\nper_user_per_minute = 6\nper_user_burst = 3\n",
-        ),
-        &ENV,
-    )
-    .await;
+    let (issuer, _fake, _cluster, s) = setup("[limits]\nper_user_per_minute = 6\nper_user_burst = 3\n").await;
     let alice = issuer.token(alice());
     for _ in 0..3 {
         s.token(&alice).await;
@@ -347,19 +341,7 @@ async fn a_user_over_its_rate_gets_429_with_retry_after_and_others_do_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_metrics_and_json_errors() {
-    logs();
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(
-        &config(
-            &cluster.base_url(),
-            &issuer,
-            "[limits]\nbody_limit_bytes = 1024\n",
-        ),
-        &ENV,
-    )
-    .await;
+    let (issuer, fake, _cluster, s) = setup("[limits]\nbody_limit_bytes = 1024\n").await;
     assert_eq!(s.get("/healthz", None).await.status(), 200);
     let ready = s.get("/readyz", None).await;
     assert_eq!(ready.status(), 200);
@@ -440,22 +422,10 @@ async fn health_readiness_metrics_and_json_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalidation_revokes_the_rejected_token_and_the_next_request_mints_anew() {
-    logs();
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let (issuer, fake, _cluster, s) = setup("").await;
     let id = issuer.token(json!({"email": "bob@example.com", "region": "west"}));
     let first = s.token(&id).await;
-    let report = s
-        .http
-        .post(format!("{}/token/invalidate", s.base))
-        .header("authorization", format!("Bearer {id}"))
-        .body(first.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(report.status(), 204);
+    assert_eq!(s.invalidate(&id, &first).await, 204);
     let record = fake
         .tokens()
         .into_iter()
@@ -466,15 +436,7 @@ async fn invalidation_revokes_the_rejected_token_and_the_next_request_mints_anew
     assert_ne!(second, first);
     // Another user cannot invalidate bob's token: the key is the caller's own.
     let alice = issuer.token(alice());
-    let report = s
-        .http
-        .post(format!("{}/token/invalidate", s.base))
-        .header("authorization", format!("Bearer {alice}"))
-        .body(second.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(report.status(), 204);
+    assert_eq!(s.invalidate(&alice, &second).await, 204);
     assert_eq!(s.token(&id).await, second);
 }
 

@@ -15,13 +15,29 @@ pub(crate) fn callgrind_instructions(variant: Variant, port: u16, n: usize) -> O
     callgrind_run(&["--calls", variant.name(), &port.to_string(), &n.to_string()])
 }
 
+/// `valgrind --tool=callgrind` writing to `out`, ready for a program and its arguments.
+pub(crate) fn callgrind_command(out: &std::path::Path) -> Command {
+    let mut command = Command::new("valgrind");
+    command
+        .args(["--tool=callgrind", "--quiet"])
+        .arg(format!("--callgrind-out-file={}", out.display()));
+    command
+}
+
+/// The total instructions callgrind wrote to `out` (which is then removed).
+pub(crate) fn callgrind_total(out: &std::path::Path) -> Option<u64> {
+    let text = std::fs::read_to_string(out).ok()?;
+    let _ = std::fs::remove_file(out);
+    text.lines()
+        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
 /// Total instructions of this binary run with `args` under callgrind.
 pub(crate) fn callgrind_run(args: &[&str]) -> Option<u64> {
     let exe = std::env::current_exe().ok()?;
     let out = std::env::temp_dir().join(format!("callgrind.{}.{}", args.join("_"), std::process::id()));
-    let status = Command::new("valgrind")
-        .args(["--tool=callgrind", "--quiet"])
-        .arg(format!("--callgrind-out-file={}", out.display()))
+    let status = callgrind_command(&out)
         .arg(&exe)
         .args(args)
         .stdout(Stdio::null())
@@ -31,11 +47,7 @@ pub(crate) fn callgrind_run(args: &[&str]) -> Option<u64> {
     if !status.success() {
         return None;
     }
-    let text = std::fs::read_to_string(&out).ok()?;
-    let _ = std::fs::remove_file(&out);
-    text.lines()
-        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    callgrind_total(&out)
 }
 
 pub(crate) fn callgrind() {

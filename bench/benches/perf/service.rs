@@ -303,14 +303,12 @@ pub(crate) fn service() {
 /// and the difference is divided by `3n` (start-up and sign-in cancel out). Deterministic
 /// where the wall clock of this machine is not.
 fn server_instructions(args: &[&str], path: &str, n: usize, sign: bool) -> Option<f64> {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let exe = std::env::current_exe().ok()?;
     let mut totals = Vec::new();
     for count in [n, 4 * n] {
         let out = std::env::temp_dir().join(format!("callgrind.server.{}.{count}", std::process::id()));
-        let mut child = Command::new("valgrind")
-            .args(["--tool=callgrind", "--quiet"])
-            .arg(format!("--callgrind-out-file={}", out.display()))
+        let mut child = callgrind_command(&out)
             .arg(&exe)
             .args(args)
             .stdin(Stdio::piped())
@@ -338,13 +336,7 @@ fn server_instructions(args: &[&str], path: &str, n: usize, sign: bool) -> Optio
         });
         drop(child.stdin.take());
         child.wait().ok()?;
-        let text = std::fs::read_to_string(&out).ok()?;
-        let _ = std::fs::remove_file(&out);
-        totals.push(
-            text.lines()
-                .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())?,
-        );
+        totals.push(callgrind_total(&out)?);
     }
     Some((totals[1] as f64 - totals[0] as f64) / (3 * n) as f64)
 }

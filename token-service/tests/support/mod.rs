@@ -162,6 +162,19 @@ impl Running {
         body
     }
 
+    /// Reports `rejected` (empty: a sign-out) for the bearer's user; answers the status.
+    pub async fn invalidate(&self, bearer: &str, rejected: &str) -> u16 {
+        self.http
+            .post(format!("{}/token/invalidate", self.base))
+            .header("authorization", format!("Bearer {bearer}"))
+            .body(rejected.to_owned())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// Stops the service and answers whether it drained in time.
     pub async fn shutdown(&mut self) -> bool {
         let _ = self.stop.take().unwrap().send(());
