@@ -135,6 +135,26 @@ pub struct IdentityConfig {
     pub jwks_max_age_secs: u64,
 }
 
+impl IdentityConfig {
+    /// Tokens from `issuer` for `audience`, keys at `jwks_url`, every other setting at its
+    /// default.
+    pub fn for_issuer(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        jwks_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audiences: vec![audience.into()],
+            jwks_url: jwks_url.into(),
+            algorithms: default_algorithms(),
+            leeway_secs: default_leeway(),
+            jwks_min_refresh_secs: default_refresh_interval(),
+            jwks_max_age_secs: default_jwks_max_age(),
+        }
+    }
+}
+
 fn default_algorithms() -> Vec<String> {
     ["RS256", "ES256", "EdDSA"].map(str::to_owned).to_vec()
 }
@@ -429,15 +449,9 @@ impl Config {
                         "an identity provider from the environment needs all of OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL",
                     ));
                 };
-                self.identity = Some(IdentityConfig {
-                    issuer,
-                    audiences: list(&audience),
-                    jwks_url,
-                    algorithms: default_algorithms(),
-                    leeway_secs: default_leeway(),
-                    jwks_min_refresh_secs: default_refresh_interval(),
-                    jwks_max_age_secs: default_jwks_max_age(),
-                });
+                let mut identity = IdentityConfig::for_issuer(issuer, "", jwks_url);
+                identity.audiences = list(&audience);
+                self.identity = Some(identity);
             }
             None => {}
         }

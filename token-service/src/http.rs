@@ -158,15 +158,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authorization {
 }
 
 /// A verified, mapped caller within its rate.
-struct Caller(Arc<crate::identity::Verified>);
+struct Caller(Arc<crate::mapping::Mapped>);
 
 impl Caller {
     fn key(&self) -> &TokenKey {
-        match &self.0.mapped {
-            Ok((key, _)) => key,
-            // `caller` answers no Caller whose mapping failed.
-            Err(_) => unreachable!("an unmapped caller is refused before"),
-        }
+        &self.0.key
     }
 }
 
@@ -187,22 +183,18 @@ async fn caller(
     };
     let verified = state
         .verifier
-        .verify(bearer, |claims| {
-            let key = state.mapping.key(claims)?;
-            let user = key.user().to_owned();
-            Ok((key, user))
-        })
+        .verify(bearer, |claims| state.mapping.map(claims))
         .await
         .map_err(|why| rejected(state, route, &why))?;
-    let user = match &verified.mapped {
-        Ok((_, user)) => user,
+    let mapped = match &verified.mapped {
+        Ok(mapped) => mapped,
         Err(why) => {
             outcome(state, route, "unmapped");
             tracing::info!(route, reason = %why, "caller has no cluster user");
             return Err(json_error(StatusCode::FORBIDDEN, "unmapped_user", &why.0));
         }
     };
-    if let Err(not_until) = state.limiter.check_key(user) {
+    if let Err(not_until) = state.limiter.check_key(&mapped.limit_key) {
         outcome(state, route, "rate_limited");
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -216,7 +208,7 @@ async fn caller(
             .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         return Err(response);
     }
-    Ok(Caller(verified))
+    Ok(Caller(mapped.clone()))
 }
 
 fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {

@@ -4,6 +4,7 @@
 //! token names an unknown `kid` (at most once per `jwks_min_refresh_secs`).
 
 use crate::config::IdentityConfig;
+use crate::mapping::MapResult;
 use bytes::Bytes;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
@@ -105,9 +106,8 @@ struct Key {
 pub struct Verified {
     /// The token's claims.
     pub claims: Map<String, Value>,
-    /// What the service made of the claims (the token key and the rate-limit key), made
-    /// once per token.
-    pub mapped: Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+    /// What the service made of the claims, made once per token.
+    pub mapped: MapResult,
     exp: u64,
     nbf: Option<u64>,
     kid: Option<String>,
@@ -246,10 +246,7 @@ impl Verifier {
     pub async fn verify(
         &self,
         token: &str,
-        map: impl FnOnce(
-            &Map<String, Value>,
-        )
-            -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+        map: impl FnOnce(&Map<String, Value>) -> MapResult,
     ) -> Result<Arc<Verified>, Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Malformed);
@@ -268,10 +265,7 @@ impl Verifier {
     async fn verify_anew(
         &self,
         token: &str,
-        map: impl FnOnce(
-            &Map<String, Value>,
-        )
-            -> Result<(thoughtspot_session_core::TokenKey, String), crate::mapping::Unmapped>,
+        map: impl FnOnce(&Map<String, Value>) -> MapResult,
     ) -> Result<Verified, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
@@ -341,6 +335,8 @@ impl Verifier {
         let (found, stale, may_fetch) = self.lookup(kid, alg);
         match found {
             Some(key) if !stale || !may_fetch => return Ok(key),
+            // No key held at all is the provider's failure (503), not the caller's (401).
+            None if !may_fetch && !self.has_keys() => return Err(Rejection::KeysUnavailable),
             None if !may_fetch => return Err(Rejection::UnknownKey),
             _ => {}
         }

@@ -229,12 +229,11 @@ impl Service {
                 Verifier::new(identity.clone(), jwks)
             }
             (None, Some(idp)) => {
-                let identity: config::IdentityConfig = toml::from_str(&format!(
-                    "issuer = {:?}\naudiences = [{:?}]\njwks_url = {:?}\n",
+                let identity = config::IdentityConfig::for_issuer(
                     idp.issuer(),
                     idp.audience(),
-                    format!("{}/jwks.json", idp.issuer())
-                ))?;
+                    format!("{}/jwks.json", idp.issuer()),
+                );
                 Verifier::new(identity, Arc::new(InProcessJwks(idp.clone())))
             }
             (None, None) => return Err(ConfigError("no identity provider".into()).into()),

@@ -21,6 +21,18 @@ impl std::fmt::Display for Unmapped {
     }
 }
 
+/// What the service makes of a verified caller's claims, once per ID token.
+#[derive(Clone, Debug)]
+pub struct Mapped {
+    /// The key of the caller's ThoughtSpot token.
+    pub key: TokenKey,
+    /// The caller's rate-limit key (the cluster user).
+    pub limit_key: String,
+}
+
+/// A mapping's outcome, kept with the verified token.
+pub type MapResult = Result<std::sync::Arc<Mapped>, Unmapped>;
+
 /// The mapping, checked at start.
 #[derive(Clone, Debug)]
 pub struct Mapping {
@@ -112,6 +124,13 @@ impl Mapping {
             persist,
             rules,
         })
+    }
+
+    /// [`key`](Self::key) with the rate-limit key beside it.
+    pub fn map(&self, claims: &Map<String, Value>) -> MapResult {
+        let key = self.key(claims)?;
+        let limit_key = key.user().to_owned();
+        Ok(std::sync::Arc::new(Mapped { key, limit_key }))
     }
 
     /// The token key of a verified caller: who the cluster sees, in which org and groups,

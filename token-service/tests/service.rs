@@ -598,3 +598,37 @@ fn the_binary_serves_offline_and_sigterm_stops_it_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_key_set_is_refused_and_callers_get_503_not_a_hang() {
+    logs();
+    // A provider whose key set is 2 MiB of nothing: over the 256 KiB cap.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(|| async { " ".repeat(2 * 1024 * 1024) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let mut config = config(&cluster.base_url(), &issuer, "");
+    config.identity.as_mut().unwrap().jwks_url = format!("{base}/jwks.json");
+    let s = start(&config, &ENV).await;
+    let started = std::time::Instant::now();
+    let (status, body) = json_error(s.get("/token", Some(&issuer.token(alice()))).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("identity_provider_unavailable")),
+        "{body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let ready = s.get("/readyz", None).await;
+    assert_eq!(ready.status(), 503, "no keys: not ready");
+    let metrics = s.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        !metrics.contains("token_service_jwks_fetch_failures_total 0"),
+        "{metrics}"
+    );
+}
