@@ -1,45 +1,135 @@
 //! The house rule of core: its top-level modules (a file or a folder under `src/`) import
-//! each other without a circle, errors and small leaves at the bottom. Drawn from the code's
-//! own `crate::` paths (test modules left out), so a new import that closes a circle fails
-//! here, naming it. `cargo test -p thoughtspot-session-core --test module_graph -- --nocapture`
-//! prints the graph.
+//! each other without a circle, errors and small leaves at the bottom; and so do the rooms
+//! inside each folder (`token_manager/cache.rs` and `flight.rs`, say). Drawn from the code's
+//! own `crate::` and `super::` paths (test modules left out, `{…}` groups read), so a new
+//! import that closes a circle fails here, naming it.
+//! `cargo test -p thoughtspot-session-core --test module_graph -- --nocapture` prints the
+//! graphs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Top-level module -> the top-level modules its code names through `crate::`.
-fn graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// The first path segment of every path that follows `prefix` in `code`, a `{…}` group
+/// read one level deep: `super::{a::X, b}` names `a` and `b`.
+fn named_after(code: &str, prefix: &str) -> Vec<String> {
+    let ident = |text: &str| -> String {
+        text.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = Vec::new();
+    for (at, _) in code.match_indices(prefix) {
+        // `crate::` inside `super::crate::` or `foo_crate::` is not the crate's root.
+        if code[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
+        let rest = &code[at + prefix.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // The group's items: split at its own commas, up to its own closing brace.
+            let (mut depth, mut item) = (0usize, 0usize);
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        names.push(ident(&group[item..i]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        names.push(ident(&group[item..i]));
+                        item = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            names.push(ident(rest));
+        }
+    }
+    names.retain(|n| !n.is_empty());
+    names
+}
+
+/// The code of `file` above its unit tests (they may reach anywhere).
+fn code_of(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).expect("readable");
+    text.split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The modules directly in `dir` (a file or a folder; not `mod.rs`, `lib.rs` or
+/// `proptests.rs`, the roots and the test module) -> the siblings their code names.
+/// `route` is `dir`'s path from the crate's root (`["token_manager"]`; empty for `src/`).
+fn graph_of(src: &Path, route: &[String]) -> Graph {
+    let dir = route.iter().fold(src.to_path_buf(), |d, part| d.join(part));
+    let sibling = |name: &str| dir.join(format!("{name}.rs")).exists() || dir.join(name).is_dir();
+    let absolute = format!(
+        "crate::{}",
+        route.iter().map(|r| format!("{r}::")).collect::<String>()
+    );
+    let mut graph = Graph::new();
     let mut files = Vec::new();
-    collect(&src, &mut files);
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    collect(&dir, &mut files);
     for file in files {
-        let relative = file.strip_prefix(&src).expect("under src");
+        let relative = file.strip_prefix(&dir).expect("under the folder");
         let first = relative.components().next().expect("a component");
         let module = first
             .as_os_str()
             .to_string_lossy()
             .trim_end_matches(".rs")
             .to_owned();
-        if module == "lib" || module == "proptests" {
-            continue; // the root re-exports everything; proptests is a test module
+        if ["lib", "mod", "proptests"].contains(&module.as_str()) {
+            continue;
         }
-        let text = std::fs::read_to_string(&file).expect("readable");
-        // Unit tests may reach anywhere: only the code above them counts.
-        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+        let code = code_of(&file);
+        let mut names = named_after(&code, &absolute);
+        // `super::` in a file directly in the folder names the folder's siblings.
+        if !route.is_empty() && relative.components().count() == 1 {
+            names.extend(named_after(&code, "super::"));
+        }
         let deps = graph.entry(module.clone()).or_default();
-        for (at, _) in code.match_indices("crate::") {
-            let name: String = code[at + 7..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            let is_module = src.join(format!("{name}.rs")).exists() || src.join(&name).is_dir();
-            if is_module && name != module {
+        for name in names {
+            if sibling(&name) && name != module {
                 deps.insert(name);
             }
         }
     }
     graph
+}
+
+/// Top-level module -> the top-level modules its code names through `crate::`.
+fn graph() -> Graph {
+    graph_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &[])
+}
+
+/// Every folder under `src/`, as its route from the crate's root.
+fn folders() -> Vec<Vec<String>> {
+    fn walk(dir: &Path, route: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_dir())
+            .collect();
+        entries.sort();
+        for path in entries {
+            route.push(path.file_name().expect("a name").to_string_lossy().into_owned());
+            out.push(route.clone());
+            walk(&path, route, out);
+            route.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut Vec::new(),
+        &mut out,
+    );
+    out
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -54,10 +144,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// A circle through `from`, if any, as the modules along it.
-fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+fn circle(graph: &Graph) -> Option<Vec<String>> {
     fn visit(
         node: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
+        graph: &Graph,
         path: &mut Vec<String>,
         done: &mut BTreeSet<String>,
     ) -> Option<Vec<String>> {
@@ -102,8 +192,46 @@ fn core_modules_import_each_other_without_a_circle() {
 }
 
 #[test]
+fn the_rooms_of_each_folder_import_each_other_without_a_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let folders = folders();
+    assert!(
+        folders.iter().any(|f| f == &["token_manager"]),
+        "the folders were found: {folders:?}"
+    );
+    let mut circles = Vec::new();
+    for route in folders {
+        let graph = graph_of(&src, &route);
+        println!("{}/:", route.join("/"));
+        for (module, deps) in &graph {
+            let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+            println!("  {module} -> {}", deps.join(", "));
+        }
+        if let Some(circle) = circle(&graph) {
+            circles.push(format!("{}/: {}", route.join("/"), circle.join(" -> ")));
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "rooms of a folder import each other in a circle:\n  {}",
+        circles.join("\n  ")
+    );
+    // The reading sees what it must: the token manager's cache names its flights.
+    let graph = graph_of(&src, &["token_manager".to_owned()]);
+    assert!(graph["cache"].contains("flight"), "{graph:?}");
+}
+
+#[test]
+fn paths_are_read_through_groups_and_only_from_the_root() {
+    let code = "use super::{Inner, flight::{Flight, FlightState}, key::TokenKey};\n\
+                use crate::error::Error; let x = some_crate::time::now();";
+    assert_eq!(named_after(code, "super::"), ["Inner", "flight", "key"]);
+    assert_eq!(named_after(code, "crate::"), ["error"]);
+}
+
+#[test]
 fn a_circle_is_found_and_named() {
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut graph = Graph::new();
     for (from, to) in [("error", "headers"), ("auth", "error"), ("error", "auth")] {
         graph.entry(from.into()).or_default().insert(to.into());
         graph.entry(to.into()).or_default();

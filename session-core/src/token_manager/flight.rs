@@ -1,10 +1,7 @@
 //! Single flight: one get token call that any number of concurrent requests for a key wait
 //! for, ended by its leader when it finishes or is dropped.
 
-use super::Inner;
-use super::cache::Slot;
-use super::key::{ManagedToken, TokenKey};
-use super::stats::bump;
+use super::key::ManagedToken;
 use crate::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -33,7 +30,7 @@ impl Flight {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn finish(&self, end: FlightState) {
+    pub(super) fn finish(&self, end: FlightState) {
         let previous = std::mem::replace(&mut *self.lock(), end);
         if let FlightState::Waiting(wakers) = previous {
             wakers.into_iter().for_each(Waker::wake);
@@ -79,53 +76,5 @@ impl Future for Join {
                 Poll::Pending
             }
         }
-    }
-}
-
-/// Ends a flight when the request running it finishes or is dropped.
-pub(super) struct Leader<'a, S> {
-    pub(super) inner: &'a Inner<S>,
-    pub(super) key: &'a TokenKey,
-    pub(super) flight: Arc<Flight>,
-    pub(super) finished: bool,
-    /// Whether the result is cached in this process's memory (no store, or the store is
-    /// taken as down).
-    pub(super) cache: bool,
-}
-
-impl<S> Leader<'_, S> {
-    pub(super) fn finish(mut self, result: Result<ManagedToken, Error>) {
-        self.finished = true;
-        let mut state = self.inner.lock();
-        let ours =
-            matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight));
-        if ours {
-            state.entries.remove(self.key);
-            if let Ok(token) = &result
-                && self.cache
-            {
-                if self.inner.cacheable(token) {
-                    self.inner.cache(&mut state, self.key.clone(), token.clone());
-                } else {
-                    bump(&self.inner.counters.uncached);
-                }
-            }
-        }
-        drop(state);
-        self.flight.finish(FlightState::Done(result));
-    }
-}
-
-impl<S> Drop for Leader<'_, S> {
-    fn drop(&mut self) {
-        if self.finished {
-            return;
-        }
-        let mut state = self.inner.lock();
-        if matches!(state.entries.get(self.key), Some(Slot::Pending(f)) if Arc::ptr_eq(f, &self.flight)) {
-            state.entries.remove(self.key);
-        }
-        drop(state);
-        self.flight.finish(FlightState::Abandoned);
     }
 }

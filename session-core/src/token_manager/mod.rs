@@ -9,6 +9,7 @@ mod cache;
 mod expiry;
 mod flight;
 mod key;
+mod mint;
 mod rules;
 mod shared;
 mod stats;
@@ -47,9 +48,9 @@ use crate::model::GetTokenRequest;
 use crate::secret::{AccessToken, SecretKey};
 use crate::time::{Clock, SystemClock};
 use builder::Revoke;
-use cache::{Slot, State};
+use cache::{Leader, Slot, State};
 use expiry::local_expiry;
-use flight::{Flight, Join, Leader};
+use flight::{Flight, Join};
 use shared::Admit;
 use stats::{Counters, bump};
 use std::fmt;
@@ -309,7 +310,7 @@ impl<S: SessionApi> TokenManager<S> {
         bump(&inner.counters.fetches);
         let sent_at = inner.clock.now();
         let answer = if key.is_shaped() {
-            match rules::v2_request(key, &inner.secret_key, inner.lifetime) {
+            match mint::v2_request(key, &inner.secret_key, inner.lifetime) {
                 Ok(request) => inner.api.get_v2_token(&request).await,
                 Err(e) => Err(e),
             }

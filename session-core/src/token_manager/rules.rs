@@ -1,22 +1,14 @@
-//! The row-level rules of a custom (ABAC) token ([`TokenRules`]), and the REST API v2.0
-//! request the manager sends for a key with groups or rules.
+//! The row-level rules of a custom (ABAC) token ([`TokenRules`]).
 
-use super::key::TokenKey;
-use crate::error::{Error, InvalidRequest};
-use crate::secret::SecretKey;
-use crate::v2::{
-    AnyTokenRequest, FilterRule, GetCustomAccessTokenRequest, GetFullAccessTokenRequest,
-    GetObjectAccessTokenRequest, GroupRef, NamedValues, PersistOption,
-};
+use crate::v2::{FilterRule, GetCustomAccessTokenRequest, NamedValues, PersistOption};
 use serde::Serialize;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The row-level rules of a custom token (REST API v2.0 `token/custom`): filter rules,
 /// parameter and variable values, and how they combine with the rules the user already has.
-/// Put them on a key with [`TokenKey::with_rules`]: the manager then asks for a custom token,
+/// Put them on a key with [`TokenKey::with_rules`](super::TokenKey::with_rules): the manager then asks for a custom token,
 /// and the rules are part of the key, so a token minted with one set of rules is never
 /// served for another, in this process or, through a shared store, in any replica.
 ///
@@ -149,30 +141,10 @@ impl fmt::Debug for TokenRules {
     }
 }
 
-/// The REST API v2.0 request for a key with groups or rules: `token/custom` when it has
-/// rules, else `token/full` or `token/object` with the groups (JIT provisioning, so
-/// `auto_create` is on).
-pub(super) fn v2_request(
-    key: &TokenKey,
-    secret_key: &SecretKey,
-    lifetime: Option<Duration>,
-) -> Result<AnyTokenRequest, Error> {
-    if let Some(rules) = &key.rules {
-        if key.object_id.is_some() {
-            return Err(InvalidRequest::new(
-                "a custom (ABAC) token cannot be scoped to one object: drop the object or the rules",
-            )
-            .into());
-        }
-        let r = &rules.inner.rules;
-        let mut request = GetCustomAccessTokenRequest::with_secret_key(
-            key.user.as_str(),
-            secret_key.clone(),
-            r.persist_option,
-        );
-        if let Some(org) = &key.org {
-            request = request.with_org_identifier(org.as_str());
-        }
+impl TokenRules {
+    /// `request` with these rules' filters, parameter values and variable values.
+    pub(super) fn apply(&self, mut request: GetCustomAccessTokenRequest) -> GetCustomAccessTokenRequest {
+        let r = &self.inner.rules;
         if !r.filter_rules.is_empty() {
             request = request.with_filter_rules(r.filter_rules.iter().cloned());
         }
@@ -182,45 +154,6 @@ pub(super) fn v2_request(
         if !r.variable_values.is_empty() {
             request = request.with_variable_values(r.variable_values.iter().cloned());
         }
-        if !key.groups.is_empty() {
-            request = request.with_groups(key.groups.iter().map(GroupRef::new));
-        }
-        if let Some(lifetime) = lifetime {
-            request = request.with_validity(lifetime);
-        }
-        return Ok(AnyTokenRequest::Custom(request));
+        request
     }
-    let org = match &key.org {
-        Some(org) => Some(org.parse::<i32>().map_err(|_| {
-            InvalidRequest::new(
-                "token/full and token/object take an integer org id: the key's org is not one",
-            )
-        })?),
-        None => None,
-    };
-    macro_rules! with_common {
-        ($request:expr) => {{
-            let mut request = $request
-                .with_group_identifiers(key.groups.iter().map(String::as_str))
-                .with_auto_create(true);
-            if let Some(org) = org {
-                request = request.with_org_id(org);
-            }
-            if let Some(lifetime) = lifetime {
-                request = request.with_validity(lifetime);
-            }
-            request
-        }};
-    }
-    Ok(match &key.object_id {
-        Some(object) => AnyTokenRequest::Object(with_common!(GetObjectAccessTokenRequest::with_secret_key(
-            key.user.as_str(),
-            object.as_str(),
-            secret_key.clone()
-        ))),
-        None => AnyTokenRequest::Full(with_common!(GetFullAccessTokenRequest::with_secret_key(
-            key.user.as_str(),
-            secret_key.clone()
-        ))),
-    })
 }
