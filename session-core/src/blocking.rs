@@ -19,12 +19,13 @@ use std::sync::Arc;
 /// share the client and the runtime, and may be used from several threads at once.
 ///
 /// Each call runs on the client's own runtime thread; the caller waits for its answer on a
-/// channel. That works from a plain thread and anywhere on a multi-thread tokio runtime,
-/// where tokio says blocking code belongs (`spawn_blocking`, `block_in_place`, under
-/// `Handle::enter`), and on a worker too (the wait hands its other tasks to another
-/// thread first). On a current-thread runtime a method returns
-/// [`Error::InvalidRequest`], since waiting there would stall that runtime: use the async
-/// client there.
+/// channel. That works from a plain thread and wherever tokio says blocking code belongs,
+/// on either runtime flavour (`spawn_blocking`, `block_in_place`, under `Handle::enter`),
+/// and on a multi-thread runtime's worker too (the wait hands its other tasks to another
+/// thread first). Only where the wait would stall the caller's runtime, on the thread
+/// that drives a current-thread runtime (inside its `block_on`, a task of it, a
+/// `LocalSet`), does a method return [`Error::InvalidRequest`] instead of blocking, before
+/// anything is sent: call the async client there, or move the call into `spawn_blocking`.
 ///
 /// ```
 /// use thoughtspot_session_core::{BlockingClient, GetTokenRequest, SessionClient, TokioSleep};
@@ -102,8 +103,10 @@ impl<T: HttpTransport> BlockingClient<T> {
     /// - a multi-thread runtime (a worker, `spawn_blocking`, `block_in_place`, under
     ///   `Handle::enter`): waits inside `block_in_place`, which hands a worker's other tasks
     ///   to another thread first;
-    /// - a current-thread runtime: refused, since waiting on its one thread would stall it
-    ///   and tokio does not tell that thread from its blocking pool.
+    /// - a current-thread runtime, off the thread that drives it (`spawn_blocking`, under
+    ///   `Handle::enter`): waits, since that runtime's thread goes on meanwhile;
+    /// - the thread that drives a current-thread runtime: refused, since waiting there
+    ///   would stall it.
     fn block_on<O, F>(&self, call: F) -> Result<O, Error>
     where
         O: Send + 'static,
@@ -113,12 +116,13 @@ impl<T: HttpTransport> BlockingClient<T> {
         let on_multi_thread = match Handle::try_current() {
             Err(_) => false,
             Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => true,
+            Ok(_) if !driving_a_runtime() => false,
             Ok(_) => {
                 return Err(InvalidRequest::new(
-                    "a BlockingClient method was called from inside an async runtime of the \
-                     current-thread flavor, where waiting would stall it: call the async \
-                     SessionClient (client()) there, or the BlockingClient from a plain thread \
-                     or from spawn_blocking on a multi-thread runtime",
+                    "a BlockingClient method was called on the thread that drives a \
+                     current-thread async runtime, where waiting would stall it: call the \
+                     async SessionClient (client()) there, or move the call into \
+                     tokio::task::spawn_blocking",
                 )
                 .into());
             }
@@ -144,6 +148,46 @@ impl<T: HttpTransport> BlockingClient<T> {
         }
     }
 }
+
+/// Whether this thread is polling futures for a tokio runtime right now (inside a
+/// runtime's `block_on`, one of its tasks or a `LocalSet`), as opposed to a thread merely
+/// inside a runtime's context (a `spawn_blocking` thread, under `Handle::enter`).
+///
+/// tokio says so only through its cooperative budget: a runtime polls every future under a
+/// budget (128 units), while blocking threads and plain threads run unconstrained. So the
+/// budget is drawn down here, unit by unit, with each unit's guard held, and every guard is
+/// then given back newest first, leaving the budget as it was. A budget that runs out
+/// within [`BUDGET_PROBE`] units is a runtime's. Code that polls a future inside
+/// `tokio::task::unconstrained` on the runtime's thread opts out of budgets, and so out of
+/// this check.
+fn driving_a_runtime() -> bool {
+    use std::task::{Context, Poll, Waker};
+    use tokio::task::coop;
+    if !coop::has_budget_remaining() {
+        return true;
+    }
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut held = Vec::with_capacity(BUDGET_PROBE);
+    let budgeted = loop {
+        if held.len() == BUDGET_PROBE {
+            break false;
+        }
+        match coop::poll_proceed(&mut cx) {
+            Poll::Ready(unit) => held.push(unit),
+            Poll::Pending => break true,
+        }
+    };
+    // Each guard restores the budget it found: given back newest first, the last one
+    // restores the budget as it was before the probe.
+    while let Some(unit) = held.pop() {
+        drop(unit);
+    }
+    budgeted
+}
+
+/// More units than tokio's budget holds (128 since tokio 0.2): a budget that lasts this
+/// long is no budget.
+const BUDGET_PROBE: usize = 512;
 
 macro_rules! blocking {
     ($($(#[$doc:meta])* $trait:ident::$name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {

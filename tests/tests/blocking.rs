@@ -51,7 +51,6 @@ fn blocking(
 ) -> BlockingClient<Arc<dyn HttpTransport>> {
     BlockingClient::new(
         SessionClient::builder(url)
-            .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
             .sleep(TokioSleep::new())
             .timeout(Duration::from_secs(10))
             .api_version(version)
@@ -116,20 +115,88 @@ fn several_threads_share_one_client() {
 }
 
 #[tokio::test]
-async fn inside_a_runtime_it_refuses_and_drops_without_a_panic() {
-    let _watchdog = Watchdog::start("blocking::inside_a_runtime_it_refuses_and_drops_without_a_panic");
+async fn on_the_thread_that_drives_a_current_thread_runtime_it_refuses_and_drops_without_a_panic() {
+    let _watchdog = Watchdog::start(
+        "blocking::on_the_thread_that_drives_a_current_thread_runtime_it_refuses_and_drops_without_a_panic",
+    );
     let fake = FakeThoughtSpot::builder()
         .user(FakeUser::new("a", "pw"))
         .secret_key("k")
         .build();
     let c = BlockingClient::new(fake.client()).expect("a runtime");
-    let e = c
-        .get_token(&GetTokenRequest::with_secret_key("a", "k"))
-        .expect_err("refused");
-    assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
-    assert!(e.to_string().contains("inside an async runtime"), "{e}");
-    assert_eq!(fake.count("get token"), 0, "nothing was sent");
+    let request = GetTokenRequest::with_secret_key("a", "k");
+    let refused = |e: Error| {
+        assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
+        assert!(e.to_string().contains("spawn_blocking"), "{e}");
+    };
+    // In the runtime's block_on itself, in a task of it, and in a LocalSet on it.
+    refused(c.get_token(&request).expect_err("refused in block_on"));
+    let (c2, r2) = (c.clone(), request.clone());
+    refused(
+        tokio::spawn(async move { c2.get_token(&r2) })
+            .await
+            .expect("joined")
+            .expect_err("refused in a task"),
+    );
+    let (c3, r3) = (c.clone(), request.clone());
+    let local = tokio::task::LocalSet::new();
+    refused(
+        local
+            .run_until(async move { tokio::task::spawn_local(async move { c3.get_token(&r3) }).await })
+            .await
+            .expect("joined")
+            .expect_err("refused in a LocalSet"),
+    );
+    assert_eq!(fake.count("token/full"), 0, "nothing was sent");
+    // The check leaves the task's cooperative budget as it was: a task that was refused many
+    // times still runs its timers and channels (a drained budget would yield forever here).
+    for _ in 0..1000 {
+        let _ = c.get_token(&request);
+    }
+    tokio::time::timeout(Duration::from_secs(5), tokio::task::yield_now())
+        .await
+        .expect("the task goes on after refusals");
     drop(c);
+}
+
+#[test]
+fn on_a_current_thread_runtime_it_works_in_spawn_blocking_and_under_enter() {
+    let _watchdog =
+        Watchdog::start("blocking::on_a_current_thread_runtime_it_works_in_spawn_blocking_and_under_enter");
+    let (fake, url) = serve();
+    for transport in transports() {
+        for version in [ApiVersion::V2Beta, ApiVersion::V2] {
+            let c = blocking(&url, transport.clone(), version);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            // As `#[tokio::main(flavor = "current_thread")]` runs sync code: spawn_blocking.
+            let (c2, request) = (c.clone(), GetTokenRequest::with_secret_key("analyst", "key"));
+            let issued = runtime
+                .block_on(async move {
+                    // The runtime's own thread goes on meanwhile: a timer on it fires while
+                    // the blocking thread waits for the call.
+                    let ticker = tokio::spawn(tokio::time::sleep(Duration::from_millis(1)));
+                    let issued = tokio::task::spawn_blocking(move || {
+                        let issued = c2.get_token(&request)?;
+                        c2.client().use_token(&issued)?;
+                        c2.login(&LoginRequest::bearer())?;
+                        Ok::<_, Error>(issued)
+                    })
+                    .await;
+                    ticker.await.expect("the runtime went on");
+                    issued
+                })
+                .expect("joined")
+                .expect("a token and a login from spawn_blocking");
+            assert!(issued.token().is_some());
+            // Under Handle::enter on a plain thread.
+            let _entered = runtime.enter();
+            assert_eq!(c.get_session_info().expect("info").user_name(), Some("analyst"));
+        }
+    }
+    assert!(fake.count("token/full") >= 2 && fake.count("get token") >= 2);
 }
 
 #[test]
