@@ -43,8 +43,11 @@
 //!   layers accept, and reads the answer's body under a cap (default 4 MiB, as the other
 //!   backends).
 //! - Maps errors to [`TransportError`] kinds: a connect error of hyper-util's client (its
-//!   connect timeout included) is `Connect`; tower's `timeout` layer's `Elapsed` and an
-//!   I/O `TimedOut` are `Timeout`; everything else is `Other`, with the source kept.
+//!   connect timeout included) is `Connect`; tower's `timeout` layer's `Elapsed`,
+//!   tower-http 0.6's `TimeoutError` (its `ResponseBodyTimeoutLayer`, for a body that stops
+//!   arriving) and an I/O `TimedOut` are `Timeout`, on the head and on the body alike, so
+//!   the client's retry rules for timeouts apply; everything else is `Other` (`Io` for a
+//!   body), with the source kept.
 //! - Redirects, TLS and proxies are the stack's: hyper-util's client follows no redirect.
 
 // Library code does not panic: no unwrap or expect outside tests.
@@ -100,11 +103,18 @@ impl<S> fmt::Debug for TowerTransport<S> {
     }
 }
 
-/// Whether `e`'s chain holds a timeout: tower's `Elapsed` or an I/O `TimedOut`.
+/// Whether `err` itself is a timeout layer's error: tower's `Elapsed` (its `timeout`
+/// layer, on the head) or tower-http's `TimeoutError` (its `ResponseBodyTimeoutLayer` and
+/// `TimeoutBody`, on the body).
+fn is_layer_timeout(err: &(dyn StdError + 'static)) -> bool {
+    err.is::<tower::timeout::error::Elapsed>() || err.is::<tower_http::timeout::TimeoutError>()
+}
+
+/// Whether `e`'s chain holds a timeout: a timeout layer's error or an I/O `TimedOut`.
 fn timed_out(e: &(dyn StdError + 'static)) -> bool {
     let mut cause = Some(e);
     while let Some(err) = cause {
-        if err.is::<tower::timeout::error::Elapsed>()
+        if is_layer_timeout(err)
             || err
                 .downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
@@ -139,7 +149,7 @@ fn transport_error(e: BoxError) -> TransportError {
     let mut timeout = false;
     let mut cause: Option<&(dyn StdError + 'static)> = Some(&*e);
     while let Some(err) = cause {
-        if err.is::<tower::timeout::error::Elapsed>() {
+        if is_layer_timeout(err) {
             timeout = true;
         }
         if let Some(client) = err.downcast_ref::<hyper_util::client::legacy::Error>()

@@ -113,3 +113,86 @@ async fn tower_timeouts_and_connect_errors_keep_their_kind() {
     assert!(matches!(&e, Error::Transport(t) if t.is_connect()), "{e:?}");
     assert!(std::error::Error::source(&e).is_some(), "the source is kept");
 }
+
+/// A server that answers every request's head at once and then stops sending the body it
+/// announced; counts the requests it got.
+async fn stalling_body_server() -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 64\r\n\r\n{\"userName\":")
+                    .await;
+                // Holds the connection open without sending the rest.
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    (base, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tower_https_body_timeout_is_a_timeout_and_a_get_is_retried_a_post_is_not() {
+    let _watchdog = Watchdog::start(
+        "tower_layers::tower_https_body_timeout_is_a_timeout_and_a_get_is_retried_a_post_is_not",
+    );
+    for version in [
+        thoughtspot_session_core::ApiVersion::V2Beta,
+        thoughtspot_session_core::ApiVersion::V2,
+    ] {
+        let (base, seen) = stalling_body_server().await;
+        let stack = ServiceBuilder::new()
+            .layer(tower_http::timeout::ResponseBodyTimeoutLayer::new(
+                Duration::from_millis(100),
+            ))
+            .service(http());
+        let c = SessionClient::builder(base)
+            .api_version(version)
+            .sleep(TokioSleep::new())
+            .retry(
+                RetryPolicy::default()
+                    .max_attempts(3)
+                    .jitter(false)
+                    .initial_backoff(Duration::from_millis(5)),
+            )
+            .build(TowerTransport::new(stack))
+            .expect("valid");
+        // A GET (who am I): a timeout, retried as timeouts are.
+        let e = c.get_session_info().await.expect_err("the body never ends");
+        assert!(
+            matches!(&e, Error::Transport(t) if t.is_timeout()),
+            "{version:?}: {e:?}"
+        );
+        assert!(e.is_retryable(), "{version:?}: {e:?}");
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            3,
+            "{version:?}: a GET is retried after a timeout"
+        );
+        // A POST (get token): a timeout too, and not retried (a token may have been minted).
+        let e = c
+            .get_token(&GetTokenRequest::with_secret_key("u", "k"))
+            .await
+            .expect_err("the body never ends");
+        assert!(
+            matches!(&e, Error::Transport(t) if t.is_timeout()),
+            "{version:?}: {e:?}"
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), 4, "{version:?}: a POST is sent once");
+    }
+}
