@@ -38,7 +38,7 @@
 //!
 //! let refused = token_for(&client, "analyst", "wrong-key").await.unwrap_err();
 //! assert!(refused.is_unauthorized());
-//! assert_eq!(fake.count("get token"), 2);
+//! assert_eq!(fake.count("token/full"), 2); // REST API v2.0, as production clients
 //! # }
 //! ```
 //!

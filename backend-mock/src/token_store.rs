@@ -35,7 +35,7 @@ use thoughtspot_session_core::{
 ///
 /// assert!(b.invalidate(&key, first.token()).await.removed()); // on one replica...
 /// assert_ne!(a.token(&key).await.unwrap().token(), first.token()); // ...seen by all
-/// assert_eq!(fake.count("get token"), 2);
+/// assert_eq!(fake.count("token/full"), 2);
 /// # }
 /// ```
 #[derive(Clone, Debug)]

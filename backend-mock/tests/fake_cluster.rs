@@ -1,7 +1,11 @@
-//! FakeThoughtSpot behaves as a cluster does.
+//! FakeThoughtSpot behaves as a cluster does, on the v2 beta (`SessionController`); REST
+//! API v2.0, the fake's default, is `fake_v2.rs`.
 
 use std::time::Duration;
-use thoughtspot_session_core::{AccessLevel, Error, GetTokenRequest, LoginRequest, SessionApi, TokenType};
+use thoughtspot_session_core::SessionClient;
+use thoughtspot_session_core::{
+    AccessLevel, ApiVersion, Error, GetTokenRequest, LoginRequest, SessionApi, TokenType,
+};
 use thoughtspot_session_mock::{ExpiryFormat, FakeThoughtSpot, FakeUser};
 
 const OBJECT: &str = "e65d7d3e-f8d2-4e2b-a2b3-8f7ad5b4e5c1";
@@ -23,6 +27,14 @@ fn fake() -> FakeThoughtSpot {
         .build()
 }
 
+/// A client of `fake` on the v2 beta: the fake's own client, one setter away.
+fn beta(fake: &FakeThoughtSpot) -> SessionClient<FakeThoughtSpot> {
+    fake.client_builder()
+        .api_version(ApiVersion::V2Beta)
+        .build(fake.clone())
+        .expect("valid")
+}
+
 fn upstream(e: &Error) -> Option<u16> {
     match e {
         Error::Api(api) => api.envelope().upstream_status(),
@@ -33,7 +45,7 @@ fn upstream(e: &Error) -> Option<u16> {
 #[tokio::test]
 async fn password_login_starts_a_cookie_session_that_logout_ends() {
     let fake = fake();
-    let client = fake.client();
+    let client = beta(&fake);
     let session = client
         .login(&LoginRequest::with_password("analyst", "analyst-pw"))
         .await
@@ -69,7 +81,7 @@ async fn password_login_starts_a_cookie_session_that_logout_ends() {
 
 #[tokio::test]
 async fn bad_credentials_are_500_with_upstream_401_and_ids() {
-    let client = fake().client();
+    let client = beta(&fake());
     let e = client
         .login(&LoginRequest::with_password("analyst", "wrong"))
         .await
@@ -90,7 +102,7 @@ async fn bad_credentials_are_500_with_upstream_401_and_ids() {
 
 #[tokio::test]
 async fn bad_parameters_are_500_with_upstream_400() {
-    let client = fake().client();
+    let client = beta(&fake());
     let cases = [
         GetTokenRequest::with_secret_key("analyst", "trusted-key").with_report_book_view("no-such-object"),
         GetTokenRequest::with_secret_key("analyst", "trusted-key").with_org_id("99"),
@@ -106,7 +118,7 @@ async fn bad_parameters_are_500_with_upstream_400() {
 
 #[tokio::test]
 async fn the_password_wins_over_the_secret_key() {
-    let client = fake().client();
+    let client = beta(&fake());
     let both: GetTokenRequest =
         serde_json::from_str(r#"{"userName":"analyst","password":"wrong","secretKey":"trusted-key"}"#)
             .unwrap();
@@ -116,7 +128,7 @@ async fn the_password_wins_over_the_secret_key() {
 #[tokio::test]
 async fn a_token_expires_on_the_virtual_clock() {
     let fake = fake();
-    let client = fake.client();
+    let client = beta(&fake);
     let issued = client
         .get_token(
             &GetTokenRequest::with_secret_key("analyst", "trusted-key")
@@ -144,7 +156,7 @@ async fn a_token_expires_on_the_virtual_clock() {
 #[tokio::test]
 async fn login_with_a_token_then_revoke_ends_token_and_session() {
     let fake = fake();
-    let client = fake.client();
+    let client = beta(&fake);
     let issued = client
         .get_token(&GetTokenRequest::with_secret_key("viewer", "trusted-key"))
         .await
@@ -172,7 +184,7 @@ async fn login_with_a_token_then_revoke_ends_token_and_session() {
 #[tokio::test]
 async fn a_report_book_view_token_may_not_open_a_full_session() {
     let fake = fake();
-    let client = fake.client();
+    let client = beta(&fake);
     let issued = client
         .get_token(&GetTokenRequest::with_secret_key("analyst", "trusted-key").with_report_book_view(OBJECT))
         .await
@@ -197,7 +209,7 @@ async fn a_report_book_view_token_may_not_open_a_full_session() {
 #[tokio::test]
 async fn tokens_are_scoped_to_an_org() {
     let fake = fake();
-    let client = fake.client();
+    let client = beta(&fake);
     let issued = client
         .get_token(&GetTokenRequest::with_password("analyst", "analyst-pw").with_org_id("7"))
         .await
@@ -221,8 +233,7 @@ async fn absolute_millisecond_expiry_reads_the_same() {
         .expiry_format(ExpiryFormat::AbsoluteMillis)
         .token_lifetime(Duration::from_secs(900))
         .build();
-    let issued = fake
-        .client()
+    let issued = beta(&fake)
         .get_token(&GetTokenRequest::with_password("a", "p"))
         .await
         .unwrap();
@@ -234,7 +245,7 @@ async fn absolute_millisecond_expiry_reads_the_same() {
 #[tokio::test]
 async fn faults_outage_and_failing_calls() {
     let fake = fake();
-    let client = fake.client();
+    let client = beta(&fake);
     fake.set_outage(true);
     let e = client.get_session_info().await.unwrap_err();
     assert!(
@@ -267,6 +278,7 @@ async fn latency_runs_on_the_virtual_clock_and_the_client_timeout_fires() {
     fake.set_latency(Duration::from_secs(10));
     let client = fake
         .client_builder()
+        .api_version(ApiVersion::V2Beta)
         .sleep(fake.clock().clone())
         .timeout(Duration::from_secs(5))
         .build(fake.clone())
@@ -325,7 +337,7 @@ async fn wrong_method_unknown_path_and_bad_bodies() {
 #[tokio::test]
 async fn a_session_opened_with_a_token_prints_no_token() {
     let fake = fake();
-    let c = fake.client();
+    let c = beta(&fake);
     let issued = c
         .get_token(&GetTokenRequest::with_secret_key("analyst", "trusted-key"))
         .await
@@ -348,7 +360,7 @@ async fn under_a_long_load_the_fake_stays_bounded_and_counts_every_request() {
         .secret_key("k")
         .token_lifetime(Duration::from_secs(60))
         .build();
-    let client = fake.client();
+    let client = beta(&fake);
     let request = GetTokenRequest::with_secret_key("u", "k");
     let total = 30_000;
     for n in 0..total {

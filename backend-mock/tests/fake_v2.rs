@@ -274,3 +274,33 @@ async fn token_manager_runs_on_either_generation() {
         assert_eq!(m.stats().revoke_errors, 0);
     }
 }
+
+#[tokio::test]
+async fn the_fakes_own_client_speaks_rest_api_v2_as_production_clients_do() {
+    let fake = fake(ApiGenerations::Both);
+    // What a team writes first: the fake's client, the trait's calls.
+    let c = fake.client();
+    let issued = c
+        .get_token(&GetTokenRequest::with_secret_key("alice", "SK"))
+        .await
+        .unwrap();
+    c.use_token(&issued).unwrap();
+    assert_eq!(c.get_session_info().await.unwrap().user_name(), Some("alice"));
+    assert_eq!(fake.count("token/full"), 1, "minted on REST API v2.0");
+    assert_eq!(fake.count("get token"), 0, "not on the beta");
+    let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths.iter().all(|p| p.starts_with("/api/rest/2.0/auth/")),
+        "every call went to REST API v2.0: {paths:?}"
+    );
+    // The beta is one setter away, as in production.
+    let beta = fake
+        .client_builder()
+        .api_version(ApiVersion::V2Beta)
+        .build(fake.clone())
+        .unwrap();
+    beta.get_token(&GetTokenRequest::with_secret_key("alice", "SK"))
+        .await
+        .unwrap();
+    assert_eq!(fake.count("get token"), 1);
+}

@@ -1,9 +1,21 @@
-//! MockTransport: matching, ordering, faults, recording and its report.
+//! MockTransport: matching, ordering, faults, recording and its report. Most tests script
+//! the v2 beta's routes (`expect_get_token` and the like) on a beta client, one setter from
+//! the mock's default; the last runs every REST API v2.0 route on the default client.
 
 use serde_json::json;
 use std::time::Duration;
-use thoughtspot_session_core::{Error, GetTokenRequest, LoginRequest, SessionApi, TransportErrorKind};
+use thoughtspot_session_core::{
+    ApiVersion, Error, GetTokenRequest, LoginRequest, SessionApi, SessionClient, TransportErrorKind,
+};
 use thoughtspot_session_mock::{MockResponse, MockTransport};
+
+/// A client of `mock` on the v2 beta.
+fn beta(mock: &MockTransport) -> SessionClient<MockTransport> {
+    mock.client_builder()
+        .api_version(ApiVersion::V2Beta)
+        .build(mock.clone())
+        .expect("valid")
+}
 
 #[tokio::test]
 async fn matches_by_route_body_and_headers() {
@@ -19,7 +31,7 @@ async fn matches_by_route_body_and_headers() {
         .header("cookie", "JSESSIONID=s1")
         .respond(MockResponse::json(200, json!({"userName": "u"})));
 
-    let client = mock.client();
+    let client = beta(&mock);
     client
         .login(&LoginRequest::with_password("u", "p"))
         .await
@@ -37,7 +49,7 @@ async fn an_unmatched_request_fails_and_the_report_shows_the_difference_without_
     mock.expect_get_token()
         .json_body(json!({"userName": "analyst", "secretKey": "right-key"}))
         .respond(MockResponse::json(200, json!({"token": "t"})));
-    let client = mock.client();
+    let client = beta(&mock);
     let e = client
         .get_token(&GetTokenRequest::with_secret_key("someone", "wrong-key"))
         .await
@@ -68,7 +80,7 @@ async fn call_counts_are_checked() {
     mock.expect_logout()
         .times(2)
         .respond(MockResponse::json(200, json!(true)));
-    let client = mock.client();
+    let client = beta(&mock);
     client.logout().await.unwrap();
     let report = mock.verify().unwrap_err();
     assert!(report.report().contains("2 times, got 1 call(s)"), "{report}");
@@ -92,7 +104,7 @@ async fn in_order_expectations() {
     mock.expect_get_token()
         .respond(MockResponse::json(200, json!({"token": "t"})));
     mock.expect_login().respond(MockResponse::json(200, json!({})));
-    let client = mock.client();
+    let client = beta(&mock);
     let e = client
         .login(&LoginRequest::with_password("u", "p"))
         .await
@@ -114,7 +126,7 @@ async fn status_sequences_and_retries() {
         MockResponse::status(503).header("retry-after", "1"),
         MockResponse::json(200, json!({"userName": "u"})),
     ]);
-    let client = mock.client();
+    let client = beta(&mock);
     assert_eq!(client.get_session_info().await.unwrap().user_name(), Some("u"));
     mock.verify().unwrap();
 }
@@ -130,7 +142,7 @@ async fn transport_faults_of_each_kind() {
     ] {
         let mock = MockTransport::new();
         mock.expect_revoke_token().at_least(1).fail(kind);
-        let e = mock.client().revoke_token().await.unwrap_err();
+        let e = beta(&mock).revoke_token().await.unwrap_err();
         let Error::Transport(t) = &e else { panic!("{e:?}") };
         assert_eq!(t.kind(), kind);
         // A POST after a connect error never reached the server, so it is retried (3
@@ -147,6 +159,7 @@ async fn a_response_that_never_comes_ends_in_the_client_timeout() {
     mock.expect_get_token().hang();
     let client = mock
         .client_builder()
+        .api_version(ApiVersion::V2Beta)
         .timeout(Duration::from_secs(3))
         .build(mock.clone())
         .unwrap();
@@ -169,7 +182,7 @@ async fn closures_answer_from_the_request() {
             json!({"userName": user, "token": format!("tok-{user}")}).to_string(),
         )))
     });
-    let client = mock.client();
+    let client = beta(&mock);
     for user in ["a", "b"] {
         let r = client
             .get_token(&GetTokenRequest::with_secret_key(user, "k"))
@@ -280,4 +293,25 @@ async fn every_v2_operation_has_an_expectation() {
     c.token_revoke(&RevokeTokenRequest::token(t.token)).await.unwrap();
     c.session_logout().await.unwrap();
     mock.verify().unwrap();
+}
+
+#[tokio::test]
+async fn the_mocks_own_client_speaks_rest_api_v2_as_production_clients_do() {
+    let mock = MockTransport::new();
+    mock.expect_token_full()
+        .json_body(json!({"username": "analyst", "secret_key": "k"}))
+        .respond(MockResponse::json(
+            200,
+            json!({"token": "t-1", "creation_time_in_millis": 1, "expiration_time_in_millis": 2,
+                "scope": {"access_type": "FULL"}, "valid_for_user_id": "g",
+                "valid_for_username": "analyst"}),
+        ));
+    let issued = mock
+        .client()
+        .get_token(&GetTokenRequest::with_secret_key("analyst", "k"))
+        .await
+        .unwrap();
+    assert_eq!(issued.token().unwrap().secret(), "t-1");
+    mock.verify().unwrap();
+    assert_eq!(mock.requests()[0].uri().path(), "/api/rest/2.0/auth/token/full");
 }

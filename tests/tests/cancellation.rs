@@ -125,6 +125,8 @@ async fn in_process() {
     let transport: Arc<dyn HttpTransport> = Arc::new(Jittery(fake.clone()));
     let client = fake
         .client_builder()
+        // The beta, as over loopback below: its login sets both cookies.
+        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .transport(transport)
         .build()

@@ -88,9 +88,9 @@ async fn concurrent_requests_on_three_replicas_make_one_fetch_per_user() {
             let replicas: Vec<_> = (0..3).map(|_| replica(&fake, &store)).collect();
             let per_user = tokens_at_once(&fake, &replicas, 600, 20, 0).await;
             assert_eq!(
-                fake.count("get token"),
+                fake.count("token/full"),
                 20,
-                "one get token call per user across replicas"
+                "one token/full call per user across replicas"
             );
             assert!(
                 per_user.values().all(|tokens| tokens.len() == 1),
@@ -129,7 +129,7 @@ async fn an_invalidation_on_one_replica_reaches_every_replica() {
             new.insert(token.token().secret().to_owned());
         }
         assert_eq!(new.len(), 1, "the replacement is shared too");
-        assert_eq!(fake.count("get token"), 2);
+        assert_eq!(fake.count("token/full"), 2);
     })
     .await;
 }
@@ -147,7 +147,7 @@ async fn a_failing_store_falls_back_to_fetching_and_sharing_resumes_after() {
             tokens_at_once(&fake, &replicas, 60, 4, 0).await;
             // Each replica fetched once per user (its own single-flight, then its memory
             // while the store is skipped), nothing was lost.
-            let during = fake.count("get token");
+            let during = fake.count("token/full");
             assert!(
                 (4..=12).contains(&during),
                 "{during} fetches for 4 users on 3 replicas"
@@ -167,7 +167,7 @@ async fn a_failing_store_falls_back_to_fetching_and_sharing_resumes_after() {
                 assert_eq!(r.token(&key).await.expect("token").token(), shared.token());
             }
             assert_eq!(
-                fake.count("get token"),
+                fake.count("token/full"),
                 during + 1,
                 "sharing resumed: one fetch for all"
             );
@@ -187,7 +187,7 @@ async fn a_failing_store_fails_requests_when_so_configured() {
         let e = manager.token(&TokenKey::new("user-0")).await.unwrap_err();
         assert!(matches!(e, Error::Store(_)), "{e:?}");
         assert!(e.to_string().starts_with("token store:"), "{e}");
-        assert_eq!(fake.count("get token"), 0);
+        assert_eq!(fake.count("token/full"), 0);
     })
     .await;
 }
@@ -231,7 +231,7 @@ async fn a_replica_that_dies_holding_the_lease_holds_the_others_up_only_until_it
                 .expect("a token after the lease lapsed");
             assert_eq!(owner(&fake, token.token()).as_deref(), Some("user-0"));
             assert_eq!(
-                fake.count("get token"),
+                fake.count("token/full"),
                 1,
                 "the dead replica's call never reached the cluster"
             );
@@ -307,7 +307,7 @@ async fn replicas_on_one_thread_with_a_sleep_that_never_waits_still_make_progres
             let key = TokenKey::new("user-0");
             let (x, y) = tokio::join!(a.token(&key), b.token(&key));
             assert_eq!(x.expect("token").token(), y.expect("token").token());
-            assert_eq!(fake.count("get token"), 1);
+            assert_eq!(fake.count("token/full"), 1);
         },
     )
     .await;
@@ -376,7 +376,7 @@ async fn a_cancelled_fetch_gives_its_lease_back_at_once() {
                 .expect("token");
         }
         assert_eq!(healthy.stats().store_waits, 0, "no request waited for a lease");
-        assert_eq!(fake.count("get token"), 100, "one get token per key");
+        assert_eq!(fake.count("token/full"), 100, "one token/full per key");
     })
     .await;
 }
@@ -436,7 +436,7 @@ async fn a_fetch_slower_than_the_lease_keeps_it_and_one_token_wins() {
         );
         ticker.abort();
         assert_eq!(x.token(), y.token(), "one token for both: the lease held");
-        assert_eq!(fake.count("get token"), 1);
+        assert_eq!(fake.count("token/full"), 1);
         assert_eq!(a.stats().leases_lost + b.stats().leases_lost, 0);
     })
     .await;

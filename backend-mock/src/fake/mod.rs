@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use thoughtspot_session_core::{
-    ApiVersion, Clock, HttpTransport, SecretKey, SessionClient, SessionClientBuilder, Sleep, TransportError,
+    Clock, HttpTransport, SecretKey, SessionClient, SessionClientBuilder, Sleep, TransportError,
 };
 
 /// The base URL under which an in-process fake answers.
@@ -163,11 +163,12 @@ impl FakeThoughtSpot {
     }
 
     /// A client builder for this fake: base URL [`FAKE_BASE_URL`], the fake's clock, and an
-    /// instant sleep so that retries do not wait. For latency and timeout tests, give the
-    /// builder `.sleep(fake.clock().clone())` and advance the clock.
+    /// instant sleep so that retries do not wait. It speaks what production clients speak by
+    /// default, REST API v2.0; the beta is one setter away, as in production:
+    /// `.api_version(ApiVersion::V2Beta)`. For latency and timeout tests, give the builder
+    /// `.sleep(fake.clock().clone())` and advance the clock.
     pub fn client_builder(&self) -> SessionClientBuilder {
         SessionClient::builder(FAKE_BASE_URL)
-            .api_version(ApiVersion::V2Beta)
             .clock(self.shared.clock.clone())
             .sleep(NoWait)
     }

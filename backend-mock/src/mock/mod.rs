@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use thoughtspot_session_core::{
-    ApiVersion, HttpTransport, SessionClient, SessionClientBuilder, TransportError, TransportErrorKind,
+    HttpTransport, SessionClient, SessionClientBuilder, TransportError, TransportErrorKind,
 };
 
 /// The base URL the mock's ready-made clients use.
@@ -44,16 +44,21 @@ pub const MOCK_BASE_URL: &str = "https://mock.thoughtspot.test";
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let mock = MockTransport::new();
-/// mock.expect_get_token()
-///     .json_body(json!({"userName": "analyst", "secretKey": "k"}))
+/// mock.expect_token_full()
+///     .json_body(json!({"username": "analyst", "secret_key": "k"}))
 ///     .no_header("authorization")
-///     .respond(MockResponse::json(200, json!({"token": "t-1", "tokenType": "Bearer"})));
-/// mock.expect_session_info().statuses([503, 503, 200]);
+///     .respond(MockResponse::json(200, json!({
+///         "token": "t-1", "creation_time_in_millis": 1, "expiration_time_in_millis": 2,
+///         "scope": {"access_type": "FULL"}, "valid_for_user_id": "g", "valid_for_username": "analyst",
+///     })));
+/// mock.expect_session_user().statuses([503, 503, 200]);
 ///
+/// // REST API v2.0, as production clients; `.api_version(ApiVersion::V2Beta)` on
+/// // `client_builder()` for the beta's routes (`expect_get_token` and the like).
 /// let client = mock.client();
 /// let issued = client.get_token(&GetTokenRequest::with_secret_key("analyst", "k")).await.unwrap();
 /// assert_eq!(issued.token().unwrap().secret(), "t-1");
-/// assert!(client.get_session_info().await.is_err()); // an empty 200 body is not a session object
+/// assert!(client.get_session_info().await.is_err()); // an empty 200 body is not a user object
 ///
 /// mock.verify().unwrap();
 /// assert_eq!(mock.requests().len(), 4);
@@ -120,27 +125,27 @@ impl MockTransport {
         }
     }
 
-    /// Expects get session info (`GET …/tspublic/rest/v2/session`).
+    /// Expects the v2 beta's get session info (`GET …/tspublic/rest/v2/session`).
     pub fn expect_session_info(&self) -> Expectation<'_> {
         self.expect(Method::GET, "/tspublic/rest/v2/session")
     }
 
-    /// Expects login.
+    /// Expects the v2 beta's login (`POST …/tspublic/rest/v2/session/login`).
     pub fn expect_login(&self) -> Expectation<'_> {
         self.expect(Method::POST, "/tspublic/rest/v2/session/login")
     }
 
-    /// Expects logout.
+    /// Expects the v2 beta's logout (`POST …/tspublic/rest/v2/session/logout`).
     pub fn expect_logout(&self) -> Expectation<'_> {
         self.expect(Method::POST, "/tspublic/rest/v2/session/logout")
     }
 
-    /// Expects get token.
+    /// Expects the v2 beta's get token (`POST …/tspublic/rest/v2/session/gettoken`).
     pub fn expect_get_token(&self) -> Expectation<'_> {
         self.expect(Method::POST, "/tspublic/rest/v2/session/gettoken")
     }
 
-    /// Expects revoke token.
+    /// Expects the v2 beta's revoke token (`POST …/tspublic/rest/v2/session/revoketoken`).
     pub fn expect_revoke_token(&self) -> Expectation<'_> {
         self.expect(Method::POST, "/tspublic/rest/v2/session/revoketoken")
     }
@@ -212,11 +217,12 @@ impl MockTransport {
     }
 
     /// A client builder for this mock: base URL [`MOCK_BASE_URL`] and an instant sleep, so
-    /// retries do not wait and a [`hang`](Expectation::hang) ends in a timeout at once.
+    /// retries do not wait and a [`hang`](Expectation::hang) ends in a timeout at once. It
+    /// speaks what production clients speak by default, REST API v2.0 (expect its paths:
+    /// [`expect_token_full`](Self::expect_token_full) and the like); the beta is one setter
+    /// away, as in production: `.api_version(ApiVersion::V2Beta)`.
     pub fn client_builder(&self) -> SessionClientBuilder {
-        SessionClient::builder(MOCK_BASE_URL)
-            .sleep(NoWait)
-            .api_version(ApiVersion::V2Beta)
+        SessionClient::builder(MOCK_BASE_URL).sleep(NoWait)
     }
 
     /// A client of this mock, with [`client_builder`](Self::client_builder)'s settings.
