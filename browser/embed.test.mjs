@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,26 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const bin = process.env.BROWSER_BIN_DIR ?? join(here, '..', 'target', 'debug');
+const bin = process.env.BROWSER_BIN_DIR ?? cargoBinDir();
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SECRET_KEY = 'browser-test-secret-key';
+
+/**
+ * Where cargo put the debug binaries: `cargo metadata`'s `target_directory`, which follows
+ * `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR` and `build.target-dir` in any config file,
+ * then `<triple>/` when `CARGO_BUILD_TARGET` names one, then `debug/`.
+ */
+function cargoBinDir() {
+  const cargo = process.env.CARGO ?? 'cargo';
+  const metadata = JSON.parse(execFileSync(cargo, ['metadata', '--format-version', '1', '--no-deps'], {
+    cwd: join(here, '..'),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60000,
+  }));
+  const triple = process.env.CARGO_BUILD_TARGET;
+  return join(metadata.target_directory, ...(triple ? [triple] : []), 'debug');
+}
 
 for (const [what, path, how] of [
   ['Chromium', chromium, 'install it (Debian: apt-get install chromium) or set CHROMIUM'],
