@@ -95,12 +95,13 @@ before(async () => {
   );
   profile = mkdtempSync(join(tmpdir(), 'ts-chromium-'));
   // The service's configuration: the test identity provider (allowed: the cluster and the
-  // service are on loopback), the email claim as the user, a region claim as an ABAC rule.
+  // service are on loopback), the email claim as the user, a region claim as an ABAC rule
+  // that lets users without the claim through (the opt-in; the default refuses them).
   const config = join(profile, 'token-service.toml');
   writeFileSync(config, [
     'test_idp = true',
     '[mapping]', 'user_claim = "email"',
-    '[[abac.rules]]', 'claim = "region"', 'column = "Region"', '',
+    '[[abac.rules]]', 'claim = "region"', 'column = "Region"', 'when_missing = "skip"', '',
   ].join('\n'));
   service = await start(
     join(bin, 'thoughtspot-token-service'),

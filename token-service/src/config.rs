@@ -133,6 +133,12 @@ pub struct IdentityConfig {
     /// (default 3600).
     #[serde(default = "default_jwks_max_age")]
     pub jwks_max_age_secs: u64,
+    /// The JWT `typ` header values accepted, compared without case and without an
+    /// `application/` prefix (RFC 8725 §3.11); a token with no `typ` is accepted. Default
+    /// `JWT` (ID tokens) and `at+jwt` (RFC 9068 access tokens): a token typed for another
+    /// purpose (`logout+jwt`, `secevent+jwt`) is refused.
+    #[serde(default = "default_typ")]
+    pub typ: Vec<String>,
 }
 
 impl IdentityConfig {
@@ -151,8 +157,13 @@ impl IdentityConfig {
             leeway_secs: default_leeway(),
             jwks_min_refresh_secs: default_refresh_interval(),
             jwks_max_age_secs: default_jwks_max_age(),
+            typ: default_typ(),
         }
     }
+}
+
+fn default_typ() -> Vec<String> {
+    ["JWT", "at+jwt"].map(str::to_owned).to_vec()
 }
 
 fn default_algorithms() -> Vec<String> {
@@ -173,14 +184,27 @@ fn default_jwks_max_age() -> u64 {
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct MappingConfig {
-    /// The claim that is the cluster user name (default `email`).
+    /// The claim that is the cluster user name (default `email`; `sub` is the provider's
+    /// stable subject, and needs no verification flag).
     pub user_claim: String,
+    /// With `user_claim = "email"`: the token must carry `email_verified: true` (default
+    /// on). OpenID Connect Core (§5.1, §5.7) says an email identifies a person only when
+    /// the provider verified it; where anyone may register any address, an unverified
+    /// email is anyone's claim to be that user. Turn it off only for a provider that sends
+    /// no such claim and verifies every address itself.
+    pub require_email_verified: bool,
     /// A claim holding the org id; it wins over `org`.
     pub org_claim: Option<String>,
     /// The org every token is for, when no `org_claim` says.
     pub org: Option<String>,
-    /// A claim holding the user's groups (a string or an array of strings).
+    /// A claim holding the user's groups (a string or an array of strings). Only the
+    /// groups `groups_allowed` names pass (with `auto_create`, a group named in a token is
+    /// made on the cluster: a user who can edit their own groups at the provider must not
+    /// name any ThoughtSpot group).
     pub groups_claim: Option<String>,
+    /// The groups from `groups_claim` that may pass: exact names, or a prefix ending in
+    /// `*` (`"sales-*"`). Others are dropped, never passed. Required with `groups_claim`.
+    pub groups_allowed: Vec<String>,
     /// Groups every user is put in.
     pub groups: Vec<String>,
 }
@@ -189,16 +213,20 @@ impl Default for MappingConfig {
     fn default() -> Self {
         Self {
             user_claim: "email".to_owned(),
+            require_email_verified: true,
             org_claim: None,
             org: None,
             groups_claim: None,
+            groups_allowed: Vec::new(),
             groups: Vec::new(),
         }
     }
 }
 
-/// Row-level rules from claims: a user whose token carries a rule's claim gets a custom
-/// token (`token/custom`) with the rule filled in; a user with none gets a full token.
+/// Row-level rules from claims: each rule's claim fills in a filter or a parameter of a
+/// custom token (`token/custom`). A caller whose token lacks a rule's claim (absent,
+/// `null`, `""` or `[]`) gets no token (403), unless that rule says `when_missing =
+/// "skip"`; a caller to whom no rule applies gets a full token.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -234,6 +262,23 @@ pub struct RuleConfig {
     pub operator: String,
     /// A parameter to set to the values, instead of a filter.
     pub parameter: Option<String>,
+    /// What a token without the claim gets: `refuse` (the default: no token, 403) or
+    /// `skip` (the rule does not apply to that caller, who sees what the rule would have
+    /// hidden; name it only where that is meant).
+    #[serde(default)]
+    pub when_missing: WhenMissing,
+}
+
+/// What a rule does for a token that lacks its claim.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum WhenMissing {
+    /// No token (403): the safe default, since a missing rule is more access.
+    #[default]
+    Refuse,
+    /// The rule does not apply to this caller.
+    Skip,
 }
 
 fn default_operator() -> String {
@@ -477,6 +522,18 @@ impl Config {
             if identity.issuer.is_empty() || identity.jwks_url.is_empty() {
                 return Err(bad("identity needs an issuer and a jwks_url"));
             }
+            for (name, url) in [("issuer", &identity.issuer), ("jwks_url", &identity.jwks_url)] {
+                if !is_https_or_loopback(url) {
+                    return Err(bad(format!(
+                        "identity.{name} must be an https URL (http only on loopback): keys and issuers fetched in the clear can be replaced on the way"
+                    )));
+                }
+            }
+            if identity.typ.is_empty() {
+                return Err(bad(
+                    "identity.typ names no token type: list the JWT typ values accepted (default JWT and at+jwt)",
+                ));
+            }
             if identity.audiences.is_empty() {
                 return Err(bad(
                     "identity needs at least one audience: a token for another application must not pass",
@@ -503,6 +560,11 @@ impl Config {
         } else if self.identity.is_none() {
             return Err(bad(
                 "no identity provider: set [identity] (issuer, audiences, jwks_url) or OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL; the service will not hand out tokens to callers it cannot identify",
+            ));
+        }
+        if self.mapping.groups_claim.is_some() && self.mapping.groups_allowed.is_empty() {
+            return Err(bad(
+                "mapping.groups_claim needs mapping.groups_allowed: the groups (or prefixes ending in *) a token may name; groups are made on the cluster when missing, so a claim must not name any",
             ));
         }
         let shaped = !self.abac.rules.is_empty()
@@ -562,16 +624,24 @@ impl AbacConfig {
     }
 }
 
-fn is_loopback_url(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+/// Whether `url`'s host, as the client's own URL parser (the `url` crate, which reqwest
+/// uses) reads it, is loopback: `localhost`, 127.0.0.0/8 or `[::1]`. A URL it cannot parse
+/// is not loopback.
+pub fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether `url` may carry keys or name an issuer: `https`, or `http` on loopback.
+fn is_https_or_loopback(url: &str) -> bool {
+    match url::Url::parse(url) {
+        Ok(parsed) => parsed.scheme() == "https" || (parsed.scheme() == "http" && is_loopback_url(url)),
+        Err(_) => false,
+    }
 }
 
 fn is_loopback_addr(addr: &str) -> bool {
@@ -650,6 +720,9 @@ mod tests {
         config.validate().unwrap();
         assert!(is_loopback_url("http://[::1]:80/x") && !is_loopback_url("http://localhost.evil.com/"));
         assert!(!is_loopback_url("http://127.0.0.1@evil.com/"));
+        // The client's parser reads `\` as `/`: this URL asks real-cluster, not 127.0.0.1.
+        assert!(!is_loopback_url("https://real-cluster\\@127.0.0.1/"));
+        assert!(!is_loopback_url("not a url") && is_loopback_url("http://LOCALHOST:1/"));
     }
 
     #[test]

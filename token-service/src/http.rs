@@ -189,9 +189,9 @@ async fn caller(
     let mapped = match &verified.mapped {
         Ok(mapped) => mapped,
         Err(why) => {
-            outcome(state, route, "unmapped");
-            tracing::info!(route, reason = %why, "caller has no cluster user");
-            return Err(json_error(StatusCode::FORBIDDEN, "unmapped_user", &why.0));
+            outcome(state, route, why.code);
+            tracing::info!(route, reason = why.code, detail = %why, "caller gets no token");
+            return Err(json_error(StatusCode::FORBIDDEN, why.code, &why.message));
         }
     };
     if let Err(not_until) = state.limiter.check_key(&mapped.limit_key) {

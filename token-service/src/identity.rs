@@ -50,6 +50,14 @@ pub enum Rejection {
     Audience,
     /// A claim that must be there is missing or of the wrong form.
     Claim(String),
+    /// The `typ` header names a purpose other than the accepted ones (`logout+jwt`, say).
+    Type,
+    /// The `crit` header names an extension the service does not understand (RFC 7515
+    /// §4.1.11: such a token must be refused).
+    Critical,
+    /// The token has several audiences and no `azp` naming an accepted one, or an `azp`
+    /// naming another party (OpenID Connect Core §3.1.3.7).
+    AuthorizedParty,
     /// The provider's keys could not be fetched (answered 503, not 401).
     KeysUnavailable,
 }
@@ -68,6 +76,9 @@ impl Rejection {
             Rejection::Issuer => "wrong_issuer",
             Rejection::Audience => "wrong_audience",
             Rejection::Claim(_) => "missing_claim",
+            Rejection::Type => "token_type_not_accepted",
+            Rejection::Critical => "unsupported_critical_header",
+            Rejection::AuthorizedParty => "wrong_authorized_party",
             Rejection::KeysUnavailable => "identity_provider_unavailable",
         }
     }
@@ -92,6 +103,13 @@ impl std::fmt::Display for Rejection {
             Rejection::Issuer => f.write_str("the bearer token is from another issuer"),
             Rejection::Audience => f.write_str("the bearer token is for another audience"),
             Rejection::Claim(c) => write!(f, "the bearer token lacks a valid {c} claim"),
+            Rejection::Type => f.write_str("the bearer token is typed for another purpose (typ)"),
+            Rejection::Critical => f.write_str(
+                "the bearer token names a critical header extension that is not understood (crit)",
+            ),
+            Rejection::AuthorizedParty => f.write_str(
+                "the bearer token has several audiences and no authorized party (azp) accepted here",
+            ),
             Rejection::KeysUnavailable => f.write_str("the identity provider's keys cannot be fetched"),
         }
     }
@@ -271,6 +289,29 @@ impl Verifier {
         if !self.algorithms.contains(&header.alg) {
             return Err(Rejection::Algorithm);
         }
+        // No extension is understood here, so any `crit` (even an empty one, which RFC
+        // 7515 forbids) refuses the token.
+        if header.crit.is_some() {
+            return Err(Rejection::Critical);
+        }
+        if let Some(typ) = &header.typ {
+            let bare = |t: &str| {
+                let t = t.trim();
+                match t.get(..12) {
+                    Some(prefix) if prefix.eq_ignore_ascii_case("application/") => t[12..].to_owned(),
+                    _ => t.to_owned(),
+                }
+            };
+            let typ = bare(typ);
+            if !self
+                .config
+                .typ
+                .iter()
+                .any(|accepted| bare(accepted).eq_ignore_ascii_case(&typ))
+            {
+                return Err(Rejection::Type);
+            }
+        }
         let key = self.key(header.kid.as_deref(), header.alg).await?;
         if key.algorithm != header.alg {
             // The key is published for another algorithm: no confusion between them.
@@ -293,6 +334,29 @@ impl Verifier {
                 let Some(exp) = seconds("exp") else {
                     return Err(Rejection::Claim("exp".into()));
                 };
+                // RFC 7519 §4.1.1: `iss` is one string (the library also takes an array).
+                if data.claims.get("iss").and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
+                    return Err(Rejection::Issuer);
+                }
+                // OIDC Core §3.1.3.7: with several audiences, `azp` must name ours; an
+                // `azp` present must be ours in any case.
+                let several = data
+                    .claims
+                    .get("aud")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.len() > 1);
+                match data.claims.get("azp") {
+                    None if several => return Err(Rejection::AuthorizedParty),
+                    None => {}
+                    Some(azp) => {
+                        let ours = azp
+                            .as_str()
+                            .is_some_and(|azp| self.config.audiences.iter().any(|a| a == azp));
+                        if !ours {
+                            return Err(Rejection::AuthorizedParty);
+                        }
+                    }
+                }
                 Ok(Verified {
                     exp,
                     nbf: seconds("nbf"),

@@ -1,7 +1,7 @@
 //! From verified claims to what the cluster sees: the user, org, groups and ABAC rules of
 //! a [`TokenKey`].
 
-use crate::config::{ConfigError, MappingConfig, RuleConfig};
+use crate::config::{ConfigError, MappingConfig, RuleConfig, WhenMissing};
 use serde_json::{Map, Value};
 use thoughtspot_session_core::v2::{FilterOperator, FilterRule, NamedValues, PersistOption, RuleValue};
 use thoughtspot_session_core::{TokenKey, TokenRules};
@@ -11,13 +11,28 @@ pub const MAX_CLAIM_VALUES: usize = 100;
 /// The longest user name, org, group or rule value taken from a claim, in bytes.
 pub const MAX_CLAIM_LEN: usize = 512;
 
-/// Why a verified caller has no cluster user (answered 403).
+/// Why a verified caller gets no token (answered 403): its claims name no cluster user, or
+/// lack what the configuration needs to bound what it may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unmapped(pub String);
+pub struct Unmapped {
+    /// A short code for the answer and the metrics.
+    pub code: &'static str,
+    /// What is wrong, naming claims but never their values.
+    pub message: String,
+}
+
+impl Unmapped {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            code: "unmapped_user",
+            message: message.into(),
+        }
+    }
+}
 
 impl std::fmt::Display for Unmapped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -75,7 +90,7 @@ fn text(v: &Value) -> Option<String> {
 
 fn bounded(what: &str, value: String) -> Result<String, Unmapped> {
     if value.trim().is_empty() || value.len() > MAX_CLAIM_LEN {
-        return Err(Unmapped(format!(
+        return Err(Unmapped::new(format!(
             "the {what} claim is empty or longer than {MAX_CLAIM_LEN} bytes"
         )));
     }
@@ -91,13 +106,13 @@ fn values(claim: &str, v: &Value) -> Result<Vec<RuleValue>, Unmapped> {
                 Some(i) => RuleValue::Integer(i),
                 None => RuleValue::Float(n.as_f64().unwrap_or_default()),
             }),
-            _ => Err(Unmapped(format!(
+            _ => Err(Unmapped::new(format!(
                 "the {claim} claim holds a value a rule cannot take"
             ))),
         }
     };
     match v {
-        Value::Array(items) if items.len() > MAX_CLAIM_VALUES => Err(Unmapped(format!(
+        Value::Array(items) if items.len() > MAX_CLAIM_VALUES => Err(Unmapped::new(format!(
             "the {claim} claim holds more than {MAX_CLAIM_VALUES} values"
         ))),
         Value::Array(items) => items.iter().map(one).collect(),
@@ -133,16 +148,38 @@ impl Mapping {
         Ok(std::sync::Arc::new(Mapped { key, limit_key }))
     }
 
+    /// Whether a group named by the groups claim may pass: listed exactly, or under a
+    /// listed prefix ending in `*`.
+    fn group_allowed(&self, group: &str) -> bool {
+        self.config
+            .groups_allowed
+            .iter()
+            .any(|allowed| match allowed.strip_suffix('*') {
+                Some(prefix) => group.starts_with(prefix),
+                None => group == allowed,
+            })
+    }
+
     /// The token key of a verified caller: who the cluster sees, in which org and groups,
     /// under which rules. Every part comes from the verified claims or the configuration.
     pub fn key(&self, claims: &Map<String, Value>) -> Result<TokenKey, Unmapped> {
         let c = &self.config;
         let user = claims.get(&c.user_claim).and_then(text).ok_or_else(|| {
-            Unmapped(format!(
+            Unmapped::new(format!(
                 "the token has no {} claim to name a ThoughtSpot user",
                 c.user_claim
             ))
         })?;
+        if c.user_claim == "email"
+            && c.require_email_verified
+            && !matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+            && claims.get("email_verified").and_then(Value::as_str) != Some("true")
+        {
+            return Err(Unmapped {
+                code: "email_not_verified",
+                message: "the token's email is not verified by the identity provider (email_verified is not true): an unverified email names no user".into(),
+            });
+        }
         let mut key = TokenKey::new(bounded(&c.user_claim, user)?);
         let org = match &c.org_claim {
             Some(claim) => match claims.get(claim) {
@@ -159,22 +196,30 @@ impl Mapping {
             match claims.get(claim) {
                 None => {}
                 Some(Value::Array(items)) if items.len() > MAX_CLAIM_VALUES => {
-                    return Err(Unmapped(format!(
+                    return Err(Unmapped::new(format!(
                         "the {claim} claim holds more than {MAX_CLAIM_VALUES} groups"
                     )));
                 }
                 Some(Value::Array(items)) => {
                     for item in items {
                         let Value::String(g) = item else {
-                            return Err(Unmapped(format!(
+                            return Err(Unmapped::new(format!(
                                 "the {claim} claim holds a group that is not a string"
                             )));
                         };
-                        groups.push(bounded(claim, g.clone())?);
+                        let g = bounded(claim, g.clone())?;
+                        if self.group_allowed(&g) {
+                            groups.push(g);
+                        }
                     }
                 }
-                Some(Value::String(g)) => groups.push(bounded(claim, g.clone())?),
-                Some(_) => return Err(Unmapped(format!("the {claim} claim is not a group list"))),
+                Some(Value::String(g)) => {
+                    let g = bounded(claim, g.clone())?;
+                    if self.group_allowed(&g) {
+                        groups.push(g);
+                    }
+                }
+                Some(_) => return Err(Unmapped::new(format!("the {claim} claim is not a group list"))),
             }
         }
         if !groups.is_empty() {
@@ -182,13 +227,28 @@ impl Mapping {
         }
         let mut rules = TokenRules::new(self.persist);
         for (rule, op) in &self.rules {
-            let Some(value) = claims.get(&rule.claim) else {
-                continue;
+            // Absent, null, "" and [] all mean the provider said nothing of this rule.
+            let value = claims.get(&rule.claim).filter(|v| match v {
+                Value::Null => false,
+                Value::String(s) => !s.trim().is_empty(),
+                Value::Array(items) => !items.is_empty(),
+                _ => true,
+            });
+            let Some(value) = value else {
+                match rule.when_missing {
+                    WhenMissing::Skip => continue,
+                    _ => {
+                        return Err(Unmapped {
+                            code: "missing_rule_claim",
+                            message: format!(
+                                "the token has no {} claim, which a row-level rule needs: no token without it",
+                                rule.claim
+                            ),
+                        });
+                    }
+                }
             };
             let values = values(&rule.claim, value)?;
-            if values.is_empty() {
-                continue;
-            }
             rules = match (&rule.column, &rule.parameter, op) {
                 (Some(column), _, Some(op)) => rules.filter(FilterRule::new(column.as_str(), *op, values)),
                 (_, Some(name), _) => rules.parameter(NamedValues::new(name.as_str(), values)),
@@ -220,22 +280,80 @@ mod tests {
     fn claims_make_the_user_org_groups_and_rules() {
         let key = mapping()
             .key(&claims(
-                json!({"email": "bob@example.com", "ts_org": 7, "groups": ["sales", "emea"],
+                json!({"email": "bob@example.com", "email_verified": true, "ts_org": 7,
+                "groups": ["sales", "emea-west", "admins", "emea"],
                 "region": ["west", "north"], "tier": "gold"}),
             ))
             .unwrap();
         assert_eq!(key.user(), "bob@example.com");
         assert_eq!(key.org_id(), Some("7"));
-        assert_eq!(key.groups(), ["emea", "sales"]);
+        assert_eq!(
+            key.groups(),
+            ["emea-west", "sales"],
+            "only the allowed groups pass"
+        );
         assert_eq!(
             key.rules().unwrap().as_json(),
             r#"{"persist_option":"NONE","filter_rules":[{"column_name":"Region","operator":"IN","values":["west","north"]}],"parameter_values":[{"name":"Tier","values":["gold"]}]}"#
         );
-        // No rule claim: a plain key, a full token.
-        let plain = mapping()
-            .key(&claims(json!({"email": "alice@example.com"})))
+        // Without the tier claim (its rule says skip): the region rule alone.
+        let west = mapping()
+            .key(&claims(
+                json!({"email": "a@x", "email_verified": true, "region": "west"}),
+            ))
+            .unwrap();
+        assert!(!west.rules().unwrap().as_json().contains("Tier"));
+    }
+
+    #[test]
+    fn a_missing_rule_claim_or_an_unverified_email_is_no_token() {
+        let m = mapping();
+        for region in [
+            None,
+            Some(json!(null)),
+            Some(json!("")),
+            Some(json!("  ")),
+            Some(json!([])),
+        ] {
+            let mut c = claims(json!({"email": "a@x", "email_verified": true}));
+            if let Some(region) = &region {
+                c.insert("region".into(), region.clone());
+            }
+            let e = m.key(&c).unwrap_err();
+            assert_eq!(e.code, "missing_rule_claim", "region {region:?}");
+            assert!(e.message.contains("region"), "{e}");
+        }
+        for verified in [None, Some(json!(false)), Some(json!("false")), Some(json!(1))] {
+            let mut c = claims(json!({"email": "a@x", "region": "west"}));
+            if let Some(v) = &verified {
+                c.insert("email_verified".into(), v.clone());
+            }
+            assert_eq!(m.key(&c).unwrap_err().code, "email_not_verified", "{verified:?}");
+        }
+        // The string form some providers send.
+        m.key(&claims(
+            json!({"email": "a@x", "email_verified": "true", "region": "west"}),
+        ))
+        .unwrap();
+        // A rule that says skip lets a caller without its claim through, to a full token.
+        let mut config = crate::config::Config::from_toml(crate::SAMPLE_CONFIG).unwrap();
+        config.abac.rules[0].when_missing = crate::config::WhenMissing::Skip;
+        let skipping = Mapping::new(config.mapping, &config.abac).unwrap();
+        let plain = skipping
+            .key(&claims(json!({"email": "a@x", "email_verified": true})))
             .unwrap();
         assert!(!plain.is_shaped());
+        // With `sub` as the user, no verification flag is asked.
+        let mut config = crate::config::Config::from_toml(crate::SAMPLE_CONFIG).unwrap();
+        config.mapping.user_claim = "sub".into();
+        let by_sub = Mapping::new(config.mapping, &config.abac).unwrap();
+        assert_eq!(
+            by_sub
+                .key(&claims(json!({"sub": "u-1", "region": "west"})))
+                .unwrap()
+                .user(),
+            "u-1"
+        );
     }
 
     #[test]
@@ -244,20 +362,35 @@ mod tests {
         assert!(
             m.key(&claims(json!({"sub": "x"})))
                 .unwrap_err()
-                .0
+                .message
                 .contains("email")
         );
-        assert!(m.key(&claims(json!({"email": ""}))).is_err());
-        assert!(m.key(&claims(json!({"email": "a".repeat(600)}))).is_err());
-        let many: Vec<_> = (0..101).map(|n| n.to_string()).collect();
-        assert!(m.key(&claims(json!({"email": "a@x", "region": many}))).is_err());
         assert!(
-            m.key(&claims(json!({"email": "a@x", "groups": [{"x": 1}]})))
+            m.key(&claims(json!({"email": "", "email_verified": true})))
                 .is_err()
         );
         assert!(
-            m.key(&claims(json!({"email": "a@x", "region": {"x": 1}})))
+            m.key(&claims(json!({"email": "a".repeat(600), "email_verified": true})))
                 .is_err()
+        );
+        let many: Vec<_> = (0..101).map(|n| n.to_string()).collect();
+        assert!(
+            m.key(&claims(
+                json!({"email": "a@x", "email_verified": true, "region": many})
+            ))
+            .is_err()
+        );
+        assert!(
+            m.key(&claims(
+                json!({"email": "a@x", "email_verified": true, "region": "w", "groups": [{"x": 1}]})
+            ))
+            .is_err()
+        );
+        assert!(
+            m.key(&claims(
+                json!({"email": "a@x", "email_verified": true, "region": {"x": 1}})
+            ))
+            .is_err()
         );
     }
 }

@@ -132,15 +132,23 @@ impl TestIdp {
 
     /// Signs `claims` exactly as given (tests craft expired or foreign tokens with it).
     pub fn sign_raw(&self, claims: &Value) -> String {
+        self.sign_raw_with(claims, |_| {})
+    }
+
+    /// As [`sign_raw`](Self::sign_raw), with the header (`alg` EdDSA, `kid`, `typ` JWT)
+    /// changed by `edit` first: tests craft `typ` and `crit` headers with it.
+    pub fn sign_raw_with(&self, claims: &Value, edit: impl FnOnce(&mut Header)) -> String {
         let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         let key = &keys.all[keys.current];
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(key.kid.clone());
+        edit(&mut header);
         jsonwebtoken::encode(&header, claims, &key.encoding).expect("an Ed25519 key signs any JSON")
     }
 
-    /// An ID token for `claims`, with `iss`, `aud`, `iat`, `exp` (an hour) and `sub` (the
-    /// `email`, if none is given) added.
+    /// An ID token for `claims`, with `iss`, `aud`, `iat`, `exp` (an hour), `sub` (the
+    /// `email`, if none is given) and, beside an `email`, `email_verified: true` (if not
+    /// given: this provider takes every address as verified) added.
     pub fn sign(&self, claims: &Map<String, Value>) -> String {
         self.sign_for(claims, Duration::from_secs(3600))
     }
@@ -153,6 +161,9 @@ impl TestIdp {
         all.insert("aud".into(), self.audience.clone().into());
         all.insert("iat".into(), now.into());
         all.insert("exp".into(), (now + lifetime.as_secs()).into());
+        if all.contains_key("email") && !all.contains_key("email_verified") {
+            all.insert("email_verified".into(), true.into());
+        }
         if !all.contains_key("sub") {
             let sub = all.get("email").cloned().unwrap_or_else(|| "test-user".into());
             all.insert("sub".into(), sub);

@@ -143,7 +143,7 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
         .unwrap()
         .as_secs();
     let base = |extra: serde_json::Value| {
-        let mut c = json!({"email": "alice@example.com", "iss": issuer.idp.issuer(), "aud": AUDIENCE, "iat": now, "exp": now + 600});
+        let mut c = json!({"email": "alice@example.com", "email_verified": true, "iss": issuer.idp.issuer(), "aud": AUDIENCE, "iat": now, "exp": now + 600});
         for (k, v) in extra.as_object().unwrap() {
             if v.is_null() {
                 c.as_object_mut().unwrap().remove(k);
@@ -217,6 +217,55 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
             "unknown_signing_key",
         ),
         ("tampered", Some(tampered), "bad_signature"),
+        // The standards' rules (issue 32, item 3).
+        (
+            "iss an array naming the issuer",
+            Some(issuer.idp.sign_raw(&base(json!({"iss": [issuer.idp.issuer()]})))),
+            "wrong_issuer",
+        ),
+        (
+            "crit naming an unknown extension",
+            Some(
+                issuer
+                    .idp
+                    .sign_raw_with(&base(json!({})), |h| h.crit = Some(vec!["exp".into()])),
+            ),
+            "unsupported_critical_header",
+        ),
+        (
+            "an empty crit",
+            Some(
+                issuer
+                    .idp
+                    .sign_raw_with(&base(json!({})), |h| h.crit = Some(vec![])),
+            ),
+            "unsupported_critical_header",
+        ),
+        (
+            "typed as a logout token",
+            Some(
+                issuer
+                    .idp
+                    .sign_raw_with(&base(json!({})), |h| h.typ = Some("logout+jwt".into())),
+            ),
+            "token_type_not_accepted",
+        ),
+        (
+            "several audiences, no azp",
+            Some(
+                issuer
+                    .idp
+                    .sign_raw(&base(json!({"aud": [AUDIENCE, "another-app"]}))),
+            ),
+            "wrong_authorized_party",
+        ),
+        (
+            "several audiences, azp another party",
+            Some(issuer.idp.sign_raw(&base(
+                json!({"aud": [AUDIENCE, "another-app"], "azp": "another-app"}),
+            ))),
+            "wrong_authorized_party",
+        ),
     ];
     let mut sent = Vec::new();
     for (what, bearer, code) in &cases {
@@ -234,6 +283,22 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
     // Within the leeway (30 s) an expired token still passes.
     s.token(&issuer.idp.sign_raw(&base(json!({"exp": now - 5}))))
         .await;
+    // The controls of the standards' rules: the accepted types (either case, with or
+    // without `application/`), none at all, and several audiences with our azp.
+    for typ in [Some("JWT"), Some("application/AT+JWT"), None] {
+        s.token(
+            &issuer
+                .idp
+                .sign_raw_with(&base(json!({})), |h| h.typ = typ.map(str::to_owned)),
+        )
+        .await;
+    }
+    s.token(
+        &issuer
+            .idp
+            .sign_raw(&base(json!({"aud": [AUDIENCE, "another-app"], "azp": AUDIENCE}))),
+    )
+    .await;
     // A caller the cluster does not know is a 502 (the cluster refused), not a token.
     let (status, body) = json_error(
         s.get(
@@ -259,7 +324,11 @@ async fn bad_bearer_tokens_are_401s_that_say_why() {
         (403, Some("unmapped_user")),
         "{body}"
     );
-    assert_eq!(fake.count("token/full") + fake.count("token/custom"), 2);
+    assert_eq!(
+        fake.count("token/full") + fake.count("token/custom"),
+        2,
+        "alice's once, mallory's refused"
+    );
     let logs = logged();
     for token in &sent {
         assert!(

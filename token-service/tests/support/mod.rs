@@ -78,8 +78,20 @@ pub fn fake() -> FakeThoughtSpot {
         .build()
 }
 
-/// The configuration the tests use, with `extra` TOML appended (later tables win).
+/// The configuration the tests use, with `extra` TOML appended (later tables win). Its
+/// region rule lets callers without the claim through to a full token (`when_missing =
+/// "skip"`), so that alice stands for a user no rule bounds; [`strict_config`] keeps the
+/// default (refuse).
 pub fn config(cluster: &str, issuer: &Issuer, extra: &str) -> Config {
+    config_with(cluster, issuer, extra, "skip")
+}
+
+/// As [`config`], with the region rule at its default: no claim, no token.
+pub fn strict_config(cluster: &str, issuer: &Issuer, extra: &str) -> Config {
+    config_with(cluster, issuer, extra, "refuse")
+}
+
+fn config_with(cluster: &str, issuer: &Issuer, extra: &str, when_missing: &str) -> Config {
     let text = format!(
         r#"
 listen = "127.0.0.1:0"
@@ -97,11 +109,13 @@ jwks_min_refresh_secs = 1
 user_claim = "email"
 org_claim = "ts_org"
 groups_claim = "groups"
+groups_allowed = ["sales", "emea-*"]
 [abac]
 persist_option = "NONE"
 [[abac.rules]]
 claim = "region"
 column = "Region"
+when_missing = "{when_missing}"
 {extra}
 "#,
         issuer = issuer.idp.issuer(),

@@ -1,0 +1,174 @@
+//! The token service fails closed (issue 32): where it is unsure it gives less, never more.
+//! Each test runs the service in process over HTTP against the fake cluster on loopback
+//! and a JWT issuer of its own, with a control that shows the good path works.
+
+mod support;
+
+use serde_json::json;
+use support::*;
+use thoughtspot_token_service::config::Config;
+
+const ENV: [(&str, &str); 1] = [("TS_SECRET_KEY", SECRET_KEY)];
+
+/// Status and error code of a `/token` call.
+async fn refused(s: &Running, bearer: &str) -> (u16, String) {
+    let (status, body) = json_error(s.get("/token", Some(bearer)).await).await;
+    (status, body["error"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_empty_rule_claim_gets_no_token_unless_the_rule_says_skip() {
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    // The region rule at its default.
+    let s = start(&strict_config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    for region in [None, Some(json!(null)), Some(json!("")), Some(json!([]))] {
+        let mut claims = alice();
+        if let Some(region) = &region {
+            claims["region"] = region.clone();
+        }
+        assert_eq!(
+            refused(&s, &issuer.token(claims)).await,
+            (403, "missing_rule_claim".to_owned()),
+            "region {region:?}"
+        );
+    }
+    assert_eq!(
+        fake.count("token/full") + fake.count("token/custom"),
+        0,
+        "no token was minted for a caller without the rule's claim"
+    );
+    // Control: with the claim, a custom token carrying the rule.
+    let token = s
+        .token(&issuer.token(json!({"email": "alice@example.com", "region": ["west"]})))
+        .await;
+    let record = fake
+        .live_tokens()
+        .into_iter()
+        .find(|t| t.token.secret() == token)
+        .unwrap();
+    assert!(
+        format!("{:?}", record.rules).contains("west"),
+        "{:?}",
+        record.rules
+    );
+    // The named opt-in: the same caller without the claim, through to a full token.
+    let open = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    open.token(&issuer.token(alice())).await;
+    assert_eq!(fake.count("token/full"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_email_is_no_user_and_sub_needs_no_flag() {
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    for verified in [json!(false), json!("false"), json!(null)] {
+        let claims = json!({"email": "alice@example.com", "email_verified": verified});
+        assert_eq!(
+            refused(&s, &issuer.token(claims)).await,
+            (403, "email_not_verified".to_owned()),
+            "email_verified {verified}"
+        );
+    }
+    // Control: verified.
+    s.token(&issuer.token(json!({"email": "alice@example.com", "email_verified": true})))
+        .await;
+    // The user from `sub`: an unverified email beside it does not matter.
+    let mut by_sub = config(&cluster.base_url(), &issuer, "");
+    by_sub.mapping.user_claim = "sub".into();
+    let s = start(&by_sub, &ENV).await;
+    s.token(&issuer.token(json!({"sub": "bob@example.com", "email": "x@y", "email_verified": false})))
+        .await;
+    // Turned off, as the setting says, for a provider that sends no flag.
+    let mut unflagged = config(&cluster.base_url(), &issuer, "");
+    unflagged.mapping.require_email_verified = false;
+    let s = start(&unflagged, &ENV).await;
+    s.token(&issuer.token(json!({"email": "carol@example.com", "email_verified": false})))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_from_a_claim_pass_only_through_the_allow_list() {
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    // groups_allowed = ["sales", "emea-*"] in the tests' configuration.
+    let token = s
+        .token(&issuer.token(json!({"email": "bob@example.com", "ts_org": 7,
+            "groups": ["sales", "Administrator", "emea-west", "emea", "ALL_GROUP"]})))
+        .await;
+    let record = fake
+        .live_tokens()
+        .into_iter()
+        .find(|t| t.token.secret() == token)
+        .unwrap();
+    let mut groups = record.groups.clone();
+    groups.sort();
+    assert_eq!(
+        groups,
+        ["emea-west", "sales"],
+        "only listed groups reached the cluster"
+    );
+    // A groups claim with no allow-list is a configuration the service refuses.
+    let text = format!(
+        "[cluster]\nurl = \"{}\"\n[identity]\nissuer = \"{}\"\naudiences = [\"a\"]\njwks_url = \"{}\"\n[mapping]\ngroups_claim = \"groups\"\n",
+        cluster.base_url(),
+        issuer.idp.issuer(),
+        issuer.jwks_url
+    );
+    let e = Config::from_toml(&text)
+        .unwrap()
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("groups_allowed"), "{e}");
+}
+
+#[test]
+fn an_issuer_or_key_set_in_the_clear_and_a_disguised_cluster_are_refused() {
+    let base = |identity: &str, cluster: &str, test_idp: bool| {
+        let text = format!(
+            "listen = \"127.0.0.1:0\"\ntest_idp = {test_idp}\n[cluster]\nurl = '{cluster}'\n{identity}"
+        );
+        Config::from_toml(&text).unwrap().validate()
+    };
+    let identity = |issuer: &str, jwks: &str| {
+        format!("[identity]\nissuer = \"{issuer}\"\naudiences = [\"a\"]\njwks_url = \"{jwks}\"\n")
+    };
+    let cluster = "https://analytics.example.com";
+    for (issuer, jwks) in [
+        ("http://login.example.com", "https://login.example.com/jwks"),
+        ("https://login.example.com", "http://login.example.com/jwks"),
+        ("https://login.example.com", "http://127.0.0.1.evil.com/jwks"),
+        ("https://login.example.com", "not a url"),
+    ] {
+        let e = base(&identity(issuer, jwks), cluster, false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("https"), "{issuer} {jwks}: {e}");
+    }
+    // Controls: https anywhere, http on loopback.
+    base(
+        &identity("https://login.example.com", "https://login.example.com/jwks"),
+        cluster,
+        false,
+    )
+    .unwrap();
+    base(
+        &identity("http://127.0.0.1:9/", "http://localhost:9/jwks"),
+        cluster,
+        false,
+    )
+    .unwrap();
+    // The client's URL parser reads `\` as `/`, so this cluster is real-cluster, not
+    // loopback: the test identity provider may not run against it.
+    let e = base("", "https://real-cluster\\@127.0.0.1/", true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("anyone"), "{e}");
+    base("", "http://127.0.0.1:9000/", true).unwrap();
+}
