@@ -14,6 +14,11 @@ use thoughtspot_session_core::SecretKey;
 pub struct Config {
     /// The address to serve on (`TOKEN_SERVICE_ADDR`).
     pub listen: String,
+    /// A second listener for `/healthz`, `/readyz` and `/metrics`, which then leave the
+    /// main one (`TOKEN_SERVICE_ADMIN_ADDR`): keep probes and scrapes off the address the
+    /// internet reaches. The sample puts it on loopback; in a pod, name the pod's address
+    /// for the kubelet's probes.
+    pub admin_listen: Option<String>,
     /// The exact origins whose pages may call the service, with credentials
     /// (`TOKEN_SERVICE_ORIGINS`, comma-separated). None: no browser may read the answers.
     pub allowed_origins: Vec<String>,
@@ -41,6 +46,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8787".to_owned(),
+            admin_listen: None,
             allowed_origins: Vec::new(),
             log: LogFormat::Json,
             cluster: ClusterConfig::default(),
@@ -337,10 +343,22 @@ pub struct RedisConfig {
     /// The bound on one Redis call, in milliseconds (default 250).
     #[serde(default = "default_redis_timeout")]
     pub timeout_ms: u64,
+    /// The longest a request waits for another replica's fetch of the same token (its
+    /// lease) before it asks the cluster itself, in milliseconds (default 3000). A lease
+    /// planted by a writer to Redis, or left by a replica that died, costs a request at
+    /// most this. It must leave room, inside `limits.request_timeout_ms`, for the cluster
+    /// call that follows and a few Redis calls: `store_wait_ms + cluster.timeout_ms + 4 ×
+    /// timeout_ms` below the request timeout, or the service does not start.
+    #[serde(default = "default_store_wait")]
+    pub store_wait_ms: u64,
 }
 
 fn default_redis_timeout() -> u64 {
     250
+}
+
+fn default_store_wait() -> u64 {
+    3000
 }
 
 impl std::fmt::Debug for RedisConfig {
@@ -349,6 +367,7 @@ impl std::fmt::Debug for RedisConfig {
         f.debug_struct("RedisConfig")
             .field("url", &"[redacted]")
             .field("timeout_ms", &self.timeout_ms)
+            .field("store_wait_ms", &self.store_wait_ms)
             .finish()
     }
 }
@@ -437,6 +456,9 @@ impl Config {
         if let Some(v) = env.var("TOKEN_SERVICE_ADDR") {
             self.listen = v;
         }
+        if let Some(v) = env.var("TOKEN_SERVICE_ADMIN_ADDR") {
+            self.admin_listen = Some(v);
+        }
         if let Some(v) = env.var("TOKEN_SERVICE_ORIGINS") {
             self.allowed_origins = list(&v);
         }
@@ -469,6 +491,7 @@ impl Config {
                     self.redis = Some(RedisConfig {
                         url: v,
                         timeout_ms: default_redis_timeout(),
+                        store_wait_ms: default_store_wait(),
                     })
                 }
             }
@@ -594,6 +617,21 @@ impl Config {
             if origin == "*" || http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
                 return Err(bad(format!(
                     "allowed_origins holds {origin:?}: name each origin exactly (scheme://host[:port]); `*` cannot go with credentials"
+                )));
+            }
+        }
+        if let Some(redis) = &self.redis {
+            let worst = redis
+                .store_wait_ms
+                .saturating_add(self.cluster.timeout_ms)
+                .saturating_add(redis.timeout_ms.saturating_mul(4));
+            if worst >= self.limits.request_timeout_ms {
+                return Err(bad(format!(
+                    "redis.store_wait_ms ({}) + cluster.timeout_ms ({}) + 4 × redis.timeout_ms ({}) is {worst} ms, not below limits.request_timeout_ms ({}): a request waiting on another replica's lease would time out before it asks the cluster itself; lower store_wait_ms or raise request_timeout_ms",
+                    redis.store_wait_ms,
+                    self.cluster.timeout_ms,
+                    redis.timeout_ms,
+                    self.limits.request_timeout_ms
                 )));
             }
         }

@@ -6,8 +6,10 @@
 //! - `POST /token/invalidate`: with the token the front end saw rejected as the body,
 //!   forgets (and revokes) it if it is still the cached one; with an empty body, forgets
 //!   (and revokes) the caller's token (sign-out). `204`.
-//! - `GET /healthz` (the process is up), `GET /readyz` (the cluster, the identity
-//!   provider's keys and Redis, when configured, answer), `GET /metrics`.
+//! - `GET /healthz` (the process is up), `GET /readyz` (ready when the cluster answers and
+//!   the identity provider's keys are held; Redis, when configured, is reported, and a
+//!   Redis that is down shows as `degraded`, not unready), `GET /metrics`. With
+//!   `admin_listen` set, these three are served there instead.
 //! - Errors: `{"error": code, "message": text}` with 400, 401 (and `WWW-Authenticate`),
 //!   403, 404, 405, 408, 413, 429 (and `Retry-After`), 502, 503 or 504.
 
@@ -57,6 +59,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) readiness: Readiness,
     pub(crate) ready_cache: std::sync::Mutex<Option<(Instant, bool, serde_json::Value)>>,
+    /// Held while a readiness probe runs: concurrent probes wait for its verdict.
+    ready_flight: tokio::sync::Mutex<()>,
     /// The hot path's own handles (no label lookup per request).
     served: prometheus_client::metrics::counter::Counter,
     token_latency: prometheus_client::metrics::histogram::Histogram,
@@ -99,6 +103,7 @@ impl AppState {
             metrics,
             readiness,
             ready_cache: std::sync::Mutex::new(None),
+            ready_flight: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -323,20 +328,38 @@ const READY_CACHE: Duration = Duration::from_secs(1);
 /// The bound on each readiness probe.
 const READY_PROBE: Duration = Duration::from_secs(2);
 
-async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let cached = state
+/// The verdict of the last probe, while it is younger than [`READY_CACHE`].
+fn cached_verdict(state: &AppState) -> Option<(bool, serde_json::Value)> {
+    state
         .ready_cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone()
-        .filter(|(at, _, _)| at.elapsed() < READY_CACHE);
-    let (ready, checks) = match cached {
-        Some((_, ready, checks)) => (ready, checks),
+        .filter(|(at, _, _)| at.elapsed() < READY_CACHE)
+        .map(|(_, ready, checks)| (ready, checks))
+}
+
+/// Readiness means "can serve a token now": the cluster answers and the identity
+/// provider's keys are held. A shared store that is down is reported (`redis: false`,
+/// `degraded: true`) but does not make the service unready, since tokens are then served
+/// from each replica's memory; otherwise one Redis outage would take every replica out of
+/// rotation at once. One probe runs at a time, and its verdict serves every probe for
+/// [`READY_CACHE`]: however many probes arrive, the cluster and the provider see at most
+/// one call a second from them.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let (ready, checks) = match cached_verdict(&state) {
+        Some(verdict) => verdict,
         None => {
-            let (ready, checks) = probe(&state).await;
-            *state.ready_cache.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((Instant::now(), ready, checks.clone()));
-            (ready, checks)
+            let _flight = state.ready_flight.lock().await;
+            match cached_verdict(&state) {
+                Some(verdict) => verdict,
+                None => {
+                    let (ready, checks) = probe(&state).await;
+                    *state.ready_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some((Instant::now(), ready, checks.clone()));
+                    (ready, checks)
+                }
+            }
         }
     };
     let status = if ready {
@@ -364,7 +387,8 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
     let mut ready = cluster;
     if let Some(verifier) = &state.readiness.verifier {
         if !verifier.has_keys() {
-            let _ = tokio::time::timeout(READY_PROBE, verifier.warm()).await;
+            // Within the provider's refresh limit, as any caller's fetch.
+            let _ = tokio::time::timeout(READY_PROBE, verifier.warm_if_due()).await;
         }
         let keys = verifier.has_keys();
         checks.insert("identity_keys".into(), keys.into());
@@ -377,7 +401,8 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
             Ok(Ok(_))
         );
         checks.insert("redis".into(), redis.into());
-        ready &= redis;
+        // Degraded, not unready: tokens are served from memory meanwhile.
+        checks.insert("degraded".into(), (!redis).into());
     }
     (ready, serde_json::Value::Object(checks))
 }
@@ -425,27 +450,47 @@ fn json_bodies(response: Response) -> Response {
     )
 }
 
-/// The routes: the service's, and the test identity provider's when given.
-pub fn routes(
+/// The operator's routes: `/healthz`, `/readyz`, `/metrics`.
+fn ops_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// The operator's routes alone, for the `admin_listen` listener.
+pub fn admin_routes(state: Arc<AppState>) -> Router {
+    ops_routes().with_state(state).fallback(not_found)
+}
+
+/// The routes of the service's own listener, without the operator's (served on
+/// `admin_listen` instead).
+pub fn routes_without_ops(
     state: Arc<AppState>,
     test_idp: Option<&crate::test_idp::TestIdp>,
     limits: &crate::config::LimitsConfig,
 ) -> Router {
-    // The body limit guards the routes that read a body; `/token` reads none (a body sent
-    // to it is never buffered).
     let limit = tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes);
     let mut app = Router::new()
         .route("/token", get(token).post(token))
         .route("/token/invalidate", post(invalidate).layer(limit))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .with_state(state)
         .fallback(not_found);
     if let Some(idp) = test_idp {
         app = app.nest("/test-idp", idp.router().layer(limit));
     }
     app
+}
+
+/// The routes: the service's, the operator's, and the test identity provider's when given.
+/// The body limit guards the routes that read a body; `/token` reads none (a body sent to
+/// it is never buffered).
+pub fn routes(
+    state: Arc<AppState>,
+    test_idp: Option<&crate::test_idp::TestIdp>,
+    limits: &crate::config::LimitsConfig,
+) -> Router {
+    routes_without_ops(state.clone(), test_idp, limits).merge(ops_routes().with_state(state))
 }
 
 /// The application as served: `routes` under the layers (trace, CORS, JSON error bodies,

@@ -488,8 +488,22 @@ impl Verifier {
         serde_json::from_slice(body).map_err(|e| format!("the key set is not a JWKS: {e}"))
     }
 
+    /// Fetches the keys if none are held yet and the refresh limit
+    /// (`jwks_min_refresh_secs`) allows a fetch now: for readiness, which must not call
+    /// the provider more often than callers may.
+    pub async fn warm_if_due(&self) {
+        let due = {
+            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            keys.attempted_at
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(self.config.jwks_min_refresh_secs))
+        };
+        if due {
+            self.warm().await;
+        }
+    }
+
     /// Fetches the keys if none are held yet (at start, so that the first caller does not
-    /// wait, and for readiness).
+    /// wait).
     pub async fn warm(&self) {
         if !self.has_keys() {
             let _guard = self.fetching.lock().await;

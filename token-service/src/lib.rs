@@ -25,6 +25,7 @@
 //! |---|---|
 //! | `TOKEN_SERVICE_CONFIG` | the configuration file (as `--config`) |
 //! | `TOKEN_SERVICE_ADDR` | `listen` |
+//! | `TOKEN_SERVICE_ADMIN_ADDR` | `admin_listen` (`/healthz`, `/readyz`, `/metrics` there) |
 //! | `TOKEN_SERVICE_ORIGINS` | `allowed_origins`, comma-separated |
 //! | `TOKEN_SERVICE_LOG` | `log`: `json`, `text`, `off` |
 //! | `TS_BASE_URL`, `TS_API` | `cluster.url`, `cluster.api` |
@@ -86,6 +87,8 @@ pub struct Service {
     http_limits: config::LimitsConfig,
     /// Lines for the operator, printed at start (what the service asks, where).
     pub notes: Vec<String>,
+    /// The `admin_listen` listener, bound at build, and its routes.
+    admin: Option<(tokio::net::TcpListener, axum::Router)>,
 }
 
 impl std::fmt::Debug for Service {
@@ -211,7 +214,11 @@ impl Service {
             };
             notes.push("sharing tokens through Redis".into());
             store_probe = Some(Arc::new(store.clone()));
-            manager = manager.store(store);
+            // Fits inside the request timeout (validate checks): a planted or orphaned
+            // lease costs a request this, then the cluster is asked directly.
+            manager = manager
+                .store(store)
+                .store_wait(Duration::from_millis(redis.store_wait_ms));
         }
         let manager: Manager = manager.build()?;
         let test_idp = config.test_idp_enabled().then(|| {
@@ -247,8 +254,27 @@ impl Service {
             verifier: Some(verifier.clone()),
         };
         let state = AppState::new(manager, verifier, mapping, &config.limits, readiness);
-        let routes = http::routes(state.clone(), test_idp.as_ref(), &config.limits);
+        let (routes, admin) = match &config.admin_listen {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr.as_str())
+                    .await
+                    .map_err(|e| ConfigError(format!("cannot listen on admin_listen {addr}: {e}")))?;
+                notes.push(format!(
+                    "health, readiness and metrics on http://{} only",
+                    listener.local_addr()?
+                ));
+                (
+                    http::routes_without_ops(state.clone(), test_idp.as_ref(), &config.limits),
+                    Some((listener, http::admin_routes(state.clone()))),
+                )
+            }
+            None => (
+                http::routes(state.clone(), test_idp.as_ref(), &config.limits),
+                None,
+            ),
+        };
         Ok(Service {
+            admin,
             routes,
             allowed_origins: config.allowed_origins.clone(),
             http_limits: config.limits.clone(),
@@ -261,6 +287,11 @@ impl Service {
             },
             notes,
         })
+    }
+
+    /// The address of the `admin_listen` listener, when configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains (see [`serve::serve`]).
@@ -278,9 +309,17 @@ impl Service {
                 state.prune();
             }
         });
+        let admin = self.admin.map(|(admin, routes)| {
+            tokio::spawn(async move {
+                let _ = axum::serve(admin, routes).await;
+            })
+        });
         let app = http::app(self.routes, &self.allowed_origins, &self.http_limits);
         let drained = serve::serve(app, listener, self.limits, shutdown).await;
         pruner.abort();
+        if let Some(admin) = admin {
+            admin.abort();
+        }
         drained
     }
 }

@@ -172,3 +172,64 @@ fn an_issuer_or_key_set_in_the_clear_and_a_disguised_cluster_are_refused() {
     assert!(e.contains("anyone"), "{e}");
     base("", "http://127.0.0.1:9000/", true).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_probes_are_one_flight_and_can_live_on_an_admin_listener() {
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let mut config = config(&cluster.base_url(), &issuer, "");
+    config.admin_listen = Some("127.0.0.1:0".into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap();
+    let service = thoughtspot_token_service::Service::build(&config, &ENV, local)
+        .await
+        .unwrap();
+    let admin = format!("http://{}", service.admin_addr().expect("an admin listener"));
+    tokio::spawn(service.run(listener, std::future::pending()));
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    // 200 probes at once: one probe's worth of cluster calls.
+    let before = fake.count("session/user");
+    let probes: Vec<_> = (0..200)
+        .map(|_| {
+            let (http, url) = (http.clone(), format!("{admin}/readyz"));
+            tokio::spawn(async move { http.get(url).send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    for p in probes {
+        assert_eq!(p.await.unwrap(), 200);
+    }
+    let calls = fake.count("session/user") - before;
+    assert!(
+        (1..=2).contains(&calls),
+        "200 concurrent probes made {calls} cluster calls"
+    );
+    // The operator's routes left the main listener; the token route did not.
+    let main = format!("http://{local}");
+    for path in ["/readyz", "/metrics", "/healthz"] {
+        assert_eq!(
+            http.get(format!("{main}{path}")).send().await.unwrap().status(),
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        http.get(format!("{admin}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let token = http
+        .get(format!("{main}/token"))
+        .bearer_auth(issuer.token(alice()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    assert_eq!(
+        http.get(format!("{admin}/token")).send().await.unwrap().status(),
+        404
+    );
+}

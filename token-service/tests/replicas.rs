@@ -31,7 +31,12 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
     let config = config(
         &cluster.base_url(),
         &issuer,
-        &format!("[redis]\nurl = \"{}\"\ntimeout_ms = 5000\n", redis.url()),
+        // The request timeout makes room for that (the service refuses a store wait that
+        // cannot fit inside it).
+        &format!(
+            "[redis]\nurl = \"{}\"\ntimeout_ms = 5000\n[limits]\nrequest_timeout_ms = 40000\n",
+            redis.url()
+        ),
     );
     let env = [
         ("TS_SECRET_KEY", SECRET_KEY),
@@ -122,4 +127,62 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
     tokio::time::timeout(Duration::from_secs(120), work)
         .await
         .expect("three_replicas_mint_each_shape_once_and_never_cross_rules did not finish within 120 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_is_degraded_not_unready_and_a_planted_lease_costs_the_stated_wait() {
+    use thoughtspot_session_core::{Lease, TokenKey, TokenStore};
+    let redis = RedisServer::start();
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let keys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let env = [("TS_SECRET_KEY", SECRET_KEY), ("TS_TOKEN_KEYS", keys)];
+    let config = config(
+        &cluster.base_url(),
+        &issuer,
+        &format!("[redis]\nurl = \"{}\"\nstore_wait_ms = 1000\n", redis.url()),
+    );
+    let s = start(&config, &env).await;
+    // A writer to Redis plants alice's lease for a year, as the service names it.
+    let intruder = thoughtspot_session_redis::RedisTokenStore::builder(redis.url())
+        .namespace(cluster.base_url(), "thoughtspot-token-service")
+        .keys(thoughtspot_session_redis::EncryptionKey::parse_list(keys).unwrap())
+        .connect()
+        .await
+        .unwrap();
+    let planted = intruder
+        .try_lease(
+            &TokenKey::new("alice@example.com"),
+            Duration::from_secs(365 * 24 * 3600),
+            &Lease::for_owner("intruder", 1),
+        )
+        .await
+        .unwrap();
+    assert!(planted);
+    // The request waits the configured 1 s, then asks the cluster itself: a token, well
+    // inside the 15 s request timeout (before, the library's 15 s wait was a 504).
+    let started = std::time::Instant::now();
+    s.token(&issuer.token(json!({"email": "alice@example.com"})))
+        .await;
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1000) && waited < Duration::from_secs(5),
+        "waited {waited:?}"
+    );
+    // A configuration whose wait cannot fit inside the request timeout is refused.
+    let mut tight = config.clone();
+    tight.limits.request_timeout_ms = 5000;
+    let e = tight.validate().unwrap_err().to_string();
+    assert!(e.contains("store_wait_ms"), "{e}");
+    // Redis stops: the service is degraded, still ready, and still serves.
+    drop(redis);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past the cached verdict
+    let ready = s.get("/readyz", None).await;
+    let status = ready.status();
+    let body: serde_json::Value = serde_json::from_slice(&ready.bytes().await.unwrap()).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["checks"]["redis"], false, "{body}");
+    assert_eq!(body["checks"]["degraded"], true, "{body}");
+    s.token(&issuer.token(json!({"email": "bob@example.com"}))).await;
 }
