@@ -602,7 +602,7 @@ impl Config {
         for rule in &self.abac.rules {
             match (&rule.column, &rule.parameter) {
                 (Some(_), None) => {
-                    crate::mapping::operator(&rule.operator)?;
+                    operator(&rule.operator)?;
                 }
                 (None, Some(_)) => {}
                 _ => {
@@ -680,6 +680,30 @@ fn is_https_or_loopback(url: &str) -> bool {
         Ok(parsed) => parsed.scheme() == "https" || (parsed.scheme() == "http" && is_loopback_url(url)),
         Err(_) => false,
     }
+}
+
+/// Parses a filter operator of the configuration (`IN`, `EQ`, …).
+pub fn operator(name: &str) -> Result<thoughtspot_session_core::v2::FilterOperator, ConfigError> {
+    use thoughtspot_session_core::v2::FilterOperator::*;
+    Ok(match name {
+        "EQ" => Eq,
+        "NE" => Ne,
+        "LT" => Lt,
+        "LE" => Le,
+        "GT" => Gt,
+        "GE" => Ge,
+        "IN" => In,
+        "NOT_IN" => NotIn,
+        "BW" => Bw,
+        "BW_INC" => BwInc,
+        "BW_INC_MIN" => BwIncMin,
+        "BW_INC_MAX" => BwIncMax,
+        "CONTAINS" => Contains,
+        "BEGINS_WITH" => BeginsWith,
+        "ENDS_WITH" => EndsWith,
+        "LIKE" => Like,
+        other => return Err(ConfigError(format!("unknown filter operator {other:?}"))),
+    })
 }
 
 fn is_loopback_addr(addr: &str) -> bool {

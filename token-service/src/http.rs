@@ -471,8 +471,10 @@ pub fn routes_without_ops(
     limits: &crate::config::LimitsConfig,
 ) -> Router {
     let limit = tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes);
+    // `/token` reads no body, but one sent to it is answered 413 past the limit (by its
+    // length, before it is read) rather than a reset connection.
     let mut app = Router::new()
-        .route("/token", get(token).post(token))
+        .route("/token", get(token).post(token).layer(limit))
         .route("/token/invalidate", post(invalidate).layer(limit))
         .with_state(state)
         .fallback(not_found);
@@ -483,8 +485,7 @@ pub fn routes_without_ops(
 }
 
 /// The routes: the service's, the operator's, and the test identity provider's when given.
-/// The body limit guards the routes that read a body; `/token` reads none (a body sent to
-/// it is never buffered).
+/// The body limit guards every route that takes a body.
 pub fn routes(
     state: Arc<AppState>,
     test_idp: Option<&crate::test_idp::TestIdp>,

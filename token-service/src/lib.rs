@@ -231,8 +231,13 @@ impl Service {
         let verifier = match (&config.identity, &test_idp) {
             (Some(identity), _) => {
                 notes.push(format!("verifying callers' tokens from {}", identity.issuer));
-                let jwks: Arc<dyn HttpTransport> =
-                    Arc::new(thoughtspot_session_reqwest::ReqwestTransport::new()?);
+                // The key set is read under its own cap, while it arrives (not after the
+                // transport's default 4 MiB buffer).
+                let jwks: Arc<dyn HttpTransport> = Arc::new(
+                    thoughtspot_session_reqwest::ReqwestTransport::builder()
+                        .max_response_body(identity::MAX_JWKS_LEN)
+                        .build()?,
+                );
                 Verifier::new(identity.clone(), jwks)
             }
             (None, Some(idp)) => {

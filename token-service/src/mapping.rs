@@ -1,7 +1,7 @@
 //! From verified claims to what the cluster sees: the user, org, groups and ABAC rules of
 //! a [`TokenKey`].
 
-use crate::config::{ConfigError, MappingConfig, RuleConfig, WhenMissing};
+use crate::config::{ConfigError, MappingConfig, RuleConfig, WhenMissing, operator};
 use serde_json::{Map, Value};
 use thoughtspot_session_core::v2::{FilterOperator, FilterRule, NamedValues, PersistOption, RuleValue};
 use thoughtspot_session_core::{TokenKey, TokenRules};
@@ -54,30 +54,6 @@ pub struct Mapping {
     config: MappingConfig,
     persist: PersistOption,
     rules: Vec<(RuleConfig, Option<FilterOperator>)>,
-}
-
-/// Parses a filter operator of the configuration (`IN`, `EQ`, …).
-pub fn operator(name: &str) -> Result<FilterOperator, ConfigError> {
-    use FilterOperator::*;
-    Ok(match name {
-        "EQ" => Eq,
-        "NE" => Ne,
-        "LT" => Lt,
-        "LE" => Le,
-        "GT" => Gt,
-        "GE" => Ge,
-        "IN" => In,
-        "NOT_IN" => NotIn,
-        "BW" => Bw,
-        "BW_INC" => BwInc,
-        "BW_INC_MIN" => BwIncMin,
-        "BW_INC_MAX" => BwIncMax,
-        "CONTAINS" => Contains,
-        "BEGINS_WITH" => BeginsWith,
-        "ENDS_WITH" => EndsWith,
-        "LIKE" => Like,
-        other => return Err(ConfigError(format!("unknown filter operator {other:?}"))),
-    })
 }
 
 fn text(v: &Value) -> Option<String> {

@@ -193,11 +193,8 @@ async fn sign_in(State(idp): State<TestIdp>, body: axum::body::Bytes) -> Respons
     let claims: Map<String, Value> = match serde_json::from_slice(&body) {
         Ok(Value::Object(claims)) => claims,
         _ => {
-            return crate::http::json_error(
-                StatusCode::BAD_REQUEST,
-                "bad_claims",
-                "send the claims to sign as a JSON object",
-            );
+            let body = json!({"error": "bad_claims", "message": "send the claims to sign as a JSON object"});
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
         }
     };
     Json(json!({ "id_token": idp.sign(&claims), "token_type": "Bearer" })).into_response()

@@ -233,3 +233,35 @@ async fn readiness_probes_are_one_flight_and_can_live_on_an_admin_listener() {
         404
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_body_to_the_token_route_is_a_413_not_a_reset() {
+    let issuer = Issuer::start().await;
+    let fake = fake();
+    let cluster = cluster(&fake).await;
+    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let bearer = issuer.token(alice());
+    let response = s
+        .http
+        .post(format!("{}/token", s.base))
+        .bearer_auth(&bearer)
+        .body(vec![b'x'; 4 * 1024 * 1024])
+        .send()
+        .await
+        .expect("an answer, not a reset connection");
+    let (status, body) = json_error(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("too_large")),
+        "{body}"
+    );
+    // Control: a POST with no body gets its token, as the SDK sends it.
+    let response = s
+        .http
+        .post(format!("{}/token", s.base))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
