@@ -115,6 +115,16 @@ impl std::fmt::Display for Rejection {
     }
 }
 
+/// A JWT `typ` as RFC 8725 §3.11 compares it: without case, without an `application/`
+/// prefix.
+fn media_type(typ: &str) -> String {
+    let typ = typ.trim().to_ascii_lowercase();
+    match typ.strip_prefix("application/") {
+        Some(bare) => bare.to_owned(),
+        None => typ,
+    }
+}
+
 struct Key {
     key: DecodingKey,
     algorithm: Algorithm,
@@ -168,6 +178,8 @@ pub struct FetchCounts {
 pub struct Verifier {
     config: IdentityConfig,
     algorithms: Vec<Algorithm>,
+    /// The accepted `typ` values, as [`media_type`] reads them (made once).
+    types: Vec<String>,
     transport: Arc<dyn HttpTransport>,
     keys: RwLock<Keys>,
     fetching: tokio::sync::Mutex<()>,
@@ -224,9 +236,11 @@ impl Verifier {
             .filter_map(|a| Algorithm::from_str(a).ok())
             .filter(|a| !matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
             .collect();
+        let types = config.typ.iter().map(|t| media_type(t)).collect();
         Self {
             config,
             algorithms,
+            types,
             transport,
             keys: RwLock::new(Keys::default()),
             fetching: tokio::sync::Mutex::new(()),
@@ -294,23 +308,10 @@ impl Verifier {
         if header.crit.is_some() {
             return Err(Rejection::Critical);
         }
-        if let Some(typ) = &header.typ {
-            let bare = |t: &str| {
-                let t = t.trim();
-                match t.get(..12) {
-                    Some(prefix) if prefix.eq_ignore_ascii_case("application/") => t[12..].to_owned(),
-                    _ => t.to_owned(),
-                }
-            };
-            let typ = bare(typ);
-            if !self
-                .config
-                .typ
-                .iter()
-                .any(|accepted| bare(accepted).eq_ignore_ascii_case(&typ))
-            {
-                return Err(Rejection::Type);
-            }
+        if let Some(typ) = &header.typ
+            && !self.types.contains(&media_type(typ))
+        {
+            return Err(Rejection::Type);
         }
         let key = self.key(header.kid.as_deref(), header.alg).await?;
         if key.algorithm != header.alg {

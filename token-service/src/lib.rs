@@ -314,17 +314,23 @@ impl Service {
                 state.prune();
             }
         });
+        // The admin listener is served as the main one (header-read timeout, whole-request
+        // timeout, JSON errors; no browser origin), and stops when it stops.
+        let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin = self.admin.map(|(admin, routes)| {
-            tokio::spawn(async move {
-                let _ = axum::serve(admin, routes).await;
-            })
+            let app = http::app(routes, &[], &self.http_limits);
+            tokio::spawn(serve::serve(app, admin, self.limits, async move {
+                let _ = admin_stopped.await;
+            }))
         });
         let app = http::app(self.routes, &self.allowed_origins, &self.http_limits);
         let drained = serve::serve(app, listener, self.limits, shutdown).await;
         pruner.abort();
-        if let Some(admin) = admin {
-            admin.abort();
-        }
-        drained
+        let _ = stop_admin.send(());
+        let admin_drained = match admin {
+            Some(admin) => admin.await.unwrap_or(false),
+            None => true,
+        };
+        drained && admin_drained
     }
 }

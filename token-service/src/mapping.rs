@@ -169,33 +169,27 @@ impl Mapping {
         }
         let mut groups = c.groups.clone();
         if let Some(claim) = &c.groups_claim {
-            match claims.get(claim) {
-                None => {}
+            let named: &[Value] = match claims.get(claim) {
+                None => &[],
                 Some(Value::Array(items)) if items.len() > MAX_CLAIM_VALUES => {
                     return Err(Unmapped::new(format!(
                         "the {claim} claim holds more than {MAX_CLAIM_VALUES} groups"
                     )));
                 }
-                Some(Value::Array(items)) => {
-                    for item in items {
-                        let Value::String(g) = item else {
-                            return Err(Unmapped::new(format!(
-                                "the {claim} claim holds a group that is not a string"
-                            )));
-                        };
-                        let g = bounded(claim, g.clone())?;
-                        if self.group_allowed(&g) {
-                            groups.push(g);
-                        }
-                    }
-                }
-                Some(Value::String(g)) => {
-                    let g = bounded(claim, g.clone())?;
-                    if self.group_allowed(&g) {
-                        groups.push(g);
-                    }
-                }
+                Some(Value::Array(items)) => items,
+                Some(one @ Value::String(_)) => std::slice::from_ref(one),
                 Some(_) => return Err(Unmapped::new(format!("the {claim} claim is not a group list"))),
+            };
+            for item in named {
+                let Value::String(g) = item else {
+                    return Err(Unmapped::new(format!(
+                        "the {claim} claim holds a group that is not a string"
+                    )));
+                };
+                let g = bounded(claim, g.clone())?;
+                if self.group_allowed(&g) {
+                    groups.push(g);
+                }
             }
         }
         if !groups.is_empty() {

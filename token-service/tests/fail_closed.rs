@@ -10,6 +10,36 @@ use thoughtspot_token_service::config::Config;
 
 const ENV: [(&str, &str); 1] = [("TS_SECRET_KEY", SECRET_KEY)];
 
+/// What each test runs against: a JWT issuer, the fake cluster over HTTP.
+struct World {
+    issuer: Issuer,
+    fake: thoughtspot_session_mock::FakeThoughtSpot,
+    cluster: thoughtspot_session_mock::FakeServer,
+}
+
+impl World {
+    async fn new() -> Self {
+        let issuer = Issuer::start().await;
+        let fake = fake();
+        let cluster = cluster(&fake).await;
+        World {
+            issuer,
+            fake,
+            cluster,
+        }
+    }
+
+    /// The tests' configuration (the region rule lets callers without it through).
+    fn config(&self) -> Config {
+        config(&self.cluster.base_url(), &self.issuer, "")
+    }
+
+    /// The service on `config`.
+    async fn start(&self, config: &Config) -> Running {
+        start(config, &ENV).await
+    }
+}
+
 /// Status and error code of a `/token` call.
 async fn refused(s: &Running, bearer: &str) -> (u16, String) {
     let (status, body) = json_error(s.get("/token", Some(bearer)).await).await;
@@ -18,11 +48,10 @@ async fn refused(s: &Running, bearer: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_empty_rule_claim_gets_no_token_unless_the_rule_says_skip() {
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
+    let w = World::new().await;
+    let (issuer, fake) = (&w.issuer, &w.fake);
     // The region rule at its default.
-    let s = start(&strict_config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let s = w.start(&strict_config(&w.cluster.base_url(), issuer, "")).await;
     for region in [None, Some(json!(null)), Some(json!("")), Some(json!([]))] {
         let mut claims = alice();
         if let Some(region) = &region {
@@ -54,17 +83,16 @@ async fn a_missing_or_empty_rule_claim_gets_no_token_unless_the_rule_says_skip()
         record.rules
     );
     // The named opt-in: the same caller without the claim, through to a full token.
-    let open = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let open = w.start(&w.config()).await;
     open.token(&issuer.token(alice())).await;
     assert_eq!(fake.count("token/full"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unverified_email_is_no_user_and_sub_needs_no_flag() {
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let w = World::new().await;
+    let issuer = &w.issuer;
+    let s = w.start(&w.config()).await;
     for verified in [json!(false), json!("false"), json!(null)] {
         let claims = json!({"email": "alice@example.com", "email_verified": verified});
         assert_eq!(
@@ -77,25 +105,24 @@ async fn an_unverified_email_is_no_user_and_sub_needs_no_flag() {
     s.token(&issuer.token(json!({"email": "alice@example.com", "email_verified": true})))
         .await;
     // The user from `sub`: an unverified email beside it does not matter.
-    let mut by_sub = config(&cluster.base_url(), &issuer, "");
+    let mut by_sub = w.config();
     by_sub.mapping.user_claim = "sub".into();
-    let s = start(&by_sub, &ENV).await;
+    let s = w.start(&by_sub).await;
     s.token(&issuer.token(json!({"sub": "bob@example.com", "email": "x@y", "email_verified": false})))
         .await;
     // Turned off, as the setting says, for a provider that sends no flag.
-    let mut unflagged = config(&cluster.base_url(), &issuer, "");
+    let mut unflagged = w.config();
     unflagged.mapping.require_email_verified = false;
-    let s = start(&unflagged, &ENV).await;
+    let s = w.start(&unflagged).await;
     s.token(&issuer.token(json!({"email": "carol@example.com", "email_verified": false})))
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_from_a_claim_pass_only_through_the_allow_list() {
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let w = World::new().await;
+    let (issuer, fake) = (&w.issuer, &w.fake);
+    let s = w.start(&w.config()).await;
     // groups_allowed = ["sales", "emea-*"] in the tests' configuration.
     let token = s
         .token(&issuer.token(json!({"email": "bob@example.com", "ts_org": 7,
@@ -116,7 +143,7 @@ async fn groups_from_a_claim_pass_only_through_the_allow_list() {
     // A groups claim with no allow-list is a configuration the service refuses.
     let text = format!(
         "[cluster]\nurl = \"{}\"\n[identity]\nissuer = \"{}\"\naudiences = [\"a\"]\njwks_url = \"{}\"\n[mapping]\ngroups_claim = \"groups\"\n",
-        cluster.base_url(),
+        w.cluster.base_url(),
         issuer.idp.issuer(),
         issuer.jwks_url
     );
@@ -175,10 +202,9 @@ fn an_issuer_or_key_set_in_the_clear_and_a_disguised_cluster_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_probes_are_one_flight_and_can_live_on_an_admin_listener() {
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let mut config = config(&cluster.base_url(), &issuer, "");
+    let w = World::new().await;
+    let (issuer, fake) = (&w.issuer, &w.fake);
+    let mut config = w.config();
     config.admin_listen = Some("127.0.0.1:0".into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let local = listener.local_addr().unwrap();
@@ -236,10 +262,9 @@ async fn readiness_probes_are_one_flight_and_can_live_on_an_admin_listener() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_body_to_the_token_route_is_a_413_not_a_reset() {
-    let issuer = Issuer::start().await;
-    let fake = fake();
-    let cluster = cluster(&fake).await;
-    let s = start(&config(&cluster.base_url(), &issuer, ""), &ENV).await;
+    let w = World::new().await;
+    let issuer = &w.issuer;
+    let s = w.start(&w.config()).await;
     let bearer = issuer.token(alice());
     let response = s
         .http
