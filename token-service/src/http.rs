@@ -470,12 +470,15 @@ pub fn routes_without_ops(
     test_idp: Option<&crate::test_idp::TestIdp>,
     limits: &crate::config::LimitsConfig,
 ) -> Router {
-    let limit = tower_http::limit::RequestBodyLimitLayer::new(limits.body_limit_bytes);
-    // `/token` reads no body, but one sent to it is answered 413 past the limit (by its
-    // length, before it is read) rather than a reset connection.
+    let limit = axum::middleware::from_fn_with_state(
+        crate::body::BodyLimit(limits.body_limit_bytes),
+        crate::body::bounded,
+    );
+    // `/token` reads no body, but one sent to it is answered 413 past the limit, after a
+    // bounded drain so the caller reads the answer rather than a reset connection.
     let mut app = Router::new()
-        .route("/token", get(token).post(token).layer(limit))
-        .route("/token/invalidate", post(invalidate).layer(limit))
+        .route("/token", get(token).post(token).layer(limit.clone()))
+        .route("/token/invalidate", post(invalidate).layer(limit.clone()))
         .with_state(state)
         .fallback(not_found);
     if let Some(idp) = test_idp {

@@ -36,6 +36,7 @@
 //!
 //! The HTTP face is in [`http`]; the modules beside it hold one concept each.
 
+pub mod body;
 pub mod config;
 pub mod http;
 pub mod identity;
