@@ -132,11 +132,14 @@ pub struct IdentityConfig {
     /// Clock leeway for `exp` and `nbf`, in seconds (default 30).
     #[serde(default = "default_leeway")]
     pub leeway_secs: u64,
-    /// The least time between two key fetches for unknown `kid`s, in seconds (default 30).
+    /// The least time between two key fetches, in seconds (default 30): a new key is
+    /// refused for at most this long (plus one fetch) after the provider publishes it.
     #[serde(default = "default_refresh_interval")]
     pub jwks_min_refresh_secs: u64,
-    /// How long fetched keys are trusted before they are fetched again, in seconds
-    /// (default 3600).
+    /// The longest fetched keys are trusted before they are fetched again, in seconds
+    /// (default 3600); the provider's `Cache-Control: max-age` shortens it (never under
+    /// `jwks_min_refresh_secs`), and the refresh starts in the background at three
+    /// quarters of it.
     #[serde(default = "default_jwks_max_age")]
     pub jwks_max_age_secs: u64,
     /// The JWT `typ` header values accepted, compared without case and without an

@@ -388,7 +388,7 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
     if let Some(verifier) = &state.readiness.verifier {
         if !verifier.has_keys() {
             // Within the provider's refresh limit, as any caller's fetch.
-            let _ = tokio::time::timeout(READY_PROBE, verifier.warm_if_due()).await;
+            let _ = tokio::time::timeout(READY_PROBE, verifier.warm()).await;
         }
         let keys = verifier.has_keys();
         checks.insert("identity_keys".into(), keys.into());

@@ -1,19 +1,18 @@
 //! Who is asking: a bearer JWT from the application's OIDC provider, verified against the
 //! provider's JWKS (signature, `iss`, `aud`, `exp` and `nbf` with leeway) with
-//! `jsonwebtoken`. Keys are fetched once, cached, fetched again when they age or when a
-//! token names an unknown `kid` (at most once per `jwks_min_refresh_secs`).
+//! `jsonwebtoken`. The keys are held by [`crate::keys`]: fetched apart from any caller,
+//! one fetch at a time, again when they age or when a token names an unknown `kid` (at
+//! most once per `jwks_min_refresh_secs`); its docs state the bounds.
 
 use crate::config::IdentityConfig;
+use crate::keys::{FetchCounts, Key, KeyRing};
 use crate::mapping::MapResult;
-use bytes::Bytes;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use thoughtspot_session_core::HttpTransport;
 
 /// The longest bearer token read, in bytes.
@@ -125,11 +124,6 @@ fn media_type(typ: &str) -> String {
     }
 }
 
-struct Key {
-    key: DecodingKey,
-    algorithm: Algorithm,
-}
-
 /// A caller whose token verified: its claims, and what the service derived from them.
 pub struct Verified {
     /// The token's claims.
@@ -156,36 +150,14 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-#[derive(Default)]
-struct Keys {
-    by_kid: HashMap<String, Arc<Key>>,
-    /// Keys with no `kid`, tried when a token names none.
-    anonymous: Vec<Arc<Key>>,
-    fetched_at: Option<Instant>,
-    attempted_at: Option<Instant>,
-}
-
-/// Counts of key fetches, for the metrics.
-#[derive(Debug, Default)]
-pub struct FetchCounts {
-    /// Fetches that brought a key set.
-    pub ok: std::sync::atomic::AtomicU64,
-    /// Fetches that failed.
-    pub failed: std::sync::atomic::AtomicU64,
-}
-
 /// Verifies bearer JWTs. Cheap to share (`Arc`).
 pub struct Verifier {
     config: IdentityConfig,
     algorithms: Vec<Algorithm>,
     /// The accepted `typ` values, as [`media_type`] reads them (made once).
     types: Vec<String>,
-    transport: Arc<dyn HttpTransport>,
-    keys: RwLock<Keys>,
-    fetching: tokio::sync::Mutex<()>,
+    ring: Arc<KeyRing>,
     verified: quick_cache::sync::Cache<Box<str>, Arc<Verified>>,
-    /// Key fetches, by outcome.
-    pub fetches: FetchCounts,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -195,35 +167,6 @@ impl std::fmt::Debug for Verifier {
             .field("audiences", &self.config.audiences)
             .field("jwks_url", &self.config.jwks_url)
             .finish_non_exhaustive()
-    }
-}
-
-fn algorithm_of(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
-    if let Some(alg) = jwk.common.key_algorithm {
-        return match alg {
-            KeyAlgorithm::RS256 => Some(Algorithm::RS256),
-            KeyAlgorithm::RS384 => Some(Algorithm::RS384),
-            KeyAlgorithm::RS512 => Some(Algorithm::RS512),
-            KeyAlgorithm::PS256 => Some(Algorithm::PS256),
-            KeyAlgorithm::PS384 => Some(Algorithm::PS384),
-            KeyAlgorithm::PS512 => Some(Algorithm::PS512),
-            KeyAlgorithm::ES256 => Some(Algorithm::ES256),
-            KeyAlgorithm::ES384 => Some(Algorithm::ES384),
-            KeyAlgorithm::EdDSA => Some(Algorithm::EdDSA),
-            _ => None,
-        };
-    }
-    match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => Some(Algorithm::RS256),
-        AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-            EllipticCurve::P256 => Some(Algorithm::ES256),
-            EllipticCurve::P384 => Some(Algorithm::ES384),
-            _ => None,
-        },
-        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-            Some(Algorithm::EdDSA)
-        }
-        _ => None,
     }
 }
 
@@ -238,20 +181,27 @@ impl Verifier {
             .collect();
         let types = config.typ.iter().map(|t| media_type(t)).collect();
         Self {
-            config,
             algorithms,
             types,
-            transport,
-            keys: RwLock::new(Keys::default()),
-            fetching: tokio::sync::Mutex::new(()),
+            ring: Arc::new(KeyRing::new(
+                config.jwks_url.clone(),
+                Duration::from_secs(config.jwks_min_refresh_secs),
+                Duration::from_secs(config.jwks_max_age_secs),
+                transport,
+            )),
+            config,
             verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY),
-            fetches: FetchCounts::default(),
         }
     }
 
     /// Whether keys have been fetched (for readiness).
     pub fn has_keys(&self) -> bool {
-        self.keys.read().map(|k| k.fetched_at.is_some()).unwrap_or(false)
+        self.ring.has_keys()
+    }
+
+    /// Key fetches, by outcome (for the metrics).
+    pub fn fetches(&self) -> &FetchCounts {
+        &self.ring.fetches
     }
 
     /// Whether a remembered verification still holds now: within `exp` (and `nbf`) with
@@ -262,15 +212,7 @@ impl Verifier {
         if v.exp.saturating_add(leeway) < now || v.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
             return false;
         }
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let fresh = keys
-            .fetched_at
-            .is_some_and(|at| at.elapsed() < Duration::from_secs(self.config.jwks_max_age_secs));
-        let published = match &v.kid {
-            Some(kid) => keys.by_kid.get(kid).is_some_and(|k| Arc::ptr_eq(k, &v.key)),
-            None => keys.anonymous.iter().any(|k| Arc::ptr_eq(k, &v.key)),
-        };
-        fresh && published
+        self.ring.still_published(v.kid.as_deref(), &v.key)
     }
 
     /// Verifies `token` and answers the verified caller, with what `map` makes of its
@@ -382,135 +324,38 @@ impl Verifier {
         }
     }
 
-    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> (Option<Arc<Key>>, bool, bool) {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let max_age = Duration::from_secs(self.config.jwks_max_age_secs);
-        let stale = keys.fetched_at.is_none_or(|at| at.elapsed() >= max_age);
-        let may_fetch = keys
-            .attempted_at
-            .is_none_or(|at| at.elapsed() >= Duration::from_secs(self.config.jwks_min_refresh_secs));
-        let found = match kid {
-            Some(kid) => keys.by_kid.get(kid).cloned(),
-            None => keys.anonymous.iter().find(|k| k.algorithm == alg).cloned(),
-        };
-        (found, stale, may_fetch)
-    }
-
+    /// The key a token names: held, or brought by the fetch in flight (joined, bounded by
+    /// [`crate::keys::JOIN_WAIT`]) or by one started now when the refresh limit allows.
     async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<Key>, Rejection> {
-        let (found, stale, may_fetch) = self.lookup(kid, alg);
-        match found {
-            Some(key) if !stale || !may_fetch => return Ok(key),
-            // No key held at all is the provider's failure (503), not the caller's (401).
-            None if !may_fetch && !self.has_keys() => return Err(Rejection::KeysUnavailable),
-            None if !may_fetch => return Err(Rejection::UnknownKey),
-            _ => {}
-        }
-        // One fetch at a time; whoever waited finds its result.
-        let guard = self.fetching.lock().await;
-        let (found, stale, may_fetch) = self.lookup(kid, alg);
-        if let Some(key) = &found
-            && (!stale || !may_fetch)
+        let held = self.ring.lookup(kid, alg);
+        if let Some(key) = &held.key
+            && !held.stale
         {
             return Ok(key.clone());
         }
-        if may_fetch {
-            self.fetch().await;
+        // Unknown, or the set is stale: join (or start) the fetch, detached from us.
+        if let Some(running) = self.ring.begin() {
+            KeyRing::join(running).await;
         }
-        drop(guard);
-        let (after, _, _) = self.lookup(kid, alg);
-        match after.or(found) {
+        // Looked up again in any case: a fetch may have ended since the first lookup.
+        match self.ring.lookup(kid, alg).key.or(held.key) {
             Some(key) => Ok(key),
+            // No key held at all is the provider's failure (503), not the caller's (401).
             None if !self.has_keys() => Err(Rejection::KeysUnavailable),
             None => Err(Rejection::UnknownKey),
         }
     }
 
-    /// Fetches the key set now; a failure keeps the keys held.
-    async fn fetch(&self) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.keys.write().unwrap_or_else(|e| e.into_inner()).attempted_at = Some(Instant::now());
-        match self.fetch_set().await {
-            Ok(set) => {
-                let mut fresh = Keys {
-                    fetched_at: Some(Instant::now()),
-                    attempted_at: Some(Instant::now()),
-                    ..Keys::default()
-                };
-                for jwk in &set.keys {
-                    if jwk
-                        .common
-                        .public_key_use
-                        .as_ref()
-                        .is_some_and(|u| !matches!(u, jsonwebtoken::jwk::PublicKeyUse::Signature))
-                    {
-                        continue;
-                    }
-                    let (Some(algorithm), Ok(key)) = (algorithm_of(jwk), DecodingKey::from_jwk(jwk)) else {
-                        continue;
-                    };
-                    let key = Arc::new(Key { key, algorithm });
-                    match &jwk.common.key_id {
-                        Some(kid) => {
-                            fresh.by_kid.insert(kid.clone(), key);
-                        }
-                        None => fresh.anonymous.push(key),
-                    }
-                }
-                self.fetches.ok.fetch_add(1, Relaxed);
-                tracing::info!(
-                    keys = fresh.by_kid.len() + fresh.anonymous.len(),
-                    "fetched the identity provider's keys"
-                );
-                *self.keys.write().unwrap_or_else(|e| e.into_inner()) = fresh;
-            }
-            Err(why) => {
-                self.fetches.failed.fetch_add(1, Relaxed);
-                tracing::warn!(reason = %why, "could not fetch the identity provider's keys");
-            }
-        }
-    }
-
-    async fn fetch_set(&self) -> Result<JwkSet, String> {
-        let request = http::Request::get(&self.config.jwks_url)
-            .header(http::header::ACCEPT, "application/json")
-            .body(Bytes::new())
-            .map_err(|e| format!("bad JWKS URL: {e}"))?;
-        let response = tokio::time::timeout(JWKS_TIMEOUT, self.transport.send(request))
-            .await
-            .map_err(|_| format!("no answer within {JWKS_TIMEOUT:?}"))?
-            .map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("the JWKS URL answered {}", response.status()));
-        }
-        let body = response.body();
-        if body.len() > MAX_JWKS_LEN {
-            return Err(format!("the key set is over {MAX_JWKS_LEN} bytes"));
-        }
-        serde_json::from_slice(body).map_err(|e| format!("the key set is not a JWKS: {e}"))
-    }
-
     /// Fetches the keys if none are held yet and the refresh limit
-    /// (`jwks_min_refresh_secs`) allows a fetch now: for readiness, which must not call
-    /// the provider more often than callers may.
-    pub async fn warm_if_due(&self) {
-        let due = {
-            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-            keys.attempted_at
-                .is_none_or(|at| at.elapsed() >= Duration::from_secs(self.config.jwks_min_refresh_secs))
-        };
-        if due {
-            self.warm().await;
-        }
-    }
-
-    /// Fetches the keys if none are held yet (at start, so that the first caller does not
-    /// wait).
+    /// (`jwks_min_refresh_secs`) allows a fetch now (or joins the fetch in flight), and
+    /// waits for it at most [`crate::keys::JOIN_WAIT`]: at start, so that the first
+    /// caller does not wait, and for readiness, which never calls the provider more often
+    /// than callers may.
     pub async fn warm(&self) {
-        if !self.has_keys() {
-            let _guard = self.fetching.lock().await;
-            if !self.has_keys() {
-                self.fetch().await;
-            }
+        if !self.has_keys()
+            && let Some(running) = self.ring.begin()
+        {
+            KeyRing::join(running).await;
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod body;
 pub mod config;
 pub mod http;
 pub mod identity;
+pub mod keys;
 pub mod mapping;
 pub mod metrics;
 pub mod serve;

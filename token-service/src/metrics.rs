@@ -140,13 +140,13 @@ impl Collector for Reads {
                 &mut encoder,
                 "jwks_fetches",
                 "Key set fetches that succeeded",
-                v.fetches.ok.load(Relaxed),
+                v.fetches().ok.load(Relaxed),
             )?;
             counter(
                 &mut encoder,
                 "jwks_fetch_failures",
                 "Key set fetches that failed",
-                v.fetches.failed.load(Relaxed),
+                v.fetches().failed.load(Relaxed),
             )?;
         }
         Ok(())

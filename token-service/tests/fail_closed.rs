@@ -346,3 +346,112 @@ async fn a_large_body_to_the_token_route_is_a_413_not_a_reset() {
         assert_eq!(response.status(), 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_one_fetch_every_caller_shares_and_a_dropped_caller_cannot_stall_it() {
+    let w = World::new().await;
+    let issuer = &w.issuer;
+    let s = w
+        .start(&config(
+            &w.cluster.base_url(),
+            issuer,
+            "[limits]\nper_user_burst = 100\n",
+        ))
+        .await;
+    assert_eq!(issuer.fetches(), 1, "fetched at start");
+    issuer
+        .jwks_delay_ms
+        .store(400, std::sync::atomic::Ordering::SeqCst);
+
+    // A caller names the new key and hangs up at once, while the fetch it started runs.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    issuer.idp.rotate(false);
+    let rotated = issuer.token(alice());
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let dropped = impatient
+        .get(format!("{}/token", s.base))
+        .bearer_auth(&rotated)
+        .send()
+        .await;
+    assert!(dropped.is_err(), "the impatient caller gave up first");
+    // Valid callers with the new key right after are not refused for the refresh window:
+    // the fetch went on without its caller and they wait for it.
+    assert_eq!(
+        together(&s, &rotated, 20).await,
+        vec![200; 20],
+        "every caller served"
+    );
+    assert_eq!(issuer.fetches(), 2, "one fetch, shared");
+
+    // Again with nobody hanging up: 20 callers arrive together on a new key, one fetch
+    // serves them all (before: 1 served, 19 refused at once).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    issuer.idp.rotate(false);
+    let rotated = issuer.token(json!({"email": "bob@example.com"}));
+    assert_eq!(together(&s, &rotated, 20).await, vec![200; 20]);
+    assert_eq!(issuer.fetches(), 3);
+    // Control: a key the provider never published is still refused, after its one fetch.
+    let stranger = thoughtspot_token_service::test_idp::TestIdp::new(issuer.idp.issuer(), AUDIENCE);
+    assert_eq!(
+        refused(&s, &stranger.sign(&claims(alice()))).await,
+        (401, "unknown_signing_key".to_owned())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_refreshed_before_they_go_stale_as_cache_control_says_and_a_retired_key_ends() {
+    let w = World::new().await;
+    let issuer = &w.issuer;
+    *issuer.cache_control.lock().unwrap() = Some("public, max-age=4".into());
+    let s = w.start(&w.config()).await;
+    let started = std::time::Instant::now();
+    let old = issuer.token(alice());
+    assert_eq!(s.get("/token", Some(&old)).await.status(), 200);
+    // The provider retires the old key, and its key set is slow from now on.
+    issuer
+        .jwks_delay_ms
+        .store(3000, std::sync::atomic::Ordering::SeqCst);
+    issuer.idp.rotate(true);
+    // Past three quarters of the 4 s the provider allowed, a request starts the refresh
+    // and is answered from the keys held, without waiting 3 s for the provider.
+    tokio::time::sleep(std::time::Duration::from_millis(3200).saturating_sub(started.elapsed())).await;
+    let asked = std::time::Instant::now();
+    assert_eq!(s.get("/token", Some(&old)).await.status(), 200);
+    assert!(
+        asked.elapsed() < std::time::Duration::from_millis(1500),
+        "answered in {:?}, not after the refresh",
+        asked.elapsed()
+    );
+    assert_eq!(issuer.fetches(), 2, "the refresh started");
+    // Once that refresh has landed (4 s + one fetch), the retired key's tokens are
+    // refused, and the new key's are served without a fetch of their own.
+    tokio::time::sleep(std::time::Duration::from_millis(6500).saturating_sub(started.elapsed())).await;
+    issuer.jwks_delay_ms.store(0, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(refused(&s, &old).await, (401, "unknown_signing_key".to_owned()));
+    let fetches = issuer.fetches();
+    assert_eq!(
+        s.get("/token", Some(&issuer.token(json!({"email": "bob@example.com"}))))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(issuer.fetches(), fetches, "the new key came with the refresh");
+}
+
+/// `n` calls to `/token` with `bearer` at once: their statuses, in order.
+async fn together(s: &Running, bearer: &str, n: usize) -> Vec<u16> {
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let request = s.http.get(format!("{}/token", s.base)).bearer_auth(bearer);
+        set.spawn(async move { (i, request.send().await.map_or(0, |r| r.status().as_u16())) });
+    }
+    let mut out = vec![0; n];
+    while let Some(done) = set.join_next().await {
+        let (i, status) = done.unwrap();
+        out[i] = status;
+    }
+    out
+}

@@ -21,6 +21,10 @@ pub struct Issuer {
     pub idp: TestIdp,
     pub jwks_url: String,
     pub fetches: Arc<AtomicUsize>,
+    /// How long each key-set answer is held back, in milliseconds.
+    pub jwks_delay_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// A `Cache-Control` to answer the key set with instead of the test IdP's.
+    pub cache_control: Arc<std::sync::Mutex<Option<String>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -31,17 +35,29 @@ impl Issuer {
         let idp = TestIdp::new(base.clone(), AUDIENCE);
         let fetches = Arc::new(AtomicUsize::new(0));
         let counter = fetches.clone();
-        let app = idp
-            .router()
-            .layer(axum::middleware::map_request(move |r: axum::extract::Request| {
-                let counter = counter.clone();
+        let jwks_delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let cache_control = Arc::new(std::sync::Mutex::new(None::<String>));
+        let (delay, control) = (jwks_delay_ms.clone(), cache_control.clone());
+        let app = idp.router().layer(axum::middleware::from_fn(
+            move |r: axum::extract::Request, next: axum::middleware::Next| {
+                let (counter, delay, control) = (counter.clone(), delay.clone(), control.clone());
                 async move {
-                    if r.uri().path().ends_with("jwks.json") {
-                        counter.fetch_add(1, Ordering::SeqCst);
+                    if !r.uri().path().ends_with("jwks.json") {
+                        return next.run(r).await;
                     }
-                    r
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let ms = delay.load(Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    let mut response = next.run(r).await;
+                    if let Some(value) = control.lock().unwrap().clone() {
+                        response
+                            .headers_mut()
+                            .insert("cache-control", value.parse().unwrap());
+                    }
+                    response
                 }
-            }));
+            },
+        ));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -54,6 +70,8 @@ impl Issuer {
             idp,
             jwks_url: format!("{base}/jwks.json"),
             fetches,
+            jwks_delay_ms,
+            cache_control,
             _stop: stop,
         }
     }
