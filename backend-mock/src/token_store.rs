@@ -14,7 +14,7 @@ use thoughtspot_session_core::{
 /// every call fail as a store that went down. Clones share one store.
 ///
 /// ```
-/// use thoughtspot_session_core::{TokenKey, TokenManager};
+/// use thoughtspot_session_core::{TokenKey, TokenManager, TokioSpawn};
 /// use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser, InstantSleep, MemoryTokenStore};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -24,6 +24,7 @@ use thoughtspot_session_core::{
 ///     TokenManager::builder(fake.client(), "key")
 ///         .clock(fake.clock().clone())
 ///         .store(store.clone())
+///         .spawn(TokioSpawn::new())
 ///         .sleep(InstantSleep::new())
 ///         .build()
 ///         .unwrap()

@@ -101,7 +101,8 @@
 //!
 //! ## Features
 //!
-//! - `rt-tokio`: `TokioSleep`, a [`Sleep`] over tokio's timer. Off by default: core
+//! - `rt-tokio`: `TokioSleep`, a [`Sleep`] over tokio's timer, and `TokioSpawn`, a
+//!   [`Spawn`] over `tokio::spawn`. Off by default: core
 //!   depends on no runtime.
 //! - `blocking`: `BlockingClient`, every operation as a plain method on a tokio runtime of
 //!   its own, for code without async (implies `rt-tokio`).
@@ -124,6 +125,7 @@ mod model;
 mod proptests;
 mod retry;
 mod secret;
+mod spawn;
 mod time;
 mod token_manager;
 mod transport;
@@ -141,6 +143,9 @@ pub use error::{
 pub use model::{AccessLevel, GetTokenRequest, LoginRequest, SessionInfo, SessionLoginResponse, TokenType};
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, Password, SecretKey};
+#[cfg(feature = "rt-tokio")]
+pub use spawn::TokioSpawn;
+pub use spawn::{Spawn, SpawnFuture};
 #[cfg(feature = "rt-tokio")]
 pub use time::TokioSleep;
 pub use time::{Clock, Sleep, SleepFuture, SystemClock};

@@ -27,7 +27,7 @@
 //! (Valkey, for one).
 //!
 //! ```no_run
-//! use thoughtspot_session_core::{TokenKey, TokenManager, TokioSleep};
+//! use thoughtspot_session_core::{TokenKey, TokenManager, TokioSleep, TokioSpawn};
 //! use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 //! # async fn run(client: thoughtspot_session_core::SessionClient) -> Result<(), Box<dyn std::error::Error>> {
 //! let keys = EncryptionKey::parse_list(&std::env::var("TS_TOKEN_KEYS")?)?;
@@ -38,6 +38,7 @@
 //!     .await?;
 //! let manager = TokenManager::builder(client, "trusted-auth-secret-key")
 //!     .store(store)
+//!     .spawn(TokioSpawn::new())
 //!     .sleep(TokioSleep::new())
 //!     .build()?;
 //! let token = manager.token(&TokenKey::new("analyst")).await?;

@@ -3,7 +3,7 @@
 //! loopback.
 
 use std::time::{Duration, Instant};
-use thoughtspot_session_core::{SessionClient, TokenKey, TokenManager, TokioSleep};
+use thoughtspot_session_core::{SessionClient, TokenKey, TokenManager, TokioSleep, TokioSpawn};
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 use thoughtspot_session_reqwest::ReqwestTransport;
@@ -65,6 +65,7 @@ async fn replica(server: &FakeServer, redis: &RedisServer, lease: Duration) -> M
         .expect("client");
     TokenManager::builder(client, SECRET_KEY)
         .store(store(redis).await)
+        .spawn(TokioSpawn::new())
         .sleep(TokioSleep::new())
         .lease_time(lease)
         .store_poll(Duration::from_millis(10))
@@ -487,6 +488,7 @@ async fn a_service_started_while_redis_is_down_serves_and_shares_once_redis_is_u
             .expect("build() does not connect");
         TokenManager::builder(client, SECRET_KEY)
             .store(store)
+            .spawn(TokioSpawn::new())
             .sleep(TokioSleep::new())
             .store_retry(Duration::from_millis(100))
             .build()
@@ -626,6 +628,7 @@ async fn a_cluster_slower_than_the_lease_leaves_one_token_everywhere() {
             replicas.push(
                 TokenManager::builder(client, SECRET_KEY)
                     .store(store(&redis).await)
+                    .spawn(TokioSpawn::new())
                     .sleep(TokioSleep::new())
                     .lease_time(Duration::from_millis(300))
                     .store_poll(Duration::from_millis(10))
@@ -700,6 +703,7 @@ async fn a_rolling_key_rotation_has_no_miss_storm_and_invalidation_reaches_every
         replicas.push(
             TokenManager::builder(client, SECRET_KEY)
                 .store(store)
+                .spawn(TokioSpawn::new())
                 .sleep(TokioSleep::new())
                 .store_poll(Duration::from_millis(10))
                 .build()

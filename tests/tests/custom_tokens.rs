@@ -7,6 +7,7 @@ use std::time::Duration;
 use thoughtspot_session_core::v2::{FilterOperator, FilterRule, NamedValues, PersistOption};
 use thoughtspot_session_core::{
     ApiVersion, Error, HttpTransport, SessionClient, TokenKey, TokenManager, TokenRules, TokioSleep,
+    TokioSpawn,
 };
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser, MemoryTokenStore};
 
@@ -131,6 +132,7 @@ async fn replicas_sharing_a_store_keep_shapes_apart() {
             .unwrap();
         TokenManager::builder(client, "key")
             .store(store.clone())
+            .spawn(TokioSpawn::new())
             .sleep(TokioSleep::new())
             .build()
             .unwrap()

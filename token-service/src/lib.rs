@@ -54,7 +54,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use thoughtspot_session_core::{
-    ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokenStore, TokioSleep,
+    ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokenStore, TokioSleep, TokioSpawn,
 };
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
@@ -220,6 +220,7 @@ impl Service {
             // lease costs a request this, then the cluster is asked directly.
             manager = manager
                 .store(store)
+                .spawn(TokioSpawn::new())
                 .store_wait(Duration::from_millis(redis.store_wait_ms));
         }
         let manager: Manager = manager.build()?;

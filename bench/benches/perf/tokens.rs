@@ -4,7 +4,7 @@ use crate::*;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use thoughtspot_session_core::TokioSleep;
+use thoughtspot_session_core::{TokioSleep, TokioSpawn};
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
@@ -54,6 +54,7 @@ pub(crate) fn tokens() {
                 .expect("redis");
             let shared = TokenManager::builder(canned_client(), "trusted-key")
                 .store(store)
+                .spawn(TokioSpawn::new())
                 .sleep(TokioSleep::new())
                 .build()
                 .expect("manager");

@@ -1,8 +1,10 @@
 //! [`TokenManagerBuilder`]: every setting of a [`TokenManager`], checked by `build`.
 
+use super::breaker::Breaker;
 use super::cache::State;
 use super::expiry::MAX_TOKEN_LIFETIME;
-use super::shared::{Breaker, Shared};
+use super::removals::{Parts, Removals, Revoke};
+use super::shared::Shared;
 use super::stats::Counters;
 use super::store::{StoreFailure, TokenStore};
 use super::{Inner, TokenManager};
@@ -10,17 +12,14 @@ use crate::api::SessionApi;
 use crate::client::SessionClient;
 use crate::error::{ConfigError, Error};
 use crate::secret::{AccessToken, SecretKey};
+use crate::spawn::Spawn;
 use crate::time::{Clock, Sleep};
 use crate::transport::HttpTransport;
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-pub(super) type RevokeFuture = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send>>;
-pub(super) type Revoke = Arc<dyn Fn(AccessToken) -> RevokeFuture + Send + Sync>;
+use std::time::Duration;
 
 /// Configures a [`TokenManager`]; [`build`](Self::build) checks everything and never
 /// panics.
@@ -36,6 +35,7 @@ pub struct TokenManagerBuilder<S> {
     pub(super) revoke: Option<Revoke>,
     pub(super) store: Option<Arc<dyn TokenStore>>,
     pub(super) sleep: Option<Arc<dyn Sleep>>,
+    pub(super) spawn: Option<Arc<dyn Spawn>>,
     pub(super) on_store_failure: StoreFailure,
     pub(super) lease_time: Duration,
     pub(super) store_poll: Duration,
@@ -58,6 +58,15 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
     #[must_use]
     pub fn sleep(mut self, sleep: impl Sleep + 'static) -> Self {
         self.sleep = Some(Arc::new(sleep));
+        self
+    }
+
+    /// Where the manager runs its background work (required with a
+    /// [`store`](Self::store); `TokioSpawn` under tokio): the removals the store missed
+    /// while it failed are made by a task of it, never on a user's request.
+    #[must_use]
+    pub fn spawn(mut self, spawn: impl Spawn + 'static) -> Self {
+        self.spawn = Some(Arc::new(spawn));
         self
     }
 
@@ -190,14 +199,20 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                 )));
             }
         }
-        let shared = match (self.store, self.sleep) {
-            (None, _) => None,
-            (Some(_), None) => {
+        let counters = Arc::new(Counters::default());
+        let shared = match (self.store, self.sleep, self.spawn) {
+            (None, _, _) => None,
+            (Some(_), None, _) => {
                 return Err(ConfigError::new(
                     "a token store needs a sleep (TokenManagerBuilder::sleep), to wait while another replica fetches",
                 ));
             }
-            (Some(store), Some(sleep)) => {
+            (Some(_), Some(_), None) => {
+                return Err(ConfigError::new(
+                    "a token store needs a spawn (TokenManagerBuilder::spawn, TokioSpawn under tokio), to make the removals it misses off the request path",
+                ));
+            }
+            (Some(store), Some(sleep), Some(spawn)) => {
                 if self.lease_time.is_zero() || self.store_poll.is_zero() {
                     return Err(ConfigError::new(
                         "lease_time and store_poll must be longer than zero",
@@ -209,7 +224,22 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                         "store_wait and store_retry must be longer than zero",
                     ));
                 }
-                Some(Shared {
+                let breaker = Arc::new(Breaker::new(
+                    self.store_retry,
+                    self.store_retry.max(Duration::from_secs(30)),
+                    counters.clone(),
+                ));
+                let removals = Arc::new(Removals::new(Parts {
+                    store: store.clone(),
+                    breaker: breaker.clone(),
+                    spawn,
+                    sleep: sleep.clone(),
+                    retry: self.store_retry,
+                    revoke: self.revoke.clone(),
+                    counters: counters.clone(),
+                    clock: self.clock.clone(),
+                }));
+                Some(Arc::new(Shared {
                     store,
                     sleep,
                     on_failure: self.on_store_failure,
@@ -218,9 +248,9 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                     wait,
                     owner: replica_id(),
                     leases: std::sync::atomic::AtomicU64::new(0),
-                    breaker: Breaker::new(self.store_retry, self.store_retry.max(Duration::from_secs(30))),
-                    pending: Mutex::new(HashMap::new()),
-                })
+                    breaker,
+                    removals,
+                }))
             }
         };
         Ok(TokenManager {
@@ -236,7 +266,7 @@ impl<S: SessionApi> TokenManagerBuilder<S> {
                 fresh_every_time: self.fresh_every_time,
                 revoke: self.revoke,
                 state: Mutex::new(State::default()),
-                counters: Counters::default(),
+                counters,
             }),
         })
     }

@@ -4,12 +4,14 @@
 //! (`key`), the in-process cache, single flight, the shared-store seam (`store`) and
 //! protocol (`shared`), expiry, and the counters.
 
+mod breaker;
 mod builder;
 mod cache;
 mod expiry;
 mod flight;
 mod key;
 mod mint;
+mod removals;
 mod rules;
 mod shared;
 mod stats;
@@ -31,7 +33,10 @@ pub enum Removal {
     /// No token was cached for the key (or the one named was already replaced).
     NotCached,
     /// The shared store could not take the removal now: this replica remembers it, never
-    /// serves the token meanwhile, and makes the removal when the store answers again.
+    /// serves the token meanwhile, and its background task (the builder's
+    /// [`spawn`](TokenManagerBuilder::spawn)) makes the removal, and the revocation, once the
+    /// store answers again: within `store_retry` of that, plus two store calls a key and
+    /// one revocation a token, never on a user's request.
     Deferred,
 }
 
@@ -47,11 +52,11 @@ use crate::error::Error;
 use crate::model::GetTokenRequest;
 use crate::secret::{AccessToken, SecretKey};
 use crate::time::{Clock, SystemClock};
-use builder::Revoke;
+use breaker::Admit;
 use cache::{Leader, Slot, State};
 use expiry::local_expiry;
 use flight::{Flight, Join};
-use shared::Admit;
+use removals::Revoke;
 use stats::{Counters, bump};
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -98,7 +103,8 @@ use std::time::Duration;
 /// caches in memory. Run several replicas behind a load balancer and each would fetch its
 /// own token for every user, and a token invalidated on one would still be served by the
 /// others. Give them a shared [`TokenStore`] ([`TokenManagerBuilder::store`]; the
-/// `thoughtspot-session-redis` crate has one on Redis) and:
+/// `thoughtspot-session-redis` crate has one on Redis, with a [`Sleep`](crate::Sleep) and a
+/// [`Spawn`](crate::Spawn)) and:
 ///
 /// - **what is shared**: the tokens and a fetch lease per key. A replica that finds no
 ///   servable token takes the key's lease and fetches; the others wait for the token to
@@ -162,7 +168,7 @@ impl<S> Clone for TokenManager<S> {
 
 struct Inner<S> {
     /// The shared store, when the tokens live there.
-    shared: Option<shared::Shared>,
+    shared: Option<Arc<shared::Shared>>,
     api: S,
     secret_key: SecretKey,
     clock: Arc<dyn Clock>,
@@ -173,7 +179,7 @@ struct Inner<S> {
     fresh_every_time: bool,
     revoke: Option<Revoke>,
     state: Mutex<State>,
-    counters: Counters,
+    counters: Arc<Counters>,
 }
 
 impl<S> Inner<S> {
@@ -207,6 +213,7 @@ impl<S: SessionApi> TokenManager<S> {
             revoke: None,
             store: None,
             sleep: None,
+            spawn: None,
             on_store_failure: StoreFailure::default(),
             lease_time: Duration::from_secs(15),
             store_poll: Duration::from_millis(25),
@@ -234,7 +241,7 @@ impl<S: SessionApi> TokenManager<S> {
         // A probe cancelled before the store answered must not leave the breaker waiting for
         // it forever: the guard lets the next request probe instead.
         let _probe = match (&inner.shared, admit) {
-            (Some(shared), Some(Admit::Probe)) => Some(shared::ProbeGuard(&shared.breaker)),
+            (Some(shared), Some(Admit::Probe)) => Some(breaker::ProbeGuard(&shared.breaker)),
             _ => None,
         };
         loop {
@@ -375,8 +382,11 @@ impl<S: SessionApi> TokenManager<S> {
     /// Forgets `rejected` if it is still the cached token of `key`, so it is never served
     /// again; with revocation on, also revokes it (best-effort). The [`Removal`] says what
     /// happened: with a shared store, [`Removal::Deferred`] when the store could not take it
-    /// (this replica then never serves the token, and removes it from the store once the
-    /// store answers; the token is revoked at once with revocation on).
+    /// (this replica then never serves the token, and its task removes it from the store
+    /// once the store answers). While the store cannot say whose `rejected` is, it is
+    /// revoked at once only if this replica held it for `key`, else only once the store
+    /// shows it stored for `key`: a token reported under another user's key is never
+    /// revoked.
     ///
     /// A token another request already replaced is left alone: two reports of one rejected
     /// token invalidate once.
@@ -404,11 +414,21 @@ impl<S: SessionApi> TokenManager<S> {
                 None => Removal::NotCached,
             },
             Err(()) => {
-                self.defer(shared, key, shared::Pending::Token(rejected.clone()));
-                // The token is known: revoke it now, so that no replica's copy works.
-                let issued = self.inner.clock.now();
-                self.revoke(ManagedToken::new(rejected.clone(), issued, issued))
-                    .await;
+                // The store cannot say whose `rejected` is: it is revoked now only if this
+                // replica held it for `key` (the caller's own), else once the store shows
+                // it stored for `key` (by the background task).
+                let revoked = in_memory.is_some();
+                self.defer(
+                    shared,
+                    key,
+                    removals::Pending::Token {
+                        token: rejected.clone(),
+                        revoked,
+                    },
+                );
+                if let Some(token) = in_memory {
+                    self.revoke(token).await;
+                }
                 Removal::Deferred
             }
         }
@@ -432,9 +452,8 @@ impl<S: SessionApi> TokenManager<S> {
             .map_err(|e| self.store_error(shared, &e))
     }
 
-    fn defer(&self, shared: &shared::Shared, key: &TokenKey, removal: shared::Pending) {
-        bump(&self.inner.counters.removals_deferred);
-        if !shared.defer(key, removal, self.inner.max_keys) {
+    fn defer(&self, shared: &Arc<shared::Shared>, key: &TokenKey, removal: removals::Pending) {
+        if !shared.removals.defer(key, removal, self.inner.max_keys) {
             tracing::warn!("too many removals wait for the token store; one is dropped (its token expires)");
         }
     }
@@ -452,8 +471,8 @@ impl<S: SessionApi> TokenManager<S> {
     /// Forgets whatever token is cached for `key`, revoking it with revocation on
     /// (best-effort): for a user's sign-out. The [`Removal`] says what happened; with a
     /// shared store, [`Removal::Deferred`] when the store could not take it: this replica
-    /// then serves no token of `key` issued before now, and removes (and revokes) the stored
-    /// one once the store answers.
+    /// then serves no token of `key` issued before now, and its task removes (and revokes,
+    /// exactly once) the stored one once the store answers.
     pub async fn evict(&self, key: &TokenKey) -> Removal {
         let in_memory = self.take(key, |_| true);
         if let Some(token) = in_memory.clone() {
@@ -474,7 +493,11 @@ impl<S: SessionApi> TokenManager<S> {
             Ok(None) if in_memory.is_some() => Removal::Removed,
             Ok(None) => Removal::NotCached,
             Err(()) => {
-                self.defer(shared, key, shared::Pending::IssuedBefore(self.inner.clock.now()));
+                let removal = removals::Pending::IssuedBefore {
+                    at: self.inner.clock.now(),
+                    revoked: in_memory.map(|t| t.token),
+                };
+                self.defer(shared, key, removal);
                 Removal::Deferred
             }
         }
@@ -501,6 +524,8 @@ impl<S: SessionApi> TokenManager<S> {
             leases_lost: c.leases_lost.load(Ordering::Relaxed),
             store_skips: c.store_skips.load(Ordering::Relaxed),
             removals_deferred: c.removals_deferred.load(Ordering::Relaxed),
+            removals_made: c.removals_made.load(Ordering::Relaxed),
+            removals_waiting: self.inner.shared.as_ref().map_or(0, |s| s.removals.waiting()),
             cached,
         }
     }

@@ -1,29 +1,23 @@
 //! The shared-store protocol: how replicas share tokens through a [`TokenStore`] (a read,
-//! the key's lease, a fetch that renews it, a conditional put), the breaker that skips a
-//! failing store, and the removals a replica could not make yet.
+//! the key's lease, a fetch that renews it, a conditional put). The breaker that skips a
+//! failing store is in `breaker`, the removals a replica could not make yet in `removals`.
 
 use super::TokenManager;
+use super::breaker::Breaker;
 use super::expiry::MAX_TOKEN_LIFETIME;
 use super::flight::YieldNow;
 use super::key::{ManagedToken, TokenKey};
+use super::removals::Removals;
 use super::stats::bump;
 use super::store::{Lease, StoreFailure, TokenStore};
 use crate::api::SessionApi;
 use crate::error::{Error, StoreError, StoreErrorKind};
-use crate::secret::AccessToken;
 use crate::time::Sleep;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, SystemTime};
-
-/// Keys whose missed removals one request makes, at most.
-const REPLAY_PER_CALL: usize = 32;
-
-/// Removals one key may wait for at most; an older one is dropped (its token expires).
-const PENDING_PER_KEY: usize = 16;
+use std::time::Duration;
 
 /// A shared token store and how the manager uses it.
 pub(super) struct Shared {
@@ -38,144 +32,15 @@ pub(super) struct Shared {
     pub(super) owner: String,
     /// The number of the next lease this replica takes.
     pub(super) leases: std::sync::atomic::AtomicU64,
-    pub(super) breaker: Breaker,
+    pub(super) breaker: Arc<Breaker>,
     /// Removals the store could not take yet, by key: never served by this replica, made
-    /// when the store answers again.
-    pub(super) pending: Mutex<HashMap<TokenKey, Vec<Pending>>>,
-}
-
-/// A removal the store has not taken yet.
-#[derive(Clone, Debug)]
-pub(super) enum Pending {
-    /// This token (an invalidation).
-    Token(AccessToken),
-    /// Any token issued before this instant (an eviction).
-    IssuedBefore(SystemTime),
-}
-
-impl Pending {
-    fn covers(&self, token: &ManagedToken) -> bool {
-        match self {
-            Pending::Token(t) => *t == token.token,
-            Pending::IssuedBefore(at) => token.issued_at <= *at,
-        }
-    }
+    /// by a background task when the store answers again.
+    pub(super) removals: Arc<Removals>,
 }
 
 impl Shared {
     fn next_lease(&self) -> u64 {
         self.leases.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub(super) fn pending(&self) -> MutexGuard<'_, HashMap<TokenKey, Vec<Pending>>> {
-        // Single inserts and removes: a poisoned lock holds a whole map.
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Remembers a removal the store could not take; `false` when the map is full.
-    pub(super) fn defer(&self, key: &TokenKey, removal: Pending, max_keys: usize) -> bool {
-        let mut pending = self.pending();
-        if !pending.contains_key(key) && pending.len() >= max_keys {
-            return false;
-        }
-        let list = pending.entry(key.clone()).or_default();
-        if list.len() == PENDING_PER_KEY {
-            list.remove(0);
-        }
-        list.push(removal);
-        true
-    }
-}
-
-/// What a request does with the store now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Admit {
-    /// The store works: use it.
-    Store,
-    /// The store failed and its back-off window has passed: this request tries it, alone.
-    Probe,
-    /// The store failed recently: skip it (cache in memory meanwhile).
-    Skip,
-}
-
-/// Skips a failing store for a back-off window (doubling from `first` up to `max`), then
-/// lets one request at a time try it.
-pub(super) struct Breaker {
-    state: Mutex<BreakerState>,
-    first: Duration,
-    max: Duration,
-}
-
-#[derive(Default)]
-struct BreakerState {
-    /// Set while the store is taken as down: until when to skip it.
-    open_until: Option<SystemTime>,
-    backoff: Duration,
-    probing: bool,
-}
-
-impl Breaker {
-    pub(super) fn new(first: Duration, max: Duration) -> Self {
-        Self {
-            state: Mutex::new(BreakerState::default()),
-            first,
-            max,
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, BreakerState> {
-        // Single assignments under the guard.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(super) fn admit(&self, now: SystemTime) -> Admit {
-        let mut state = self.lock();
-        match state.open_until {
-            None => Admit::Store,
-            Some(until) if now >= until && !state.probing => {
-                state.probing = true;
-                Admit::Probe
-            }
-            Some(_) => Admit::Skip,
-        }
-    }
-
-    /// Whether the store is taken as down now (for sign-outs: no call is made then).
-    pub(super) fn is_open(&self) -> bool {
-        self.lock().open_until.is_some()
-    }
-
-    /// The store failed: skip it for the next window. A failed probe doubles the window;
-    /// failures of calls begun before the breaker opened leave it as it is.
-    pub(super) fn failed(&self, now: SystemTime) {
-        let mut state = self.lock();
-        if state.open_until.is_some() && !state.probing {
-            return;
-        }
-        state.backoff = if state.probing {
-            (state.backoff * 2).min(self.max)
-        } else {
-            self.first
-        };
-        state.open_until = Some(now.checked_add(state.backoff).unwrap_or(now));
-        state.probing = false;
-    }
-
-    /// The store answered: `true` when that ends an outage.
-    pub(super) fn succeeded(&self) -> bool {
-        let mut state = self.lock();
-        state.probing = false;
-        state.open_until.take().is_some()
-    }
-}
-
-/// Ends a probe however its request ends: answered (the breaker already knows), failed, or
-/// dropped midway (then the next request may probe).
-pub(super) struct ProbeGuard<'a>(pub(super) &'a Breaker);
-
-impl Drop for ProbeGuard<'_> {
-    fn drop(&mut self) {
-        self.0.lock().probing = false;
     }
 }
 
@@ -221,7 +86,7 @@ impl<S: SessionApi> TokenManager<S> {
     /// the store fail again (a probe), it is served instead of fetching another.
     pub(super) async fn token_from_store(
         &self,
-        shared: &Shared,
+        shared: &Arc<Shared>,
         key: &TokenKey,
         spare: Option<ManagedToken>,
     ) -> Result<ManagedToken, Error> {
@@ -333,39 +198,38 @@ impl<S: SessionApi> TokenManager<S> {
         .await
     }
 
-    /// The servable token stored for `key`, if any; one this process removed while the
-    /// store failed is removed now, not served.
-    async fn stored(&self, shared: &Shared, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
-        let mut found = shared.store.get(key).await;
-        if found.is_ok() {
-            let back = shared.breaker.succeeded();
-            if back || !shared.pending().is_empty() {
-                // The store answers: make the removals it missed, a few keys a request (this
-                // key's own is made below in any case), then read again what they left.
-                self.replay(shared).await;
-                found = shared.store.get(key).await;
-            }
+    /// The servable token stored for `key`, if any. One this process removed while the
+    /// store failed is removed now, not served, and revoked off this request (only by the
+    /// call that removed it); the other keys' removals are the background task's.
+    async fn stored(&self, shared: &Arc<Shared>, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
+        let found = shared.store.get(key).await;
+        if found.is_ok() && shared.breaker.succeeded() {
+            shared.removals.wake();
         }
         let Some(token) = found? else {
             return Ok(None);
         };
-        let covered = {
-            let mut pending = shared.pending();
-            match pending.get_mut(key) {
+        let covering = {
+            let mut pending = shared.removals.pending();
+            match pending.get(key) {
                 Some(list) => {
-                    let covered = list.iter().any(|p| p.covers(&token));
-                    if !covered {
+                    let covering: Vec<_> = list.iter().filter(|p| p.covers(&token)).cloned().collect();
+                    if covering.is_empty() {
                         // The store has moved on from every token removed here.
                         pending.remove(key);
                     }
-                    covered
+                    covering
                 }
-                None => false,
+                None => Vec::new(),
             }
         };
-        if covered {
-            shared.store.remove(key, Some(&token.token)).await?;
-            shared.pending().remove(key);
+        if !covering.is_empty() {
+            if let Some(removed) = shared.store.remove(key, Some(&token.token)).await?
+                && covering.iter().any(|p| p.revokes(&removed))
+            {
+                shared.removals.revoke_later(removed.token);
+            }
+            shared.removals.pending().remove(key);
             return Ok(None);
         }
         if !self.servable(&token) {
@@ -373,43 +237,6 @@ impl<S: SessionApi> TokenManager<S> {
         }
         bump(&self.inner.counters.store_hits);
         Ok(Some(token))
-    }
-
-    /// Makes the removals the store missed while it failed; what still fails stays.
-    /// At most [`REPLAY_PER_CALL`] keys, so that no one request pays for every removal an
-    /// outage left (two store calls a key); the next requests go on until none is left.
-    pub(super) async fn replay(&self, shared: &Shared) {
-        let keys: Vec<TokenKey> = shared.pending().keys().take(REPLAY_PER_CALL).cloned().collect();
-        for key in keys {
-            let stored = match shared.store.get(&key).await {
-                Ok(stored) => stored,
-                Err(e) => {
-                    self.store_error(shared, &e);
-                    return;
-                }
-            };
-            // Which removal covers the stored token: an eviction's token is revoked now (it
-            // was not known before); an invalidated one was revoked when it was reported.
-            let covered = {
-                let pending = shared.pending();
-                stored.as_ref().and_then(|t| {
-                    let list = pending.get(&key)?;
-                    let covering: Vec<&Pending> = list.iter().filter(|p| p.covers(t)).collect();
-                    (!covering.is_empty())
-                        .then(|| covering.iter().any(|p| matches!(p, Pending::IssuedBefore(_))))
-                })
-            };
-            if let (Some(evicted), Some(token)) = (covered, stored) {
-                if let Err(e) = shared.store.remove(&key, Some(&token.token)).await {
-                    self.store_error(shared, &e);
-                    return;
-                }
-                if evicted {
-                    self.revoke(token).await;
-                }
-            }
-            shared.pending().remove(&key);
-        }
     }
 
     /// Stores a token just fetched, until its expiry minus the skew, while `lease` holds.
@@ -436,10 +263,7 @@ impl<S: SessionApi> TokenManager<S> {
 
     /// Counts and logs a store failure, and opens the breaker.
     pub(super) fn store_error(&self, shared: &Shared, e: &StoreError) {
-        shared.breaker.failed(self.inner.clock.now());
-        bump(&self.inner.counters.store_errors);
-        // A store error's text names what failed, never a token or a key.
-        tracing::warn!(error = %e, "the shared token store failed");
+        shared.breaker.store_failed(e, self.inner.clock.now());
     }
 
     /// The store failed while looking for `key`'s token.

@@ -45,6 +45,11 @@ pub struct TokenManagerStats {
     /// Removals (sign-outs, invalidations) the store could not take: remembered, never
     /// served here, and made when the store answers again.
     pub removals_deferred: u64,
+    /// Keys whose deferred removals the background task has made (the stored token
+    /// removed, and revoked once where revocation is on).
+    pub removals_made: u64,
+    /// Keys with deferred removals still waiting for the store.
+    pub removals_waiting: usize,
     /// Tokens cached now in this process (none while a shared store holds them).
     pub cached: usize,
 }
@@ -67,6 +72,7 @@ pub(super) struct Counters {
     pub(super) leases_lost: AtomicU64,
     pub(super) store_skips: AtomicU64,
     pub(super) removals_deferred: AtomicU64,
+    pub(super) removals_made: AtomicU64,
 }
 
 pub(super) fn bump(counter: &AtomicU64) {
