@@ -17,6 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.BROWSER_BIN_DIR ?? cargoBinDir();
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SECRET_KEY = 'browser-test-secret-key';
+const RECHECK_SECS = 2;
 
 /**
  * Where cargo put the debug binaries: `cargo metadata`'s `target_directory`, which follows
@@ -101,7 +102,9 @@ before(async () => {
   writeFileSync(config, [
     'test_idp = true',
     '[mapping]', 'user_claim = "email"',
-    '[[abac.rules]]', 'claim = "region"', 'column = "Region"', 'when_missing = "skip"', '',
+    '[[abac.rules]]', 'claim = "region"', 'column = "Region"', 'when_missing = "skip"',
+    // Cached tokens older than 2 s are checked at the cluster before they are served again.
+    '[limits]', `token_recheck_secs = ${RECHECK_SECS}`, '',
   ].join('\n'));
   service = await start(
     join(bin, 'thoughtspot-token-service'),
@@ -135,7 +138,7 @@ after(async () => {
 });
 
 /** Opens the page at `server` with `auth` and waits for the SDK's verdict. */
-async function open(server, auth, user = 'alice@example.com', region = '') {
+async function open(server, auth, user = 'alice@example.com', region = '', hint = true) {
   const page = await browser.newPage();
   const url = new URL(`http://localhost:${server.address().port}/`);
   // The cluster as `localhost` too: another origin (its own port), the same site, so the
@@ -145,6 +148,7 @@ async function open(server, auth, user = 'alice@example.com', region = '') {
   url.searchParams.set('service', service);
   url.searchParams.set('user', user);
   if (region) url.searchParams.set('region', region);
+  if (!hint) url.searchParams.set('hint', 'off');
   url.searchParams.set('auth', auth);
   await page.goto(url.toString());
   await verdict(page);
@@ -198,6 +202,54 @@ test('cookieless trusted authentication succeeds, and a revoked token is replace
   assert.notEqual(seen.tokens[1], rejected);
   assert.deepEqual(seen.events, ['SDK_SUCCESS', 'SDK_SUCCESS'], JSON.stringify(seen));
   await page.close();
+});
+
+test('a token revoked on the cluster behind the service is replaced, not handed back as a "duplicate token", without a reload', async () => {
+  // An administrator revokes the token directly on the cluster (not through the service).
+  const revokeOnTheCluster = async (token) => {
+    const r = await fetch(`${host}/api/rest/2.0/auth/token/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    assert.equal(r.status, 204);
+    const check = await fetch(`${host}/callosum/v1/session/isactive`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(check.status, 401, 'revoked on the cluster');
+  };
+  // The page names the token that failed: a new one at once.
+  const page = await open(allowed, 'cookieless');
+  let seen = await page.evaluate(() => ({ events: window.__events, tokens: window.__tokens }));
+  assert.deepEqual(seen.events, ['SDK_SUCCESS'], JSON.stringify(seen));
+  await revokeOnTheCluster(seen.tokens[0]);
+  await page.evaluate(() => window.__init());
+  seen = await verdict(page, 2);
+  assert.equal(seen.tokens.length, 2, 'getAuthToken was asked again');
+  assert.notEqual(seen.tokens[1], seen.tokens[0]);
+  assert.deepEqual(seen.events, ['SDK_SUCCESS', 'SDK_SUCCESS'], JSON.stringify(seen));
+
+  // A page that names nothing (bob's): within the recheck time the service hands the dead
+  // token back and the SDK refuses it as a duplicate (the failure this guards against);
+  // once it is older than that, the service checks it at the cluster and replaces it.
+  const plain = await open(allowed, 'cookieless', 'bob@example.com', '', false);
+  seen = await plain.evaluate(() => ({ events: window.__events, tokens: window.__tokens }));
+  assert.deepEqual(seen.events, ['SDK_SUCCESS'], JSON.stringify(seen));
+  const dead = seen.tokens[0];
+  await revokeOnTheCluster(dead);
+  await plain.evaluate(() => window.__init());
+  seen = await verdict(plain, 2);
+  if (seen.tokens[1] === dead) {
+    assert.deepEqual(seen.events, ['SDK_SUCCESS', 'FAILURE'], JSON.stringify(seen));
+  }
+  await new Promise((resolve) => setTimeout(resolve, RECHECK_SECS * 1000 + 200));
+  await plain.evaluate(() => window.__init());
+  seen = await verdict(plain, 3);
+  const last = seen.tokens[seen.tokens.length - 1];
+  assert.notEqual(last, dead, 'the revoked token is not served again');
+  assert.equal(seen.events[seen.events.length - 1], 'SDK_SUCCESS', JSON.stringify(seen));
+  const active = await fetch(`${host}/callosum/v1/session/isactive`, { headers: { authorization: `Bearer ${last}` } });
+  assert.equal(active.status, 200, 'the replacement works on the cluster');
+  await page.close();
+  await plain.close();
 });
 
 test('a user whose ID token carries a region gets a custom token with that ABAC rule, and the SDK signs in with it', async () => {

@@ -312,6 +312,12 @@ pub struct LimitsConfig {
     /// The bound on finishing requests in flight after SIGTERM, in milliseconds (default
     /// 20000).
     pub shutdown_grace_ms: u64,
+    /// A cached token older than this many seconds is checked at the cluster before it is
+    /// served again, at most once per token in this time (default 10; 0 checks every
+    /// token served a second time): one revoked behind the service's back (by an
+    /// administrator, an org change) is replaced, not served to the Visual Embed SDK again,
+    /// which would refuse it as a "duplicate token".
+    pub token_recheck_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -323,6 +329,7 @@ impl Default for LimitsConfig {
             header_read_timeout_ms: 5_000,
             body_limit_bytes: 16 * 1024,
             shutdown_grace_ms: 20_000,
+            token_recheck_secs: 10,
         }
     }
 }

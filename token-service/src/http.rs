@@ -2,7 +2,11 @@
 //! limit, trace), JSON errors, per-user rate limits.
 //!
 //! - `GET` or `POST /token`: `200 text/plain` with the caller's ThoughtSpot token, the form
-//!   the Visual Embed SDK's `getAuthToken` reads.
+//!   the Visual Embed SDK's `getAuthToken` reads. A `POST` whose body is the token the page
+//!   got last (the SDK asks again only when that one failed) gets a new one in its place.
+//!   A cached token older than `token_recheck_secs` is checked at the cluster before it is
+//!   served again (once per that time) and replaced if the cluster refuses it, so that the
+//!   SDK never gets back a token it saw fail (its "duplicate token").
 //! - `POST /token/invalidate`: with the token the front end saw rejected as the body,
 //!   forgets (and revokes) it if it is still the cached one; with an empty body, forgets
 //!   (and revokes) the caller's token (sign-out). `204`.
@@ -61,6 +65,8 @@ pub struct AppState {
     pub(crate) ready_cache: std::sync::Mutex<Option<(Instant, bool, serde_json::Value)>>,
     /// Held while a readiness probe runs: concurrent probes wait for its verdict.
     ready_flight: tokio::sync::Mutex<()>,
+    /// When a cached token is checked at the cluster before it is served again.
+    recheck: crate::recheck::Recheck,
     /// The hot path's own handles (no label lookup per request).
     served: prometheus_client::metrics::counter::Counter,
     token_latency: prometheus_client::metrics::histogram::Histogram,
@@ -104,6 +110,7 @@ impl AppState {
             readiness,
             ready_cache: std::sync::Mutex::new(None),
             ready_flight: tokio::sync::Mutex::new(()),
+            recheck: crate::recheck::Recheck::new(Duration::from_secs(limits.token_recheck_secs)),
         })
     }
 
@@ -250,11 +257,15 @@ fn cluster_error(state: &AppState, route: &'static str, e: &Error) -> Response {
         .into_response()
 }
 
-async fn token(State(state): State<Arc<AppState>>, authorization: Authorization) -> Response {
+async fn token(
+    State(state): State<Arc<AppState>>,
+    authorization: Authorization,
+    body: axum::body::Bytes,
+) -> Response {
     let started = Instant::now();
     let response = match caller(&state, &authorization, "token").await {
         Err(response) => response,
-        Ok(caller) => match state.manager.token(caller.key()).await {
+        Ok(caller) => match token_for(&state, caller.key(), &body).await {
             Ok(token) => {
                 state.served.inc();
                 let key = caller.key();
@@ -277,6 +288,48 @@ async fn token(State(state): State<Arc<AppState>>, authorization: Authorization)
     };
     observe(&state, "token", started);
     response
+}
+
+/// The token to serve `key`: a `POST` whose body is the token the page last got (the one
+/// the SDK now asks to replace) replaces it if it is still the cached one; a cached token
+/// due for a check ([`Recheck`](crate::recheck::Recheck)) that the cluster no longer
+/// accepts is replaced too. A check the cluster cannot answer serves the token as it is
+/// (it grants nothing the caller does not hold already).
+async fn token_for(
+    state: &AppState,
+    key: &TokenKey,
+    body: &[u8],
+) -> Result<thoughtspot_session_core::ManagedToken, Error> {
+    let began = std::time::SystemTime::now();
+    let rejected = std::str::from_utf8(body).map(str::trim).unwrap_or_default();
+    let token = if rejected.is_empty() {
+        state.manager.token(key).await?
+    } else {
+        state.manager.refresh(key, &AccessToken::from(rejected)).await?
+    };
+    if !state.recheck.due(&token, began) {
+        return Ok(token);
+    }
+    match state.manager.api().is_token_accepted(token.token()).await {
+        Ok(true) => {
+            outcome(state, "token", "recheck_accepted");
+            Ok(token)
+        }
+        Ok(false) => {
+            outcome(state, "token", "recheck_replaced");
+            tracing::info!(
+                route = "token",
+                "the cluster no longer accepts a cached token; it is replaced"
+            );
+            state.manager.refresh(key, token.token()).await
+        }
+        Err(e) => {
+            outcome(state, "token", "recheck_failed");
+            // The error's text holds no token (the client scrubs it).
+            tracing::warn!(route = "token", error = %e, "checking a cached token failed; it is served as it is");
+            Ok(token)
+        }
+    }
 }
 
 async fn invalidate(

@@ -43,6 +43,7 @@ pub mod identity;
 pub mod keys;
 pub mod mapping;
 pub mod metrics;
+pub mod recheck;
 pub mod serve;
 pub mod test_idp;
 

@@ -701,3 +701,60 @@ async fn a_hostile_key_set_is_refused_and_callers_get_503_not_a_hang() {
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_behind_the_services_back_is_replaced_not_served_again() {
+    let (issuer, fake, _cluster, s) = setup("[limits]\ntoken_recheck_secs = 1").await;
+    let id = issuer.token(alice());
+    let revoke_at_the_cluster = |token: &str| {
+        let fake = fake.clone();
+        let token = thoughtspot_session_core::AccessToken::from(token);
+        async move { fake.client().revoke_access_token(&token).await.unwrap() }
+    };
+    let live = |token: &str| fake.live_tokens().iter().any(|t| t.token.secret() == token);
+    let first = s.token(&id).await;
+    // Younger than the recheck time: served from the cache, no call to the cluster.
+    assert_eq!(s.token(&id).await, first);
+    assert_eq!(fake.count("session/user"), 0);
+
+    // The page says which token failed (a POST with it as the body): replaced at once.
+    assert!(revoke_at_the_cluster(&first).await);
+    let post = |body: String| {
+        s.http
+            .post(format!("{}/token", s.base))
+            .header("authorization", format!("Bearer {id}"))
+            .body(body)
+            .send()
+    };
+    let answer = post(first.clone()).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let second = answer.text().await.unwrap();
+    assert_ne!(second, first, "a fresh token, not the one that failed");
+    assert!(live(&second));
+    // Control: naming a token that is not the cached one (another's, or stale) changes
+    // nothing and mints nothing.
+    let minted = fake.count("token/full");
+    let answer = post("not-the-cached-token".to_owned()).await.unwrap();
+    assert_eq!(answer.text().await.unwrap(), second);
+    assert_eq!(fake.count("token/full"), minted);
+
+    // A page that says nothing: once the token is older than the recheck time, it is
+    // checked before it is served again, and replaced when the cluster refuses it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let checks = fake.count("session/user");
+    assert_eq!(s.token(&id).await, second, "a live token is served on");
+    assert_eq!(fake.count("session/user"), checks + 1, "after one check");
+    assert_eq!(s.token(&id).await, second);
+    assert_eq!(fake.count("session/user"), checks + 1, "once per recheck time");
+    assert!(revoke_at_the_cluster(&second).await);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let third = s.token(&id).await;
+    assert_ne!(third, second, "the revoked token is not served again");
+    assert!(live(&third));
+    assert_eq!(s.token(&id).await, third, "and its replacement is cached");
+    let metrics = s.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"route="token",outcome="recheck_replaced"} 1"#),
+        "{metrics}"
+    );
+}

@@ -175,6 +175,48 @@ impl<T: HttpTransport> SessionClient<T> {
         .await
     }
 
+    /// Whether the cluster still accepts `token`: get session info with it as the bearer
+    /// (`session/user` under REST API v2.0), isolated like [`revoke_access_token`](Self::revoke_access_token):
+    /// it neither sends nor keeps the client's token or cookies. `Ok(false)` when the
+    /// cluster answers 401 (the token was revoked, expired or never issued); other failures
+    /// are errors, since they say nothing of the token. A token service asks it before it
+    /// serves a cached token again, so that a token revoked behind its back is replaced.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use thoughtspot_session_core::{TokenKey, TokenManager};
+    /// use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+    ///
+    /// let fake = FakeThoughtSpot::builder().user(FakeUser::new("analyst", "pw")).secret_key("key").build();
+    /// let client = fake.client();
+    /// let manager = TokenManager::builder(client.clone(), "key").build().unwrap();
+    /// let token = manager.token(&TokenKey::new("analyst")).await.unwrap().token().clone();
+    /// assert!(client.is_token_accepted(&token).await.unwrap());
+    /// client.revoke_access_token(&token).await.unwrap();
+    /// assert!(!client.is_token_accepted(&token).await.unwrap());
+    /// # }
+    /// ```
+    pub async fn is_token_accepted(&self, token: &AccessToken) -> Result<bool, Error> {
+        let bearer = Bearer::new(token.clone())?;
+        let answer = self
+            .by_generation(
+                || {
+                    self.inner
+                        .execute(&endpoint::GET_SESSION_INFO, None, &[], Some(&bearer))
+                },
+                || {
+                    self.inner
+                        .execute(&endpoint::v2::GET_SESSION_INFO, None, &[], Some(&bearer))
+                },
+            )
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_unauthorized() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The API generation the client speaks: as built, or, for [`ApiVersion::Auto`], as
     /// the first answer settled it (`Auto` until then).
     pub fn api_version(&self) -> ApiVersion {
