@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p thoughtspot-session-bench               # everything (about 2 minutes once built)
-//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations | tokens | service
+//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations | tokens | service | service-instructions
 //! ```
 //!
 //! The loopback server runs in its own process, pinned to CPU 1 where `taskset` exists; the
@@ -137,5 +137,7 @@ fn main() {
     }
     if wanted("service") {
         service();
+    } else if args.iter().any(|a| a == "service-instructions") {
+        service_instructions();
     }
 }

@@ -37,6 +37,13 @@ pub(crate) fn serve_token_service(users: usize, redis: Option<&str>) {
         // The limiter runs (its cost is measured) but never refuses here.
         config.limits.per_user_per_minute = 60_000_000;
         config.limits.per_user_burst = 1_000_000;
+        // The cost of checking cached tokens at the cluster, measured against none.
+        if let Some(secs) = std::env::var("BENCH_SERVICE_RECHECK_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            config.limits.token_recheck_secs = secs;
+        }
         if let Some(url) = redis {
             config.redis = Some(
                 toml::from_str::<RedisConfig>(&format!("url = \"{url}\"\ntimeout_ms = 1000")).expect("redis"),
@@ -87,9 +94,11 @@ fn client() -> RawHyperClient {
 /// An ID token from the service's test identity provider for user `n` (every other user
 /// with a `region` claim, so that half the tokens are custom ABAC tokens).
 async fn sign_in(client: &RawHyperClient, port: u16, n: usize) -> http::HeaderValue {
-    let mut claims = serde_json::json!({"email": format!("user-{n}@example.com")});
+    // The sample's region rule refuses a caller without the claim: every user has one, and
+    // half also a tier (a parameter besides the filter).
+    let mut claims = serde_json::json!({"email": format!("user-{n}@example.com"), "region": ["west"]});
     if n % 2 == 1 {
-        claims["region"] = serde_json::json!(["west"]);
+        claims["tier"] = serde_json::json!("gold");
     }
     let request = http::Request::post(format!("http://127.0.0.1:{port}/test-idp/sign-in"))
         .header("content-type", "application/json")
@@ -226,7 +235,7 @@ pub(crate) fn service() {
         let url = redis.url();
         let latency_calls = env_number("BENCH_SERVICE_LATENCY_CALLS", 20_000);
         println!(
-            "\nLatency at 16 in flight ({latency_calls} requests after 2,000 to warm, 100 users, half with ABAC rules), \
+            "\nLatency at 16 in flight ({latency_calls} requests after 2,000 to warm, 100 users, each with a region rule, half also a tier), \
              in memory and with Redis on loopback (redis-server on the same two cores):\n"
         );
         println!("| cache | requests/s | p50 | p99 |");
@@ -282,7 +291,7 @@ pub(crate) fn service() {
             done += step;
             samples.push((done, rss_kib(pid)));
         }
-        println!("\nMemory of the service process (VmRSS) over {done} requests at 64 in flight, 1,000 users (half with ABAC rules):\n");
+        println!("\nMemory of the service process (VmRSS) over {done} requests at 64 in flight, 1,000 users (each with a region rule, half also a tier):\n");
         println!("| requests | RSS (KiB) |");
         println!("|---|---|");
         for (n, kib) in &samples {
@@ -303,6 +312,17 @@ pub(crate) fn service() {
 /// and the difference is divided by `3n` (start-up and sign-in cancel out). Deterministic
 /// where the wall clock of this machine is not.
 fn server_instructions(args: &[&str], path: &str, n: usize, sign: bool) -> Option<f64> {
+    server_instructions_with(args, &[], path, n, sign)
+}
+
+/// As [`server_instructions`], with `env` set for the server.
+fn server_instructions_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+    path: &str,
+    n: usize,
+    sign: bool,
+) -> Option<f64> {
     use std::process::Stdio;
     let exe = std::env::current_exe().ok()?;
     let mut totals = Vec::new();
@@ -311,6 +331,7 @@ fn server_instructions(args: &[&str], path: &str, n: usize, sign: bool) -> Optio
         let mut child = callgrind_command(&out)
             .arg(&exe)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -354,6 +375,15 @@ pub(crate) fn service_instructions() {
     }
     let n = env_number("BENCH_SERVICE_CALLGRIND_CALLS", 500);
     let service = server_instructions(&["--serve-token-service", "2"], "/token", n, true);
+    // The same with cached tokens never checked at the cluster (the check's own cost).
+    let never = u32::MAX.to_string();
+    let unchecked = server_instructions_with(
+        &["--serve-token-service", "2"],
+        &[("BENCH_SERVICE_RECHECK_SECS", &never)],
+        "/token",
+        n,
+        true,
+    );
     let axum = server_instructions(&["--serve-bare-axum"], "/fixed", n, false);
     println!(
         "\nServer instructions per request under callgrind (user space only; the kernel's share, the same \
@@ -363,6 +393,13 @@ pub(crate) fn service_instructions() {
     println!("| server | instructions per request |");
     println!("|---|---|");
     let show = |v: Option<f64>| v.map_or_else(|| "not measured".to_owned(), |v| format!("{v:.0}"));
-    println!("| token service, cache hit | {} |", show(service));
+    println!(
+        "| token service, cache hit (cached tokens rechecked after 10 s, the default) | {} |",
+        show(service)
+    );
+    println!(
+        "| token service, cache hit, never rechecked | {} |",
+        show(unchecked)
+    );
     println!("| bare axum, a constant | {} |", show(axum));
 }
