@@ -5,7 +5,7 @@
 //! The bounds, with `min` for `jwks_min_refresh_secs` and `max` for `jwks_max_age_secs`:
 //!
 //! - **Fetches.** At most one starts per `min`, whatever callers send; one in flight ends
-//!   within [`JWKS_TIMEOUT`](crate::identity::JWKS_TIMEOUT), whether or not the caller
+//!   within [`JWKS_TIMEOUT`], whether or not the caller
 //!   that started it is still there.
 //! - **Waits.** A caller whose token names a key not held joins the fetch in flight (or
 //!   starts one, when `min` allows) and waits for it at most [`JOIN_WAIT`]; callers
