@@ -273,7 +273,8 @@ impl RedisTokenStore {
 impl RedisTokenStoreBuilder {
     /// The cluster and the application the tokens belong to: every Redis key starts with
     /// `ts-session:{cluster}:{app}:`, so that two services or two clusters sharing a Redis
-    /// never read each other's tokens.
+    /// never read each other's tokens. Braces (and `%`) in either name are escaped in key
+    /// names, so that on Redis Cluster a key's token and lease always share a slot.
     #[must_use]
     pub fn namespace(mut self, cluster: impl Into<String>, app: impl Into<String>) -> Self {
         self.cluster = cluster.into();
@@ -341,14 +342,7 @@ impl RedisTokenStoreBuilder {
                 connection: Mutex::new(None),
                 client,
                 config,
-                // Length-prefixed parts: `a:b` + `c` and `a` + `b:c` make two prefixes.
-                prefix: format!(
-                    "ts-session:{}.{}:{}.{}",
-                    self.cluster.len(),
-                    self.cluster,
-                    self.app.len(),
-                    self.app
-                ),
+                prefix: prefix(&self.cluster, &self.app),
                 naming,
                 unreadable: AtomicU64::new(0),
                 keyring,
@@ -356,6 +350,30 @@ impl RedisTokenStoreBuilder {
             }),
         })
     }
+}
+
+/// The start of every key name: `ts-session:` and the namespace, each part length-prefixed
+/// (`a:b` + `c` and `a` + `b:c` make two prefixes) and with its braces escaped, so that no
+/// name a user configures holds a `{` or `}`: Redis Cluster then hashes every key on the
+/// digest in braces that ends it, and a key's token and lease share a slot whatever the
+/// namespace (an unescaped `{` in it would make the tag start there and end at the digest's
+/// `}`, a tag that differs between the token and the lease). `%` is escaped too, so that
+/// two namespaces never make one prefix; a namespace without `{`, `}` or `%` is unchanged.
+fn prefix(cluster: &str, app: &str) -> String {
+    let escape = |part: &str| -> String {
+        let mut out = String::with_capacity(part.len());
+        for c in part.chars() {
+            match c {
+                '%' => out.push_str("%25"),
+                '{' => out.push_str("%7B"),
+                '}' => out.push_str("%7D"),
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let (cluster, app) = (escape(cluster), escape(app));
+    format!("ts-session:{}.{}:{}.{}", cluster.len(), cluster, app.len(), app)
 }
 
 /// A connection to Redis, made within a few timeouts.
@@ -522,5 +540,68 @@ impl TokenStore for RedisTokenStore {
                 tracing::warn!(error = %e, "releasing a cancelled fetch's lease failed; it lapses");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The part of `name` Redis Cluster hashes: what the first `{` and the first `}` after
+    /// it enclose, when that is not empty; else the whole name.
+    fn hash_tag(name: &str) -> &str {
+        if let Some(open) = name.find('{')
+            && let Some(len) = name[open + 1..].find('}')
+            && len > 0
+        {
+            return &name[open + 1..open + 1 + len];
+        }
+        name
+    }
+
+    fn store(cluster: &str, app: &str) -> RedisTokenStore {
+        RedisTokenStore::builder("redis://127.0.0.1:1")
+            .namespace(cluster, app)
+            .keys([EncryptionKey::new(1, [7; 32])])
+            .build()
+            .expect("valid")
+    }
+
+    #[test]
+    fn no_namespace_moves_the_hash_tag_off_the_digest_and_none_makes_another_ones_prefix() {
+        let key = TokenKey::new("analyst@example.com");
+        let plain = store("cluster.example.com", "svc");
+        let digest = hash_tag(&plain.name("token", &key)).to_owned();
+        assert_eq!(digest.len(), 32, "the digest's 16 bytes in hex");
+        for (cluster, app) in [
+            ("a{b", "svc"),
+            ("a", "}b{"),
+            ("{x}", "{y}"),
+            ("a{", "}b"),
+            ("}", "{}"),
+            ("%7B", "svc"),
+        ] {
+            let store = store(cluster, app);
+            let (token, lease) = (store.name("token", &key), store.name("lease", &key));
+            assert_eq!(
+                hash_tag(&token),
+                hash_tag(&lease),
+                "{cluster:?} {app:?}: one slot"
+            );
+            assert_eq!(
+                hash_tag(&token).len(),
+                32,
+                "{cluster:?} {app:?}: the digest is the tag"
+            );
+            assert_eq!(token.matches('{').count(), 1, "{token}");
+        }
+        // Escaping keeps namespaces apart: `{` and its escape make two prefixes.
+        assert_ne!(prefix("a{b", "c"), prefix("a%7Bb", "c"));
+        assert_ne!(prefix("a:b", "c"), prefix("a", "b:c"));
+        // A namespace with nothing to escape keeps the names it had.
+        assert_eq!(
+            prefix("cluster.example.com", "svc"),
+            "ts-session:19.cluster.example.com:3.svc"
+        );
     }
 }

@@ -50,6 +50,36 @@ impl RedisServer {
         Self::start_free(Some(password.to_owned()))
     }
 
+    /// A one-node Redis Cluster: a server in cluster mode that holds every slot, so that
+    /// it refuses what a cluster refuses (a multi-key command across slots: `CROSSSLOT`)
+    /// while one plain connection reaches all keys. Waits for `cluster_state:ok` (10 s).
+    pub fn start_one_node_cluster() -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::try_start(free_port(), None, true) {
+                Ok(server) => {
+                    server.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    loop {
+                        let info = server.cli(&["CLUSTER", "INFO"]);
+                        if String::from_utf8_lossy(&info).contains("cluster_state:ok") {
+                            return server;
+                        }
+                        assert!(
+                            Instant::now() < deadline,
+                            "the one-node cluster on 127.0.0.1:{} did not reach cluster_state:ok within 10 s: {}",
+                            server.port,
+                            String::from_utf8_lossy(&info)
+                        );
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+                Err(why) => last = why,
+            }
+        }
+        panic!("{last}");
+    }
+
     /// A free port is free only until another process binds it: when the server cannot
     /// listen on the one picked, another is picked (five tries).
     fn start_free(password: Option<String>) -> Self {
@@ -69,6 +99,10 @@ impl RedisServer {
     }
 
     fn try_start_on(port: u16, password: Option<String>) -> Result<Self, String> {
+        Self::try_start(port, password, false)
+    }
+
+    fn try_start(port: u16, password: Option<String>, cluster: bool) -> Result<Self, String> {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("ts-redis-{}-{port}-{n}", std::process::id()));
@@ -83,6 +117,10 @@ impl RedisServer {
             .stderr(Stdio::null());
         if let Some(p) = &password {
             command.args(["--requirepass", p]);
+        }
+        if cluster {
+            command.args(["--cluster-enabled", "yes", "--cluster-config-file"]);
+            command.arg(dir.join("nodes.conf"));
         }
         let child = command.spawn().expect("redis-server starts");
         let mut server = Self {
