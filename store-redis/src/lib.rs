@@ -22,6 +22,10 @@
 //!   miss.
 //! - **TLS and ACLs** come from the URL, as the `redis` crate reads it: `rediss://` (feature
 //!   `tls`), `redis://user:password@host:6379/0`.
+//! - **One node or a Redis Cluster.** [`RedisTokenStore::builder`] takes one node's URL;
+//!   [`RedisTokenStore::cluster_builder`] a cluster's seed nodes (the `redis` crate's cluster
+//!   client: slots learned from the seeds, `MOVED`/`ASK` followed). Every key one call
+//!   touches shares a slot, whatever the namespace. Sentinel is not supported yet.
 //!
 //! It needs Redis 6.2 or later (`GETDEL`), or a server that speaks the same commands
 //! (Valkey, for one).
@@ -96,9 +100,8 @@ pub struct RedisTokenStore {
 
 struct Inner {
     /// The connection, once made; `None` until Redis first answered.
-    connection: Mutex<Option<ConnectionManager>>,
-    client: redis::Client,
-    config: ConnectionManagerConfig,
+    connection: Mutex<Option<Connection>>,
+    topology: Topology,
     prefix: String,
     /// The HMAC that names keys, keyed with the naming key.
     naming: Hmac<Sha256>,
@@ -119,7 +122,9 @@ impl fmt::Debug for RedisTokenStore {
 
 /// Configures a [`RedisTokenStore`].
 pub struct RedisTokenStoreBuilder {
-    url: String,
+    /// One node's URL, or a Redis Cluster's seed nodes.
+    urls: Vec<String>,
+    cluster_mode: bool,
     cluster: String,
     app: String,
     keys: Vec<EncryptionKey>,
@@ -129,10 +134,15 @@ pub struct RedisTokenStoreBuilder {
 
 impl fmt::Debug for RedisTokenStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL may carry a password: only its scheme is shown.
-        let scheme = self.url.split_once("://").map_or("?", |(s, _)| s);
+        // A URL may carry a password: only its scheme is shown.
+        let schemes: Vec<_> = self
+            .urls
+            .iter()
+            .map(|url| format!("{}://[redacted]", url.split_once("://").map_or("?", |(s, _)| s)))
+            .collect();
         f.debug_struct("RedisTokenStoreBuilder")
-            .field("url", &format_args!("{scheme}://[redacted]"))
+            .field("urls", &schemes)
+            .field("cluster_mode", &self.cluster_mode)
             .field("cluster", &self.cluster)
             .field("app", &self.app)
             .field("keys", &self.keys)
@@ -146,12 +156,30 @@ impl RedisTokenStore {
     /// `rediss://…` with the `tls` feature).
     pub fn builder(url: impl Into<String>) -> RedisTokenStoreBuilder {
         RedisTokenStoreBuilder {
-            url: url.into(),
+            urls: vec![url.into()],
+            cluster_mode: false,
             cluster: String::new(),
             app: String::new(),
             keys: Vec::new(),
             naming_key: None,
             timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// A store on a Redis Cluster that `nodes` belong to (seed nodes' URLs, as
+    /// [`builder`](Self::builder) takes; one is enough, more survive a seed that is down).
+    /// The client learns the slots from them, follows `MOVED` and `ASK` redirections, and
+    /// refreshes the topology when slots move or a replica is promoted. Every key one call
+    /// touches shares a slot (a key's token and lease hash on the digest in braces).
+    pub fn cluster_builder<I, U>(nodes: I) -> RedisTokenStoreBuilder
+    where
+        I: IntoIterator<Item = U>,
+        U: Into<String>,
+    {
+        RedisTokenStoreBuilder {
+            urls: nodes.into_iter().map(Into::into).collect(),
+            cluster_mode: true,
+            ..Self::builder("")
         }
     }
 
@@ -235,15 +263,15 @@ impl RedisTokenStore {
     }
 
     /// The connection, made now if Redis has not answered before (within the timeout).
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    async fn connection(&self) -> Result<Connection, StoreError> {
         if let Some(connection) = self.lock().as_ref() {
             return Ok(connection.clone());
         }
-        let made = connect(&self.inner.client, &self.inner.config, self.inner.timeout).await?;
+        let made = connect(&self.inner.topology, self.inner.timeout).await?;
         Ok(self.lock().get_or_insert(made).clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ConnectionManager>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
         // Set once from None to Some: a poisoned lock holds a whole value.
         self.inner.connection.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -311,7 +339,7 @@ impl RedisTokenStoreBuilder {
     /// which a service may prefer at start-up. Reconnects by itself later on.
     pub async fn connect(self) -> Result<RedisTokenStore, Error> {
         let store = self.build()?;
-        let made = connect(&store.inner.client, &store.inner.config, store.inner.timeout).await?;
+        let made = connect(&store.inner.topology, store.inner.timeout).await?;
         *store.lock() = Some(made);
         Ok(store)
     }
@@ -330,18 +358,36 @@ impl RedisTokenStoreBuilder {
         }
         let keyring = Keyring::new(&self.keys)?;
         let naming = naming_hmac(self.naming_key.as_ref().map(|k| k.as_slice()), &self.keys)?;
-        let client = redis::Client::open(self.url.as_str()).map_err(|_| {
-            ConfigError::new("the Redis URL is not valid (redis://[user:password@]host:port[/db])")
-        })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1);
+        let topology = if self.cluster_mode {
+            if self.urls.is_empty() {
+                return Err(ConfigError::new("a Redis Cluster store needs at least one node"));
+            }
+            let client = redis::cluster::ClusterClient::builder(self.urls.iter().map(String::as_str))
+                .connection_timeout(self.timeout)
+                .response_timeout(self.timeout)
+                .retries(2)
+                .build()
+                .map_err(|_| {
+                    ConfigError::new(
+                        "the Redis Cluster nodes are not valid (redis://[user:password@]host:port URLs, one password for all)",
+                    )
+                })?;
+            Topology::Cluster(client)
+        } else {
+            let url = self.urls.first().map_or("", String::as_str);
+            let client = redis::Client::open(url).map_err(|_| {
+                ConfigError::new("the Redis URL is not valid (redis://[user:password@]host:port[/db])")
+            })?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(self.timeout))
+                .set_number_of_retries(1);
+            Topology::One(client, config)
+        };
         Ok(RedisTokenStore {
             inner: Arc::new(Inner {
                 connection: Mutex::new(None),
-                client,
-                config,
+                topology,
                 prefix: prefix(&self.cluster, &self.app),
                 naming,
                 unreadable: AtomicU64::new(0),
@@ -376,19 +422,65 @@ fn prefix(cluster: &str, app: &str) -> String {
     format!("ts-session:{}.{}:{}.{}", cluster.len(), cluster, app.len(), app)
 }
 
+/// Where the store's Redis is: one node, or a Redis Cluster.
+enum Topology {
+    One(redis::Client, ConnectionManagerConfig),
+    Cluster(redis::cluster::ClusterClient),
+}
+
+/// The store's connection: a manager that reconnects to one node, or a cluster connection
+/// that follows the slots. Cheap to clone: clones share the connection.
+#[derive(Clone)]
+enum Connection {
+    One(ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Connection::One(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Connection::One(c) => c.req_packed_commands(cmd, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::One(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// A connection to Redis, made within a few timeouts.
-async fn connect(
-    client: &redis::Client,
-    config: &ConnectionManagerConfig,
-    timeout: Duration,
-) -> Result<ConnectionManager, StoreError> {
-    tokio::time::timeout(
-        timeout * 4,
-        client.get_connection_manager_with_config(config.clone()),
-    )
-    .await
-    .map_err(|_| StoreError::new(StoreErrorKind::Timeout, "connecting to Redis timed out"))?
-    .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, "connecting to Redis failed").with_source(e))
+async fn connect(topology: &Topology, timeout: Duration) -> Result<Connection, StoreError> {
+    let made = match topology {
+        Topology::One(client, config) => tokio::time::timeout(
+            timeout * 4,
+            client.get_connection_manager_with_config(config.clone()),
+        )
+        .await
+        .map(|r| r.map(Connection::One)),
+        Topology::Cluster(client) => tokio::time::timeout(timeout * 4, client.get_async_connection())
+            .await
+            .map(|r| r.map(Connection::Cluster)),
+    };
+    made.map_err(|_| StoreError::new(StoreErrorKind::Timeout, "connecting to Redis timed out"))?
+        .map_err(|e| {
+            StoreError::new(StoreErrorKind::Unavailable, "connecting to Redis failed").with_source(e)
+        })
 }
 
 /// The HMAC that names keys: under `given`, else under a key derived from the encryption

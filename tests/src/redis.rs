@@ -80,6 +80,23 @@ impl RedisServer {
         panic!("{last}");
     }
 
+    /// A server in cluster mode holding no slot yet (a node for [`RedisCluster`]).
+    fn start_cluster_node() -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::try_start(free_port(), None, true) {
+                Ok(server) => return server,
+                Err(why) => last = why,
+            }
+        }
+        panic!("{last}");
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// A free port is free only until another process binds it: when the server cannot
     /// listen on the one picked, another is picked (five tries).
     fn start_free(password: Option<String>) -> Self {
@@ -194,5 +211,56 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis Cluster on loopback: `primaries` primaries with `replicas` replicas each
+/// (`redis-cli --cluster create`), stopped when dropped.
+pub struct RedisCluster {
+    /// Its nodes, primaries first as `redis-cli` was given them.
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the nodes, creates the cluster and waits until every node reports
+    /// `cluster_state:ok` (20 s at most; the panic names the node that did not).
+    pub fn start(primaries: usize, replicas: usize) -> Self {
+        let nodes: Vec<RedisServer> = (0..primaries * (1 + replicas))
+            .map(|_| RedisServer::start_cluster_node())
+            .collect();
+        let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .output()
+            .expect("redis-cli runs");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for node in &nodes {
+            loop {
+                let info = String::from_utf8_lossy(&node.cli(&["CLUSTER", "INFO"])).into_owned();
+                if info.contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the cluster node on 127.0.0.1:{} did not reach cluster_state:ok within 20 s: {info}",
+                    node.port
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Self { nodes }
+    }
+
+    /// The nodes' URLs, to seed a client.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
     }
 }
