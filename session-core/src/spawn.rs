@@ -31,7 +31,7 @@ pub type SpawnFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// let (done, finished) = std::sync::mpsc::channel();
 /// spawn.spawn(Box::pin(async move { done.send(()).unwrap() }));
 /// runtime.block_on(tokio::task::yield_now());
-/// finished.recv().unwrap();
+/// finished.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
 /// ```
 pub trait Spawn: Send + Sync + Debug {
     /// Starts `future` and returns at once.

@@ -371,11 +371,8 @@ impl<S: SessionApi> TokenManager<S> {
 
     /// Revokes `token` with revocation on: best-effort, a failure is counted and logged.
     async fn revoke(&self, token: ManagedToken) {
-        let Some(revoke) = &self.inner.revoke else { return };
-        if let Err(e) = revoke(token.token).await {
-            bump(&self.inner.counters.revoke_errors);
-            // The error's text holds no secret (see the error module).
-            tracing::warn!(error = %e, "revoking a token failed; it stays valid until it expires");
+        if let Some(revoke) = &self.inner.revoke {
+            removals::revoke_logged(revoke, &self.inner.counters, token.token).await;
         }
     }
 

@@ -67,21 +67,30 @@ impl Pending {
     }
 }
 
+/// Whether the removals in `list` cover `token` (`None`: none does) and, if so, whether
+/// removing it is still to revoke it (one made at once revoked it already).
+pub(super) fn verdict(list: &[Pending], token: &ManagedToken) -> Option<bool> {
+    let mut covering = list.iter().filter(|p| p.covers(token)).peekable();
+    covering.peek()?;
+    Some(covering.any(|p| p.revokes(token)))
+}
+
+/// Revokes `token` with `revoke`, best-effort: a failure is counted and logged.
+pub(super) async fn revoke_logged(revoke: &Revoke, counters: &Counters, token: AccessToken) {
+    if let Err(e) = revoke(token).await {
+        bump(&counters.revoke_errors);
+        // The error's text holds no secret (see the error module).
+        tracing::warn!(error = %e, "revoking a token failed; it stays valid until it expires");
+    }
+}
+
 /// The removals waiting, the revocations waiting, whether the task runs, and what it
 /// works with.
 pub(super) struct Removals {
     by_key: Mutex<HashMap<TokenKey, Vec<Pending>>>,
     revocations: Mutex<VecDeque<AccessToken>>,
     running: AtomicBool,
-    store: Arc<dyn TokenStore>,
-    breaker: Arc<Breaker>,
-    spawn: Arc<dyn Spawn>,
-    sleep: Arc<dyn Sleep>,
-    /// How often the task tries a failing store.
-    retry: Duration,
-    revoke: Option<Revoke>,
-    counters: Arc<Counters>,
-    clock: Arc<dyn Clock>,
+    with: Parts,
 }
 
 /// What the task works with, from the manager's builder.
@@ -90,6 +99,7 @@ pub(super) struct Parts {
     pub(super) breaker: Arc<Breaker>,
     pub(super) spawn: Arc<dyn Spawn>,
     pub(super) sleep: Arc<dyn Sleep>,
+    /// How often the task tries a failing store.
     pub(super) retry: Duration,
     pub(super) revoke: Option<Revoke>,
     pub(super) counters: Arc<Counters>,
@@ -97,29 +107,12 @@ pub(super) struct Parts {
 }
 
 impl Removals {
-    pub(super) fn new(parts: Parts) -> Self {
-        let Parts {
-            store,
-            breaker,
-            spawn,
-            sleep,
-            retry,
-            revoke,
-            counters,
-            clock,
-        } = parts;
+    pub(super) fn new(with: Parts) -> Self {
         Self {
             by_key: Mutex::default(),
             revocations: Mutex::default(),
             running: AtomicBool::new(false),
-            store,
-            breaker,
-            spawn,
-            sleep,
-            retry,
-            revoke,
-            counters,
-            clock,
+            with,
         }
     }
 
@@ -158,7 +151,7 @@ impl Removals {
     /// Remembers a removal the store could not take, and starts the task that makes it;
     /// `false` when the map is full (the removal is dropped).
     pub(super) fn defer(self: &Arc<Self>, key: &TokenKey, removal: Pending, max_keys: usize) -> bool {
-        bump(&self.counters.removals_deferred);
+        bump(&self.with.counters.removals_deferred);
         let kept = {
             let mut pending = self.pending();
             if !pending.contains_key(key) && pending.len() >= max_keys {
@@ -178,7 +171,7 @@ impl Removals {
 
     /// Revokes `token` from the task, off the request that removed it.
     pub(super) fn revoke_later(self: &Arc<Self>, token: AccessToken) {
-        if self.revoke.is_none() {
+        if self.with.revoke.is_none() {
             return;
         }
         {
@@ -200,31 +193,26 @@ impl Removals {
             return;
         }
         let running = Running(Arc::downgrade(self));
-        self.spawn.spawn(Box::pin(run(running)));
+        self.with.spawn.spawn(Box::pin(run(running)));
     }
 
     /// Makes `key`'s removals: the stored token, if one covers it, is removed and (when
     /// this call removed it) revoked.
     async fn make(&self, key: &TokenKey) -> Result<(), StoreError> {
-        let stored = self.store.get(key).await?;
-        self.breaker.succeeded();
+        let stored = self.with.store.get(key).await?;
+        self.with.breaker.succeeded();
         let seen = self.pending().get(key).map_or(0, Vec::len);
         let covering = stored.and_then(|token| {
-            let pending = self.pending();
-            let list = pending.get(key)?;
-            let revoke = list
-                .iter()
-                .filter(|p| p.covers(&token))
-                .fold(None, |acc, p| Some(acc.unwrap_or(false) || p.revokes(&token)))?;
+            let revoke = self.pending().get(key).and_then(|list| verdict(list, &token))?;
             Some((token, revoke))
         });
         if let Some((token, revoke)) = covering
-            && let Some(removed) = self.store.remove(key, Some(&token.token)).await?
+            && let Some(removed) = self.with.store.remove(key, Some(&token.token)).await?
             && revoke
         {
             self.revoke_now(removed.token).await;
         }
-        bump(&self.counters.removals_made);
+        bump(&self.with.counters.removals_made);
         // The removals seen are made; one deferred since stays for the next round.
         let mut pending = self.pending();
         if let Some(list) = pending.get_mut(key) {
@@ -237,11 +225,8 @@ impl Removals {
     }
 
     async fn revoke_now(&self, token: AccessToken) {
-        let Some(revoke) = &self.revoke else { return };
-        if let Err(e) = revoke(token).await {
-            bump(&self.counters.revoke_errors);
-            // The error's text holds no secret (see the error module).
-            tracing::warn!(error = %e, "revoking a token failed; it stays valid until it expires");
+        if let Some(revoke) = &self.with.revoke {
+            revoke_logged(revoke, &self.with.counters, token).await;
         }
     }
 }
@@ -272,13 +257,13 @@ async fn run(running: Running) {
         let mut failed = false;
         for key in keys {
             if let Err(e) = shared.make(&key).await {
-                shared.breaker.store_failed(&e, shared.clock.now());
+                shared.with.breaker.store_failed(&e, shared.with.clock.now());
                 failed = true;
                 break;
             }
         }
         if failed {
-            let (sleep, retry) = (shared.sleep.clone(), shared.retry);
+            let (sleep, retry) = (shared.with.sleep.clone(), shared.with.retry);
             drop(shared);
             sleep.sleep(retry).await;
         }

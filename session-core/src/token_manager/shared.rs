@@ -7,7 +7,7 @@ use super::breaker::Breaker;
 use super::expiry::MAX_TOKEN_LIFETIME;
 use super::flight::YieldNow;
 use super::key::{ManagedToken, TokenKey};
-use super::removals::Removals;
+use super::removals::{Removals, verdict};
 use super::stats::bump;
 use super::store::{Lease, StoreFailure, TokenStore};
 use crate::api::SessionApi;
@@ -209,23 +209,18 @@ impl<S: SessionApi> TokenManager<S> {
         let Some(token) = found? else {
             return Ok(None);
         };
-        let covering = {
+        let covered = {
             let mut pending = shared.removals.pending();
-            match pending.get(key) {
-                Some(list) => {
-                    let covering: Vec<_> = list.iter().filter(|p| p.covers(&token)).cloned().collect();
-                    if covering.is_empty() {
-                        // The store has moved on from every token removed here.
-                        pending.remove(key);
-                    }
-                    covering
-                }
-                None => Vec::new(),
+            let covered = pending.get(key).and_then(|list| verdict(list, &token));
+            if covered.is_none() {
+                // The store has moved on from every token removed here (if any was).
+                pending.remove(key);
             }
+            covered
         };
-        if !covering.is_empty() {
+        if let Some(revoke) = covered {
             if let Some(removed) = shared.store.remove(key, Some(&token.token)).await?
-                && covering.iter().any(|p| p.revokes(&removed))
+                && revoke
             {
                 shared.removals.revoke_later(removed.token);
             }
