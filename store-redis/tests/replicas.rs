@@ -1,13 +1,13 @@
 //! Three token-service replicas on loopback, each with its own HTTP client and its own Redis
 //! connection, sharing one real redis-server, against the fake cluster served over
-//! loopback.
+//! loopback; and the same on a Redis Cluster.
 
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::{SessionClient, TokenKey, TokenManager, TokioSleep, TokioSpawn};
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 use thoughtspot_session_reqwest::ReqwestTransport;
-use thoughtspot_session_tests::redis::RedisServer;
+use thoughtspot_session_tests::redis::{RedisCluster, RedisServer};
 use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
 
 const SECRET_KEY: &str = "trusted-auth-secret-0xC0FFEE";
@@ -58,13 +58,18 @@ async fn store(redis: &RedisServer) -> RedisTokenStore {
 }
 
 async fn replica(server: &FakeServer, redis: &RedisServer, lease: Duration) -> Manager {
+    replica_on(server, store(redis).await, lease)
+}
+
+/// A replica over `store`.
+fn replica_on(server: &FakeServer, store: RedisTokenStore, lease: Duration) -> Manager {
     let client = SessionClient::builder(server.base_url())
         .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
         .sleep(TokioSleep::new())
         .build(ReqwestTransport::new().expect("transport"))
         .expect("client");
     TokenManager::builder(client, SECRET_KEY)
-        .store(store(redis).await)
+        .store(store)
         .spawn(TokioSpawn::new())
         .sleep(TokioSleep::new())
         .lease_time(lease)
@@ -114,6 +119,63 @@ async fn six_hundred_requests_for_twenty_users_on_three_replicas_make_twenty_get
         assert!(per_user.values().all(|t| t.len() == 1));
         let errors: u64 = replicas.iter().map(|r| r.stats().store_errors).sum();
         assert_eq!(errors, 0);
+    })
+    .await;
+}
+
+/// The same on a Redis Cluster (three primaries, three replicas): each replica seeded with
+/// a different node learns the slots on its own, and the keys spread over the primaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_six_hundred_requests_for_twenty_users_make_twenty_calls_and_an_invalidation_reaches_all()
+ {
+    let redis = RedisCluster::start(3, 1);
+    let (fake, server) = cluster(20).await;
+    let mut replicas = Vec::new();
+    for seed in redis.urls().into_iter().take(3) {
+        let store = RedisTokenStore::cluster_builder([seed])
+            .namespace("fake.thoughtspot.test", "token-service")
+            .keys(keys())
+            .naming_key(NAMING)
+            .timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("connects to the cluster");
+        replicas.push(replica_on(&server, store, Duration::from_secs(5)));
+    }
+    within("on_a_redis_cluster", async {
+        let per_user = tokens_at_once(&fake, &replicas, 600, 20, 0).await;
+        assert_eq!(
+            fake.count("get token"),
+            20,
+            "one call per user across the replicas"
+        );
+        assert!(
+            per_user.values().all(|t| t.len() == 1),
+            "one token per user everywhere"
+        );
+        for r in &replicas {
+            let stats = r.stats();
+            assert_eq!((stats.store_errors, stats.store_fallbacks), (0, 0), "{stats:?}");
+        }
+        let holding = redis.nodes[..3]
+            .iter()
+            .filter(|primary| {
+                let size = String::from_utf8_lossy(&primary.cli(&["DBSIZE"]))
+                    .trim()
+                    .to_owned();
+                size.parse::<u64>().unwrap_or(0) > 0
+            })
+            .count();
+        assert!(holding >= 2, "keys on {holding} of 3 primaries");
+        let key = TokenKey::new("user-0");
+        let old = replicas[0].token(&key).await.expect("token");
+        assert!(replicas[1].invalidate(&key, old.token()).await.removed());
+        let new = replicas[2].token(&key).await.expect("token");
+        assert_ne!(new.token(), old.token());
+        for r in &replicas {
+            assert_eq!(r.token(&key).await.expect("token").token(), new.token());
+        }
+        assert_eq!(fake.count("get token"), 21);
     })
     .await;
 }

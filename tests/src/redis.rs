@@ -54,55 +54,44 @@ impl RedisServer {
     /// it refuses what a cluster refuses (a multi-key command across slots: `CROSSSLOT`)
     /// while one plain connection reaches all keys. Waits for `cluster_state:ok` (10 s).
     pub fn start_one_node_cluster() -> Self {
-        let mut last = String::new();
-        for _ in 0..5 {
-            match Self::try_start(free_port(), None, true) {
-                Ok(server) => {
-                    server.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
-                    let deadline = Instant::now() + Duration::from_secs(10);
-                    loop {
-                        let info = server.cli(&["CLUSTER", "INFO"]);
-                        if String::from_utf8_lossy(&info).contains("cluster_state:ok") {
-                            return server;
-                        }
-                        assert!(
-                            Instant::now() < deadline,
-                            "the one-node cluster on 127.0.0.1:{} did not reach cluster_state:ok within 10 s: {}",
-                            server.port,
-                            String::from_utf8_lossy(&info)
-                        );
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                }
-                Err(why) => last = why,
-            }
-        }
-        panic!("{last}");
+        let server = Self::start_cluster_node();
+        server.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+        server.wait_cluster_ok(Instant::now() + Duration::from_secs(10));
+        server
     }
 
     /// A server in cluster mode holding no slot yet (a node for [`RedisCluster`]).
     fn start_cluster_node() -> Self {
-        let mut last = String::new();
-        for _ in 0..5 {
-            match Self::try_start(free_port(), None, true) {
-                Ok(server) => return server,
-                Err(why) => last = why,
-            }
-        }
-        panic!("{last}");
+        Self::start_retrying(None, true)
     }
 
-    /// Its port.
-    pub fn port(&self) -> u16 {
-        self.port
+    /// Waits until this node reports `cluster_state:ok`, until `deadline` at most (the panic
+    /// names the node and what it reported).
+    fn wait_cluster_ok(&self, deadline: Instant) {
+        loop {
+            let info = String::from_utf8_lossy(&self.cli(&["CLUSTER", "INFO"])).into_owned();
+            if info.contains("cluster_state:ok") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster node on 127.0.0.1:{} did not reach cluster_state:ok in time: {info}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// A free port is free only until another process binds it: when the server cannot
     /// listen on the one picked, another is picked (five tries).
     fn start_free(password: Option<String>) -> Self {
+        Self::start_retrying(password, false)
+    }
+
+    fn start_retrying(password: Option<String>, cluster: bool) -> Self {
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start_on(free_port(), password.clone()) {
+            match Self::try_start(free_port(), password.clone(), cluster) {
                 Ok(server) => return server,
                 Err(why) => last = why,
             }
@@ -243,18 +232,7 @@ impl RedisCluster {
         );
         let deadline = Instant::now() + Duration::from_secs(20);
         for node in &nodes {
-            loop {
-                let info = String::from_utf8_lossy(&node.cli(&["CLUSTER", "INFO"])).into_owned();
-                if info.contains("cluster_state:ok") {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "the cluster node on 127.0.0.1:{} did not reach cluster_state:ok within 20 s: {info}",
-                    node.port
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            node.wait_cluster_ok(deadline);
         }
         Self { nodes }
     }

@@ -2,7 +2,19 @@
 
 use std::collections::{HashMap, HashSet};
 use thoughtspot_session_core::{AccessToken, SessionApi, TokenKey, TokenManager};
-use thoughtspot_session_mock::FakeThoughtSpot;
+use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
+
+/// A fake cluster with the users `user-0` … `user-{users - 1}` (password `pw`), the
+/// trusted-authentication secret key `key` and tokens that live 600 s.
+pub fn users(users: usize) -> FakeThoughtSpot {
+    let mut b = FakeThoughtSpot::builder()
+        .secret_key("key")
+        .token_lifetime(std::time::Duration::from_secs(600));
+    for n in 0..users {
+        b = b.user(FakeUser::new(format!("user-{n}"), "pw"));
+    }
+    b.build()
+}
 
 /// The user a live token of `fake` was issued for.
 pub fn owner(fake: &FakeThoughtSpot, token: &AccessToken) -> Option<String> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use thoughtspot_session_core::{
     AccessToken, Removal, SessionClient, Spawn, SpawnFuture, TokenKey, TokenManager, TokioSleep, TokioSpawn,
 };
-use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser, MemoryTokenStore};
+use thoughtspot_session_mock::{FakeThoughtSpot, MemoryTokenStore};
 use thoughtspot_session_tests::{Watchdog, within};
 
 /// Every revocation the replicas asked for, by token, passed on to the fake.
@@ -60,13 +60,7 @@ impl HeldSpawn {
 }
 
 fn fake(users: usize) -> FakeThoughtSpot {
-    let mut b = FakeThoughtSpot::builder()
-        .secret_key("key")
-        .token_lifetime(Duration::from_secs(600));
-    for n in 0..users {
-        b = b.user(FakeUser::new(format!("user-{n}"), "pw"));
-    }
-    b.build()
+    thoughtspot_session_tests::replicas::users(users)
 }
 
 fn replica(

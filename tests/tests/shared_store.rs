@@ -11,7 +11,7 @@ use thoughtspot_session_core::{
     Error, HttpTransport, SessionClient, StoreFailure, TokenKey, TokenManager, TokioSleep, TokioSpawn,
     TransportError,
 };
-use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser, MemoryTokenStore};
+use thoughtspot_session_mock::{FakeThoughtSpot, MemoryTokenStore};
 use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
 use thoughtspot_session_tests::{Watchdog, within};
 
@@ -36,13 +36,7 @@ impl HttpTransport for Delayed {
 }
 
 fn fake(users: usize) -> FakeThoughtSpot {
-    let mut b = FakeThoughtSpot::builder()
-        .secret_key("key")
-        .token_lifetime(Duration::from_secs(600));
-    for n in 0..users {
-        b = b.user(FakeUser::new(format!("user-{n}"), "pw"));
-    }
-    b.build()
+    thoughtspot_session_tests::replicas::users(users)
 }
 
 fn replica_with(
