@@ -70,3 +70,33 @@ impl Spawn for TokioSpawn {
         }
     }
 }
+
+#[cfg(all(test, feature = "rt-tokio"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokio_spawn_outside_a_runtime_drops_the_work_without_a_panic() {
+        struct Dropped(std::sync::Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let guard = Dropped(dropped.clone());
+        TokioSpawn.spawn(Box::pin(async move { drop(guard) }));
+        assert!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            "dropped, not kept"
+        );
+        // Inside a runtime the same spawn runs the work.
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        runtime.block_on(async {
+            TokioSpawn.spawn(Box::pin(async move { done.send(()).unwrap() }));
+            tokio::task::yield_now().await;
+        });
+        finished.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    }
+}
