@@ -7,7 +7,7 @@ use super::breaker::Breaker;
 use super::expiry::MAX_TOKEN_LIFETIME;
 use super::flight::YieldNow;
 use super::key::{ManagedToken, TokenKey};
-use super::removals::{Removals, verdict};
+use super::removals::{Pending, Removals, verdict};
 use super::stats::bump;
 use super::store::{Lease, StoreFailure, TokenStore};
 use crate::api::SessionApi;
@@ -202,6 +202,9 @@ impl<S: SessionApi> TokenManager<S> {
     /// store failed is removed now, not served, and revoked off this request (only by the
     /// call that removed it); the other keys' removals are the background task's.
     async fn stored(&self, shared: &Arc<Shared>, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
+        // The removals waiting before the read: one the task makes (and forgets) while the
+        // read is under way may still cover the token read.
+        let before: Option<Vec<Pending>> = shared.removals.pending().get(key).cloned();
         let found = shared.store.get(key).await;
         if found.is_ok() && shared.breaker.succeeded() {
             shared.removals.wake();
@@ -211,7 +214,16 @@ impl<S: SessionApi> TokenManager<S> {
         };
         let covered = {
             let mut pending = shared.removals.pending();
-            let covered = pending.get(key).and_then(|list| verdict(list, &token));
+            let covered = pending
+                .get(key)
+                .and_then(|list| verdict(list, &token))
+                .or_else(|| {
+                    // Made since the read began: removed and revoked by the task already.
+                    before
+                        .as_deref()
+                        .and_then(|list| verdict(list, &token))
+                        .map(|_| false)
+                });
             if covered.is_none() {
                 // The store has moved on from every token removed here (if any was).
                 pending.remove(key);
