@@ -482,22 +482,65 @@ impl<S: SessionApi> TokenManager<S> {
                 Removal::NotCached
             };
         };
-        match self.remove_from_store(shared, key, None).await {
+        // The stored token is read, then removed only while it is still the one read: a
+        // removal whose answer is lost (a failover mid-call) has a known token to revoke.
+        let stored = match self.stored_for_removal(shared, key).await {
+            Ok(stored) => stored,
+            Err(()) => {
+                let removal = removals::Pending::IssuedBefore {
+                    at: self.inner.clock.now(),
+                    revoked: in_memory.map(|t| t.token).into_iter().collect(),
+                };
+                self.defer(shared, key, removal);
+                return Removal::Deferred;
+            }
+        };
+        let Some(stored) = stored else {
+            return if in_memory.is_some() {
+                Removal::Removed
+            } else {
+                Removal::NotCached
+            };
+        };
+        match shared.store.remove(key, Some(&stored.token)).await {
             Ok(Some(token)) => {
                 self.revoke(token).await;
                 Removal::Removed
             }
-            Ok(None) if in_memory.is_some() => Removal::Removed,
-            Ok(None) => Removal::NotCached,
-            Err(()) => {
+            // Removed meanwhile by another removal (which revokes it), or replaced by a
+            // token fetched since.
+            Ok(None) => Removal::Removed,
+            Err(e) => {
+                // The removal may have been made: the token read is revoked now, and the
+                // task removes it (without revoking it again) if it is still there.
+                self.store_error(shared, &e);
+                let mut revoked: Vec<AccessToken> = in_memory.map(|t| t.token).into_iter().collect();
+                self.revoke(stored.clone()).await;
+                revoked.push(stored.token);
                 let removal = removals::Pending::IssuedBefore {
                     at: self.inner.clock.now(),
-                    revoked: in_memory.map(|t| t.token),
+                    revoked,
                 };
                 self.defer(shared, key, removal);
                 Removal::Deferred
             }
         }
+    }
+
+    /// `key`'s stored token, for a removal; `Err` when the store failed or is taken as down.
+    async fn stored_for_removal(
+        &self,
+        shared: &shared::Shared,
+        key: &TokenKey,
+    ) -> Result<Option<ManagedToken>, ()> {
+        if shared.breaker.is_open() {
+            return Err(());
+        }
+        shared
+            .store
+            .get(key)
+            .await
+            .map_err(|e| self.store_error(shared, &e))
     }
 
     /// The counters.

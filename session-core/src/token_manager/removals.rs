@@ -42,11 +42,11 @@ pub(super) enum Pending {
     /// This token (an invalidation). `revoked` when this replica held it and revoked it
     /// at once (it was known to be the caller's).
     Token { token: AccessToken, revoked: bool },
-    /// Any token issued before `at` (a sign-out); `revoked` names the token of this
-    /// replica's memory, revoked at once.
+    /// Any token issued before `at` (a sign-out); `revoked` names the tokens revoked
+    /// already: this replica's memory's, and a stored one whose removal went unanswered.
     IssuedBefore {
         at: SystemTime,
-        revoked: Option<AccessToken>,
+        revoked: Vec<AccessToken>,
     },
 }
 
@@ -62,7 +62,16 @@ impl Pending {
     pub(super) fn revokes(&self, token: &ManagedToken) -> bool {
         match self {
             Pending::Token { revoked, .. } => !revoked,
-            Pending::IssuedBefore { revoked, .. } => revoked.as_ref() != Some(&token.token),
+            Pending::IssuedBefore { revoked, .. } => !revoked.contains(&token.token),
+        }
+    }
+
+    /// Notes that `token`, which this removal covers, is revoked.
+    fn revoked(&mut self, token: &AccessToken) {
+        match self {
+            Pending::Token { token: t, revoked } if t == token => *revoked = true,
+            Pending::Token { .. } => {}
+            Pending::IssuedBefore { revoked, .. } => revoked.push(token.clone()),
         }
     }
 }
@@ -206,11 +215,24 @@ impl Removals {
             let revoke = self.pending().get(key).and_then(|list| verdict(list, &token))?;
             Some((token, revoke))
         });
-        if let Some((token, revoke)) = covering
-            && let Some(removed) = self.with.store.remove(key, Some(&token.token)).await?
-            && revoke
-        {
-            self.revoke_now(removed.token).await;
+        if let Some((token, revoke)) = covering {
+            match self.with.store.remove(key, Some(&token.token)).await {
+                Ok(Some(removed)) if revoke => self.revoke_now(removed.token).await,
+                Ok(_) => {}
+                Err(e) => {
+                    // Unanswered: the removal may have been made all the same (a cluster
+                    // client retries on the new primary after a failover), and then no
+                    // later look finds the token to revoke. It is covered, so it is
+                    // revoked now, once: the removals note it.
+                    if revoke {
+                        self.revoke_now(token.token.clone()).await;
+                        if let Some(list) = self.pending().get_mut(key) {
+                            list.iter_mut().for_each(|p| p.revoked(&token.token));
+                        }
+                    }
+                    return Err(e);
+                }
+            }
         }
         bump(&self.with.counters.removals_made);
         // The removals seen are made; one deferred since stays for the next round.
