@@ -53,21 +53,23 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod seal;
+mod topology;
 
 pub use seal::EncryptionKey;
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManagerConfig;
 use seal::Keyring;
 use sha2::Sha256;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thoughtspot_session_core::{
     AccessToken, ConfigError, Error, Lease, ManagedToken, StoreError, StoreErrorKind, TokenKey, TokenStore,
 };
+use topology::{Connection, Link, Topology};
 
 /// Removes KEYS[1] only while it holds ARGV[1]: the release of a lease, the removal of one
 /// token, atomic on the server.
@@ -91,6 +93,10 @@ const PUT_UNDER_LEASE: &str = "if redis.call('GET', KEYS[2]) == ARGV[2] then \
 /// The default bound on one Redis call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// The default bound on the wait for a replica's acknowledgement of a removal (on a cluster
+/// and under Sentinel).
+pub const DEFAULT_REPLICA_WAIT: Duration = Duration::from_millis(100);
+
 /// A token cache on Redis, shared by the replicas of a token service (see the crate docs).
 /// Cheap to clone: clones share one connection.
 #[derive(Clone)]
@@ -99,9 +105,11 @@ pub struct RedisTokenStore {
 }
 
 struct Inner {
-    /// The connection, once made; `None` until Redis first answered.
-    connection: Mutex<Option<Connection>>,
-    topology: Topology,
+    /// Where Redis is, and the connection once made.
+    link: Link,
+    /// The same, on a connection of its own for removals that wait for replicas: `WAIT`
+    /// holds up the connection it is sent on, and reads must not wait behind it.
+    removals: Link,
     prefix: String,
     /// The HMAC that names keys, keyed with the naming key.
     naming: Hmac<Sha256>,
@@ -109,6 +117,17 @@ struct Inner {
     unreadable: AtomicU64,
     keyring: Keyring,
     timeout: Duration,
+    /// Replicas a removal waits for, and for how long.
+    replica_acks: ReplicaAcks,
+    /// Removals that fewer replicas than asked acknowledged in time.
+    unreplicated: AtomicU64,
+}
+
+/// How many replicas a removal waits for, within what bound.
+#[derive(Clone, Copy, Debug)]
+struct ReplicaAcks {
+    replicas: u32,
+    within: Duration,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -122,9 +141,14 @@ impl fmt::Debug for RedisTokenStore {
 
 /// Configures a [`RedisTokenStore`].
 pub struct RedisTokenStoreBuilder {
-    /// One node's URL, or a Redis Cluster's seed nodes.
+    /// One node's URL, a Redis Cluster's seed nodes, or the sentinels.
     urls: Vec<String>,
-    cluster_mode: bool,
+    kind: TopologyKind,
+    /// Under Sentinel: the service (master) name.
+    service: String,
+    /// Under Sentinel: the primary's user and password.
+    primary_auth: Option<(Option<String>, zeroize::Zeroizing<String>)>,
+    replica_acks: Option<ReplicaAcks>,
     cluster: String,
     app: String,
     keys: Vec<EncryptionKey>,
@@ -142,7 +166,10 @@ impl fmt::Debug for RedisTokenStoreBuilder {
             .collect();
         f.debug_struct("RedisTokenStoreBuilder")
             .field("urls", &schemes)
-            .field("cluster_mode", &self.cluster_mode)
+            .field("topology", &self.kind)
+            .field("service", &self.service)
+            .field("primary_auth", &self.primary_auth.as_ref().map(|_| "[redacted]"))
+            .field("replica_acks", &self.replica_acks)
             .field("cluster", &self.cluster)
             .field("app", &self.app)
             .field("keys", &self.keys)
@@ -157,7 +184,10 @@ impl RedisTokenStore {
     pub fn builder(url: impl Into<String>) -> RedisTokenStoreBuilder {
         RedisTokenStoreBuilder {
             urls: vec![url.into()],
-            cluster_mode: false,
+            kind: TopologyKind::OneNode,
+            service: String::new(),
+            primary_auth: None,
+            replica_acks: None,
             cluster: String::new(),
             app: String::new(),
             keys: Vec::new(),
@@ -178,9 +208,54 @@ impl RedisTokenStore {
     {
         RedisTokenStoreBuilder {
             urls: nodes.into_iter().map(Into::into).collect(),
-            cluster_mode: true,
+            kind: TopologyKind::Cluster,
             ..Self::builder("")
         }
+    }
+
+    /// A store on the primary that `sentinels` (their URLs, `redis://[user:password@]host:port`,
+    /// the sentinels' own credentials) name for `service` (the `sentinel monitor` name). The
+    /// primary is looked up when the store connects and again whenever a call finds it gone,
+    /// silent or a replica (`READONLY`): after a failover the store follows the new primary
+    /// without a restart. The primary's own credentials are
+    /// [`primary_auth`](RedisTokenStoreBuilder::primary_auth); it is reached over TLS when
+    /// the sentinels are (`rediss://`).
+    pub fn sentinel_builder<I, U>(sentinels: I, service: impl Into<String>) -> RedisTokenStoreBuilder
+    where
+        I: IntoIterator<Item = U>,
+        U: Into<String>,
+    {
+        RedisTokenStoreBuilder {
+            urls: sentinels.into_iter().map(Into::into).collect(),
+            kind: TopologyKind::Sentinel,
+            service: service.into(),
+            ..Self::builder("")
+        }
+    }
+
+    /// The topology this store was built for.
+    pub fn topology(&self) -> TopologyKind {
+        match self.inner.link.topology {
+            Topology::One(..) => TopologyKind::OneNode,
+            Topology::Cluster(_) => TopologyKind::Cluster,
+            Topology::Sentinel { .. } => TopologyKind::Sentinel,
+        }
+    }
+
+    /// How many removals (invalidations, sign-outs) fewer replicas acknowledged in time than
+    /// [`removals_wait_for`](RedisTokenStoreBuilder::removals_wait_for) asks. Such a removal
+    /// holds on the primary; a failover before its replica saw it would bring the token back
+    /// (each one is also logged). With `revoke_on_invalidate` the token is revoked at the
+    /// cluster as well, so a copy brought back is refused by ThoughtSpot.
+    pub fn removals_unreplicated(&self) -> u64 {
+        self.inner.unreplicated.load(Ordering::Relaxed)
+    }
+
+    /// Asks Redis for a reply within the timeout (`PING`; on a cluster, a node): for a
+    /// readiness check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.query("PING", &redis::cmd("PING")).await?;
+        Ok(())
     }
 
     /// The Redis key name of `key`'s token (`kind` "token") or lease ("lease"):
@@ -224,56 +299,92 @@ impl RedisTokenStore {
         name
     }
 
-    /// Runs `cmd` on the connection within the timeout.
+    /// Runs `request` on the connection within the timeout.
     ///
     /// After an outage the connection manager still holds its last failed reconnection, and
     /// the first command on it fails with that stale refusal while a fresh connection is
     /// started. A refused command was never sent, so it is sent once more, on the fresh
     /// connection, within the same bound: a replica goes back to Redis on the first request
-    /// after Redis answers, not on the second.
-    async fn query<T: redis::FromRedisValue>(
+    /// after Redis answers, not on the second. Under Sentinel, a call the primary refused,
+    /// dropped or answered as a replica (`READONLY`) is sent once more, within the same
+    /// bound, to the primary the sentinels name now (after a failover, the new one).
+    async fn query<'a, T>(&self, what: &'static str, request: impl Into<Request<'a>>) -> Result<T, StoreError>
+    where
+        T: redis::FromRedisValue + Send,
+    {
+        self.query_on(&self.inner.link, what, request.into()).await
+    }
+
+    /// Runs a removal, `cmd`, and waits for the replicas that
+    /// [`removals_wait_for`](RedisTokenStoreBuilder::removals_wait_for) asks for (on the
+    /// removals' own connection): `WAIT` after it in one pipeline, so both reach the node
+    /// that holds the key.
+    async fn remove_replicated<T>(&self, what: &'static str, cmd: redis::Cmd) -> Result<T, StoreError>
+    where
+        T: redis::FromRedisValue + Send,
+    {
+        let acks = self.inner.replica_acks;
+        if acks.replicas == 0 {
+            return self.query(what, &cmd).await;
+        }
+        let mut pipe = redis::pipe();
+        pipe.add_command(cmd)
+            .cmd("WAIT")
+            .arg(acks.replicas)
+            .arg(millis(acks.within));
+        let (value, acked): (T, u32) = self
+            .query_on(&self.inner.removals, what, Request::from(&pipe))
+            .await?;
+        if acked < acks.replicas {
+            self.inner.unreplicated.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                acked,
+                asked = acks.replicas,
+                "a removal was not acknowledged by enough Redis replicas in time: it holds on the \
+                 primary, and a failover before a replica sees it would bring the token back"
+            );
+        }
+        Ok(value)
+    }
+
+    async fn query_on<T>(
         &self,
+        link: &Link,
         what: &'static str,
-        cmd: &redis::Cmd,
-    ) -> Result<T, StoreError> {
-        let mut connection = self.connection().await?;
+        request: Request<'_>,
+    ) -> Result<T, StoreError>
+    where
+        T: redis::FromRedisValue + Send,
+    {
+        let (number, mut connection) = link.get().await?;
         let attempt = async {
-            match cmd.query_async(&mut connection).await {
-                Err(e) if e.is_connection_refusal() => cmd.query_async(&mut connection).await,
+            let first = match request.send::<T>(&mut connection).await {
+                Err(e) if e.is_connection_refusal() => request.send(&mut connection).await,
                 other => other,
+            };
+            match first {
+                Ok(value) => Ok(value),
+                Err(e) if link.failed(number, Some(&e)) => {
+                    let (number, mut fresh) = link.get().await?;
+                    request.send(&mut fresh).await.map_err(|e| {
+                        link.failed(number, Some(&e));
+                        failure(what, e)
+                    })
+                }
+                Err(e) => Err(failure(what, e)),
             }
         };
         match tokio::time::timeout(self.inner.timeout, attempt).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => {
-                let kind = if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
-                    StoreErrorKind::Unavailable
-                } else if e.is_timeout() {
-                    StoreErrorKind::Timeout
-                } else {
-                    StoreErrorKind::Other
-                };
-                Err(StoreError::new(kind, what).with_source(e))
+            Ok(answer) => answer,
+            Err(_) => {
+                // Under Sentinel a silent primary may be partitioned away: look it up again.
+                link.failed(number, None);
+                Err(StoreError::new(
+                    StoreErrorKind::Timeout,
+                    format!("{what}: no answer from Redis within {:?}", self.inner.timeout),
+                ))
             }
-            Err(_) => Err(StoreError::new(
-                StoreErrorKind::Timeout,
-                format!("{what}: no answer from Redis within {:?}", self.inner.timeout),
-            )),
         }
-    }
-
-    /// The connection, made now if Redis has not answered before (within the timeout).
-    async fn connection(&self) -> Result<Connection, StoreError> {
-        if let Some(connection) = self.lock().as_ref() {
-            return Ok(connection.clone());
-        }
-        let made = connect(&self.inner.topology, self.inner.timeout).await?;
-        Ok(self.lock().get_or_insert(made).clone())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
-        // Set once from None to Some: a poisoned lock holds a whole value.
-        self.inner.connection.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Opens `value` stored under `name`; one that does not open is counted, logged and a
@@ -335,12 +446,36 @@ impl RedisTokenStoreBuilder {
         self
     }
 
+    /// Under Sentinel: the user (`None` for the default user) and password of the primary
+    /// and its replicas, which may differ from the sentinels' own (given in their URLs).
+    #[must_use]
+    pub fn primary_auth(mut self, username: Option<&str>, password: impl Into<String>) -> Self {
+        self.primary_auth = Some((
+            username.map(str::to_owned),
+            zeroize::Zeroizing::new(password.into()),
+        ));
+        self
+    }
+
+    /// How many replicas must acknowledge a removal (an invalidation or a sign-out), within
+    /// what bound (`WAIT replicas within`), before it returns: a removal a replica holds
+    /// survives the primary's failover. By default 1 within 100 ms on a cluster and under
+    /// Sentinel, none on one node; 0 turns it off. A removal fewer replicas acknowledged in
+    /// time still holds on the primary, and is counted
+    /// ([`removals_unreplicated`](RedisTokenStore::removals_unreplicated)) and logged. The
+    /// bound must be shorter than the [`timeout`](Self::timeout), which the whole removal
+    /// keeps to. The cost is the replica's round trip on each removal, never on a read.
+    #[must_use]
+    pub fn removals_wait_for(mut self, replicas: u32, within: Duration) -> Self {
+        self.replica_acks = Some(ReplicaAcks { replicas, within });
+        self
+    }
+
     /// Checks the configuration and connects: fails at once when Redis cannot be reached,
     /// which a service may prefer at start-up. Reconnects by itself later on.
     pub async fn connect(self) -> Result<RedisTokenStore, Error> {
         let store = self.build()?;
-        let made = connect(&store.inner.topology, store.inner.timeout).await?;
-        *store.lock() = Some(made);
+        store.inner.link.get().await?;
         Ok(store)
     }
 
@@ -358,43 +493,126 @@ impl RedisTokenStoreBuilder {
         }
         let keyring = Keyring::new(&self.keys)?;
         let naming = naming_hmac(self.naming_key.as_ref().map(|k| k.as_slice()), &self.keys)?;
-        let topology = if self.cluster_mode {
-            if self.urls.is_empty() {
-                return Err(ConfigError::new("a Redis Cluster store needs at least one node"));
-            }
-            let client = redis::cluster::ClusterClient::builder(self.urls.iter().map(String::as_str))
-                .connection_timeout(self.timeout)
-                .response_timeout(self.timeout)
-                .retries(2)
-                .build()
-                .map_err(|_| {
-                    ConfigError::new(
-                        "the Redis Cluster nodes are not valid (redis://[user:password@]host:port URLs, one password for all)",
-                    )
-                })?;
-            Topology::Cluster(client)
-        } else {
-            let url = self.urls.first().map_or("", String::as_str);
-            let client = redis::Client::open(url).map_err(|_| {
-                ConfigError::new("the Redis URL is not valid (redis://[user:password@]host:port[/db])")
-            })?;
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(self.timeout))
-                .set_response_timeout(Some(self.timeout))
-                .set_number_of_retries(1);
-            Topology::One(client, config)
-        };
+        let replica_acks = self.replica_acks.unwrap_or(match self.kind {
+            TopologyKind::OneNode => ReplicaAcks {
+                replicas: 0,
+                within: Duration::ZERO,
+            },
+            _ => ReplicaAcks {
+                replicas: 1,
+                within: DEFAULT_REPLICA_WAIT,
+            },
+        });
+        if replica_acks.replicas > 0 && (replica_acks.within.is_zero() || replica_acks.within >= self.timeout)
+        {
+            return Err(ConfigError::new(
+                "the wait for replicas on a removal must be longer than zero and shorter than the Redis timeout",
+            ));
+        }
+        let removals = Link::new(self.topology()?, self.timeout);
         Ok(RedisTokenStore {
             inner: Arc::new(Inner {
-                connection: Mutex::new(None),
-                topology,
+                link: Link::new(self.topology()?, self.timeout),
+                removals,
                 prefix: prefix(&self.cluster, &self.app),
                 naming,
                 unreadable: AtomicU64::new(0),
                 keyring,
                 timeout: self.timeout,
+                replica_acks,
+                unreplicated: AtomicU64::new(0),
             }),
         })
+    }
+
+    fn topology(&self) -> Result<Topology, ConfigError> {
+        Ok(match self.kind {
+            TopologyKind::Cluster => {
+                if self.urls.is_empty() {
+                    return Err(ConfigError::new("a Redis Cluster store needs at least one node"));
+                }
+                let client = redis::cluster::ClusterClient::builder(self.urls.iter().map(String::as_str))
+                    .connection_timeout(self.timeout)
+                    .response_timeout(self.timeout)
+                    .retries(2)
+                    .build()
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "the Redis Cluster nodes are not valid (redis://[user:password@]host:port URLs, one password for all)",
+                        )
+                    })?;
+                Topology::Cluster(client)
+            }
+            TopologyKind::Sentinel => {
+                if self.urls.is_empty() || self.service.is_empty() {
+                    return Err(ConfigError::new(
+                        "a Sentinel store needs at least one sentinel and the service name",
+                    ));
+                }
+                let mut redis_info = redis::RedisConnectionInfo::default();
+                if let Some((user, password)) = &self.primary_auth {
+                    if let Some(user) = user {
+                        redis_info = redis_info.set_username(user);
+                    }
+                    redis_info = redis_info.set_password(password.as_str());
+                }
+                let mut node = redis::sentinel::SentinelNodeConnectionInfo::default()
+                    .set_redis_connection_info(redis_info);
+                if self.urls.iter().any(|u| u.starts_with("rediss://")) {
+                    node = node.set_tls_mode(redis::TlsMode::Secure);
+                }
+                let client = redis::sentinel::SentinelClient::build(
+                    self.urls.iter().map(String::as_str).collect(),
+                    self.service.clone(),
+                    Some(node),
+                    redis::sentinel::SentinelServerType::Master,
+                )
+                .map_err(|_| {
+                    ConfigError::new("the sentinels' URLs are not valid (redis://[user:password@]host:port)")
+                })?;
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout));
+                Topology::Sentinel {
+                    client: tokio::sync::Mutex::new(client),
+                    config,
+                }
+            }
+            _ => {
+                let url = self.urls.first().map_or("", String::as_str);
+                let client = redis::Client::open(url).map_err(|_| {
+                    ConfigError::new("the Redis URL is not valid (redis://[user:password@]host:port[/db])")
+                })?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(1);
+                Topology::One(client, config)
+            }
+        })
+    }
+}
+
+/// The topology of a [`RedisTokenStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TopologyKind {
+    /// One node (a primary, or a name that a managed service moves on failover).
+    OneNode,
+    /// A Redis Cluster.
+    Cluster,
+    /// A primary under Sentinel.
+    Sentinel,
+}
+
+impl TopologyKind {
+    /// `one_node`, `cluster` or `sentinel`, as the token service's metrics say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopologyKind::OneNode => "one_node",
+            TopologyKind::Cluster => "cluster",
+            TopologyKind::Sentinel => "sentinel",
+        }
     }
 }
 
@@ -420,67 +638,6 @@ fn prefix(cluster: &str, app: &str) -> String {
     };
     let (cluster, app) = (escape(cluster), escape(app));
     format!("ts-session:{}.{}:{}.{}", cluster.len(), cluster, app.len(), app)
-}
-
-/// Where the store's Redis is: one node, or a Redis Cluster.
-enum Topology {
-    One(redis::Client, ConnectionManagerConfig),
-    Cluster(redis::cluster::ClusterClient),
-}
-
-/// The store's connection: a manager that reconnects to one node, or a cluster connection
-/// that follows the slots. Cheap to clone: clones share the connection.
-#[derive(Clone)]
-enum Connection {
-    One(ConnectionManager),
-    Cluster(redis::cluster_async::ClusterConnection),
-}
-
-impl redis::aio::ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
-        match self {
-            Connection::One(c) => c.req_packed_command(cmd),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        cmd: &'a redis::Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
-        match self {
-            Connection::One(c) => c.req_packed_commands(cmd, offset, count),
-            Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Connection::One(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
-/// A connection to Redis, made within a few timeouts.
-async fn connect(topology: &Topology, timeout: Duration) -> Result<Connection, StoreError> {
-    let made = match topology {
-        Topology::One(client, config) => tokio::time::timeout(
-            timeout * 4,
-            client.get_connection_manager_with_config(config.clone()),
-        )
-        .await
-        .map(|r| r.map(Connection::One)),
-        Topology::Cluster(client) => tokio::time::timeout(timeout * 4, client.get_async_connection())
-            .await
-            .map(|r| r.map(Connection::Cluster)),
-    };
-    made.map_err(|_| StoreError::new(StoreErrorKind::Timeout, "connecting to Redis timed out"))?
-        .map_err(|e| {
-            StoreError::new(StoreErrorKind::Unavailable, "connecting to Redis failed").with_source(e)
-        })
 }
 
 /// The HMAC that names keys: under `given`, else under a key derived from the encryption
@@ -512,6 +669,52 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
     for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
+/// A store error for `what` from the `redis` crate's `e`.
+fn failure(what: &'static str, e: redis::RedisError) -> StoreError {
+    let kind = if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+        StoreErrorKind::Unavailable
+    } else if e.is_timeout() {
+        StoreErrorKind::Timeout
+    } else {
+        StoreErrorKind::Other
+    };
+    StoreError::new(kind, what).with_source(e)
+}
+
+/// What [`RedisTokenStore::query`] sends: one command or a pipeline.
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    One(&'a redis::Cmd),
+    Pipeline(&'a redis::Pipeline),
+}
+
+impl Request<'_> {
+    async fn send<T: redis::FromRedisValue>(self, connection: &mut Connection) -> redis::RedisResult<T> {
+        match self {
+            Request::One(cmd) => cmd.query_async(connection).await,
+            Request::Pipeline(pipe) => pipe.query_async(connection).await,
+        }
+    }
+}
+
+impl<'a> From<&'a redis::Cmd> for Request<'a> {
+    fn from(cmd: &'a redis::Cmd) -> Self {
+        Request::One(cmd)
+    }
+}
+
+impl<'a> From<&'a mut redis::Cmd> for Request<'a> {
+    fn from(cmd: &'a mut redis::Cmd) -> Self {
+        Request::One(cmd)
+    }
+}
+
+impl<'a> From<&'a redis::Pipeline> for Request<'a> {
+    fn from(pipe: &'a redis::Pipeline) -> Self {
+        Request::Pipeline(pipe)
     }
 }
 
@@ -567,9 +770,9 @@ impl TokenStore for RedisTokenStore {
     ) -> Result<Option<ManagedToken>, StoreError> {
         let name = self.name("token", key);
         let Some(expected) = token else {
-            let value: Option<Vec<u8>> = self
-                .query("GETDEL of a token", redis::cmd("GETDEL").arg(&name))
-                .await?;
+            let mut cmd = redis::cmd("GETDEL");
+            cmd.arg(&name);
+            let value: Option<Vec<u8>> = self.remove_replicated("GETDEL of a token", cmd).await?;
             return Ok(self.open(&name, value.as_deref()));
         };
         let value: Option<Vec<u8>> = self.query("GET of a token", redis::cmd("GET").arg(&name)).await?;
@@ -582,7 +785,7 @@ impl TokenStore for RedisTokenStore {
         }
         // Deleted only if the value is still the one read: a replacement written since stays.
         let deleted: i64 = self
-            .query("compare-and-delete of a token", &compare_and_delete(&name, value))
+            .remove_replicated("compare-and-delete of a token", compare_and_delete(&name, value))
             .await?;
         Ok((deleted == 1).then_some(stored))
     }

@@ -4,105 +4,14 @@
 
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::{SessionClient, TokenKey, TokenManager, TokioSleep, TokioSpawn};
-use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
 use thoughtspot_session_reqwest::ReqwestTransport;
 use thoughtspot_session_tests::redis::{RedisCluster, RedisServer};
 use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
 
-const SECRET_KEY: &str = "trusted-auth-secret-0xC0FFEE";
-const PASSWORD: &str = "user-password-0xBADC0DE";
+mod common;
 
-type Manager = TokenManager<SessionClient<ReqwestTransport>>;
-
-/// Fails the test, naming it, if `future` runs past 60 s.
-async fn within<F: std::future::Future>(name: &str, future: F) -> F::Output {
-    match tokio::time::timeout(Duration::from_secs(60), future).await {
-        Ok(out) => out,
-        Err(_) => panic!("{name} did not finish within 60 s: it hangs"),
-    }
-}
-
-fn keys() -> Vec<EncryptionKey> {
-    vec![EncryptionKey::new(1, [0x5a; 32])]
-}
-
-/// The naming key every replica of these tests shares, given apart so that key rotation
-/// leaves names alone.
-const NAMING: [u8; 32] = [0x3c; 32];
-
-async fn cluster(users: usize) -> (FakeThoughtSpot, FakeServer) {
-    let mut b = FakeThoughtSpot::builder()
-        .secret_key(SECRET_KEY)
-        .token_lifetime(Duration::from_secs(900));
-    for n in 0..users {
-        b = b.user(FakeUser::new(format!("user-{n}"), PASSWORD));
-    }
-    let fake = b.build();
-    let server = FakeServer::start(fake.clone()).await.expect("the fake serves");
-    (fake, server)
-}
-
-/// A replica's store. These tests check sharing and recovery, not slowness: on a starved
-/// test machine a call may take longer than the default 250 ms and would count as an
-/// outage, so the bound is 5 s (an outage here is a stopped server: refused at once).
-async fn store(redis: &RedisServer) -> RedisTokenStore {
-    RedisTokenStore::builder(redis.url())
-        .namespace("fake.thoughtspot.test", "token-service")
-        .keys(keys())
-        .naming_key(NAMING)
-        .timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .expect("connects")
-}
-
-async fn replica(server: &FakeServer, redis: &RedisServer, lease: Duration) -> Manager {
-    replica_on(server, store(redis).await, lease)
-}
-
-/// A replica over `store`.
-fn replica_on(server: &FakeServer, store: RedisTokenStore, lease: Duration) -> Manager {
-    let client = SessionClient::builder(server.base_url())
-        .api_version(thoughtspot_session_core::ApiVersion::V2Beta)
-        .sleep(TokioSleep::new())
-        .build(ReqwestTransport::new().expect("transport"))
-        .expect("client");
-    TokenManager::builder(client, SECRET_KEY)
-        .store(store)
-        .spawn(TokioSpawn::new())
-        .sleep(TokioSleep::new())
-        .lease_time(lease)
-        .store_poll(Duration::from_millis(10))
-        .store_retry(Duration::from_millis(100))
-        .build()
-        .expect("manager")
-}
-
-/// Asks `replica` for `key` until a request is served through Redis (no fallback, the
-/// store not skipped), within 20 s: after an outage each replica goes back once its
-/// back-off window has passed.
-async fn back_on_redis(n: usize, replica: &Manager, key: &TokenKey) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let before = replica.stats();
-        replica.token(key).await.expect("token");
-        let after = replica.stats();
-        if after.store_fallbacks == before.store_fallbacks && after.store_skips == before.store_skips {
-            return;
-        }
-        assert!(Instant::now() < deadline, "replica {n} never went back to Redis");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn replicas(server: &FakeServer, redis: &RedisServer) -> Vec<Manager> {
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        out.push(replica(server, redis, Duration::from_secs(5)).await);
-    }
-    out
-}
+use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_hundred_requests_for_twenty_users_on_three_replicas_make_twenty_get_token_calls() {

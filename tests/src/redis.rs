@@ -62,7 +62,7 @@ impl RedisServer {
 
     /// A server in cluster mode holding no slot yet (a node for [`RedisCluster`]).
     fn start_cluster_node() -> Self {
-        Self::start_retrying(None, true)
+        Self::start_retrying(None, Mode::ClusterNode)
     }
 
     /// Waits until this node reports `cluster_state:ok`, until `deadline` at most (the panic
@@ -85,13 +85,13 @@ impl RedisServer {
     /// A free port is free only until another process binds it: when the server cannot
     /// listen on the one picked, another is picked (five tries).
     fn start_free(password: Option<String>) -> Self {
-        Self::start_retrying(password, false)
+        Self::start_retrying(password, Mode::Plain)
     }
 
-    fn start_retrying(password: Option<String>, cluster: bool) -> Self {
+    fn start_retrying(password: Option<String>, mode: Mode) -> Self {
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start(free_port(), password.clone(), cluster) {
+            match Self::try_start(free_port(), password.clone(), mode) {
                 Ok(server) => return server,
                 Err(why) => last = why,
             }
@@ -105,18 +105,37 @@ impl RedisServer {
     }
 
     fn try_start_on(port: u16, password: Option<String>) -> Result<Self, String> {
-        Self::try_start(port, password, false)
+        Self::try_start(port, password, Mode::Plain)
     }
 
-    fn try_start(port: u16, password: Option<String>, cluster: bool) -> Result<Self, String> {
+    fn try_start(port: u16, password: Option<String>, mode: Mode) -> Result<Self, String> {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("ts-redis-{}-{port}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let mut command = Command::new(redis_server());
+        if let Mode::Sentinel { primary } = mode {
+            // A sentinel reads (and rewrites) a configuration file of its own.
+            let conf = dir.join("sentinel.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "sentinel monitor {SERVICE} 127.0.0.1 {primary} 2\n\
+                     sentinel down-after-milliseconds {SERVICE} 1000\n\
+                     sentinel failover-timeout {SERVICE} 4000\n\
+                     sentinel parallel-syncs {SERVICE} 1\n"
+                ),
+            )
+            .expect("a sentinel configuration");
+            command.arg(conf).arg("--sentinel");
+        }
         command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            // A replica syncs at once, not after the default 5 s wait for others.
+            .args(["--repl-diskless-sync-delay", "0"])
+            // `DEBUG SLEEP` stalls a server in the tests.
+            .args(["--enable-debug-command", "yes"])
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
@@ -124,9 +143,19 @@ impl RedisServer {
         if let Some(p) = &password {
             command.args(["--requirepass", p]);
         }
-        if cluster {
-            command.args(["--cluster-enabled", "yes", "--cluster-config-file"]);
-            command.arg(dir.join("nodes.conf"));
+        match mode {
+            Mode::ClusterNode => {
+                // A primary silent for 2 s is failed over (the default is 15 s), by a replica
+                // however long ago it last heard from it (a replica that heard nothing
+                // since it synced would otherwise wait for a data-age check it fails).
+                command.args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"]);
+                command.args(["--cluster-replica-validity-factor", "0"]);
+                command.arg("--cluster-config-file").arg(dir.join("nodes.conf"));
+            }
+            Mode::ReplicaOf(primary) => {
+                command.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
+            }
+            Mode::Plain | Mode::Sentinel { .. } => {}
         }
         let child = command.spawn().expect("redis-server starts");
         let mut server = Self {
@@ -135,12 +164,12 @@ impl RedisServer {
             dir,
             password,
         };
-        server.wait_ready()?;
+        server.wait_ready(matches!(mode, Mode::Sentinel { .. }))?;
         Ok(server)
     }
 
     /// Waits until this server, not another process, listens on its port (10 s at most).
-    fn wait_ready(&mut self) -> Result<(), String> {
+    fn wait_ready(&mut self, sentinel: bool) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Some(child) = self.child.as_mut()
@@ -154,7 +183,11 @@ impl RedisServer {
             }
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 // Something listens: it must be this server (its own directory).
-                let dir = self.cli(&["CONFIG", "GET", "dir"]);
+                let dir = if sentinel {
+                    self.cli(&["INFO", "server"])
+                } else {
+                    self.cli(&["CONFIG", "GET", "dir"])
+                };
                 let ours = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
                 if String::from_utf8_lossy(&dir).contains(ours.to_string_lossy().as_ref()) {
                     return Ok(());
@@ -187,6 +220,16 @@ impl RedisServer {
         command.args(args).output().expect("redis-cli runs").stdout
     }
 
+    /// Its role as `INFO replication` says it: `master` or `slave`.
+    pub fn role(&self) -> String {
+        let info = String::from_utf8_lossy(&self.cli(&["INFO", "replication"])).into_owned();
+        info.lines()
+            .find_map(|l| l.strip_prefix("role:"))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    }
+
     /// Stops it (as a crash would: no save).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -200,6 +243,118 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// How a test's redis-server runs.
+#[derive(Clone, Copy)]
+enum Mode {
+    Plain,
+    ClusterNode,
+    ReplicaOf(u16),
+    Sentinel { primary: u16 },
+}
+
+/// The service name the sentinels of [`RedisSentinel`] monitor.
+pub const SERVICE: &str = "ts-tokens";
+
+/// A primary, a replica and three sentinels on loopback (quorum 2, a primary silent for 1 s
+/// is failed over), stopped when dropped.
+pub struct RedisSentinel {
+    /// The primary it started with, then its replica.
+    pub servers: Vec<RedisServer>,
+    /// The three sentinels.
+    pub sentinels: Vec<RedisServer>,
+}
+
+impl RedisSentinel {
+    /// Starts them and waits until the replica is in sync and every sentinel knows the
+    /// replica and the two other sentinels (20 s at most; the panic says what was missing).
+    pub fn start() -> Self {
+        let primary = RedisServer::start();
+        let replica = RedisServer::start_retrying(None, Mode::ReplicaOf(primary.port));
+        let sentinels: Vec<RedisServer> = (0..3)
+            .map(|_| {
+                RedisServer::start_retrying(
+                    None,
+                    Mode::Sentinel {
+                        primary: primary.port,
+                    },
+                )
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let synced = String::from_utf8_lossy(&replica.cli(&["INFO", "replication"]))
+                .contains("master_link_status:up");
+            let known = sentinels.iter().all(|s| {
+                let info = String::from_utf8_lossy(&s.cli(&["INFO", "sentinel"])).into_owned();
+                info.contains("status=ok") && info.contains("slaves=1") && info.contains("sentinels=3")
+            });
+            if synced && known {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Sentinel setup did not come up in 20 s: replica in sync {synced}, every sentinel \
+                 knowing the replica and the others {known}: {}",
+                String::from_utf8_lossy(&sentinels[0].cli(&["INFO", "sentinel"]))
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            servers: vec![primary, replica],
+            sentinels,
+        }
+    }
+
+    /// The sentinels' URLs.
+    pub fn urls(&self) -> Vec<String> {
+        self.sentinels.iter().map(RedisServer::url).collect()
+    }
+
+    /// The port of the primary the sentinels name now.
+    pub fn primary_port(&self) -> Option<u16> {
+        let out = String::from_utf8_lossy(&self.sentinels[0].cli(&[
+            "SENTINEL",
+            "get-master-addr-by-name",
+            SERVICE,
+        ]))
+        .into_owned();
+        out.lines().nth(1).and_then(|p| p.trim().parse().ok())
+    }
+
+    /// Waits until every sentinel names a primary other than `old` and that server says it
+    /// is a primary (30 s at most); returns how long that took.
+    pub fn wait_promoted(&self, old: u16) -> Duration {
+        let started = Instant::now();
+        loop {
+            let named: Vec<Option<u16>> = self
+                .sentinels
+                .iter()
+                .map(|s| {
+                    let out =
+                        String::from_utf8_lossy(&s.cli(&["SENTINEL", "get-master-addr-by-name", SERVICE]))
+                            .into_owned();
+                    out.lines().nth(1).and_then(|p| p.trim().parse().ok())
+                })
+                .collect();
+            if let Some(Some(new)) = named.first()
+                && *new != old
+                && named.iter().all(|n| *n == Some(*new))
+                && self
+                    .servers
+                    .iter()
+                    .any(|s| s.port == *new && s.role() == "master")
+            {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no failover within 30 s: the sentinels name {named:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -234,11 +389,120 @@ impl RedisCluster {
         for node in &nodes {
             node.wait_cluster_ok(deadline);
         }
+        // A replica that has not synced would lose everything on failover.
+        for node in &nodes[primaries..] {
+            while !String::from_utf8_lossy(&node.cli(&["INFO", "replication"]))
+                .contains("master_link_status:up")
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "the replica on 127.0.0.1:{} did not sync with its primary in time",
+                    node.port
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         Self { nodes }
     }
 
     /// The nodes' URLs, to seed a client.
     pub fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(RedisServer::url).collect()
+    }
+}
+
+impl RedisCluster {
+    /// The port of the primary that holds `slot`, as node `asked` sees it.
+    pub fn owner_of(&self, asked: usize, slot: u16) -> Option<u16> {
+        let out = String::from_utf8_lossy(&self.nodes[asked].cli(&["CLUSTER", "SLOTS"])).into_owned();
+        // redis-cli prints each range as: start, end, then the primary's ip, port, id, ...
+        let lines: Vec<&str> = out.lines().map(str::trim).collect();
+        let mut i = 0;
+        while i + 3 < lines.len() {
+            if let (Ok(start), Ok(end)) = (lines[i].parse::<u16>(), lines[i + 1].parse::<u16>())
+                && lines[i + 2].starts_with("127.0.0.1")
+                && start <= slot
+                && slot <= end
+            {
+                return lines[i + 3].parse().ok();
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// How many slots primary `n` holds (its line of `CLUSTER NODES`).
+    pub fn slots_of(&self, n: usize) -> usize {
+        let id = self.id(n);
+        let nodes = String::from_utf8_lossy(&self.nodes[n].cli(&["CLUSTER", "NODES"])).into_owned();
+        let line = nodes.lines().find(|l| l.starts_with(&id)).unwrap_or("");
+        line.split_whitespace()
+            .skip(8)
+            .map(|range| match range.split_once('-') {
+                Some((a, b)) => b.parse::<usize>().unwrap_or(0) + 1 - a.parse::<usize>().unwrap_or(0),
+                None => usize::from(range.parse::<usize>().is_ok()),
+            })
+            .sum()
+    }
+
+    /// Node `n`'s id.
+    pub fn id(&self, n: usize) -> String {
+        String::from_utf8_lossy(&self.nodes[n].cli(&["CLUSTER", "MYID"]))
+            .trim()
+            .to_owned()
+    }
+
+    /// Kills primary `n` (as a crash would) and waits until node `asked` sees its slot
+    /// `slot` served by another primary and reports `cluster_state:ok` (30 s at most);
+    /// returns how long the promotion took.
+    pub fn kill_and_wait_promoted(&mut self, n: usize, asked: usize, slot: u16) -> Duration {
+        let old = self.nodes[n].port;
+        self.nodes[n].stop();
+        let started = Instant::now();
+        loop {
+            let owner = self.owner_of(asked, slot);
+            let ok = String::from_utf8_lossy(&self.nodes[asked].cli(&["CLUSTER", "INFO"]))
+                .contains("cluster_state:ok");
+            if ok && owner.is_some_and(|p| p != old) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no replica of 127.0.0.1:{old} was promoted within 30 s (slot {slot} on {owner:?})"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Moves every slot of primary `from` to primary `to` (`redis-cli --cluster reshard`,
+    /// keys and all, `ASK` while each slot moves); returns how long it took (120 s at most).
+    pub fn move_slots(&self, from: usize, to: usize) -> Duration {
+        let started = Instant::now();
+        let slots = self.slots_of(from);
+        let out = Command::new("timeout")
+            .arg("120")
+            .arg("redis-cli")
+            .args([
+                "--cluster",
+                "reshard",
+                &format!("127.0.0.1:{}", self.nodes[to].port),
+            ])
+            .args(["--cluster-from", &self.id(from), "--cluster-to", &self.id(to)])
+            .args(["--cluster-slots", &slots.to_string(), "--cluster-yes"])
+            .output()
+            .expect("redis-cli runs");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster reshard failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        started.elapsed()
     }
 }
