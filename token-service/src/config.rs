@@ -341,15 +341,34 @@ impl LimitsConfig {
     }
 }
 
-/// The shared token cache. The URL may carry a password: prefer `TOKEN_SERVICE_REDIS`. The
-/// keys that seal tokens at rest come from `TS_TOKEN_KEYS` (or the file `TS_TOKEN_KEYS_FILE`
-/// names), written `id:base64` and comma-separated, the first one sealing.
-#[derive(Clone, Deserialize)]
+/// The shared token cache, on one of three topologies: one node (`url`), a Redis Cluster
+/// (`nodes`, seed nodes' URLs) or a primary under Sentinel (`sentinels` and `service`);
+/// exactly one. URLs may carry passwords: prefer the environment (`TOKEN_SERVICE_REDIS`,
+/// `TOKEN_SERVICE_REDIS_NODES`, `TOKEN_SERVICE_REDIS_SENTINELS` comma-separated,
+/// `TOKEN_SERVICE_REDIS_SERVICE`; under Sentinel the primary's own password is
+/// `TOKEN_SERVICE_REDIS_PRIMARY_PASSWORD`). The keys that seal tokens at rest come from
+/// `TS_TOKEN_KEYS` (or the file `TS_TOKEN_KEYS_FILE` names), written `id:base64` and
+/// comma-separated, the first one sealing.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RedisConfig {
-    /// `redis://` or `rediss://` URL.
-    pub url: String,
+    /// One node: a `redis://` or `rediss://` URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// A Redis Cluster: seed nodes' URLs (one is enough; more survive a seed that is down).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Sentinel: the sentinels' URLs (with the sentinels' own credentials, if any).
+    #[serde(default)]
+    pub sentinels: Vec<String>,
+    /// Sentinel: the name the sentinels monitor the primary under.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Sentinel: the primary's user, when not the default user (its password comes from
+    /// `TOKEN_SERVICE_REDIS_PRIMARY_PASSWORD`).
+    #[serde(default)]
+    pub primary_user: Option<String>,
     /// The bound on one Redis call, in milliseconds (default 250).
     #[serde(default = "default_redis_timeout")]
     pub timeout_ms: u64,
@@ -363,6 +382,50 @@ pub struct RedisConfig {
     pub store_wait_ms: u64,
 }
 
+/// Where the shared token cache is, as [`RedisConfig`] names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedisTopology<'a> {
+    /// One node.
+    OneNode(&'a str),
+    /// A Redis Cluster's seed nodes.
+    Cluster(&'a [String]),
+    /// Sentinels and the service they monitor.
+    Sentinel(&'a [String], &'a str),
+}
+
+impl RedisConfig {
+    /// The topology named: exactly one of `url`, `nodes`, or `sentinels` with `service`.
+    pub fn topology(&self) -> Result<RedisTopology<'_>, ConfigError> {
+        let named = usize::from(self.url.is_some())
+            + usize::from(!self.nodes.is_empty())
+            + usize::from(!self.sentinels.is_empty());
+        if named != 1 {
+            return Err(bad(
+                "[redis] names one topology: url (one node), nodes (a Redis Cluster) or sentinels with service (Sentinel)",
+            ));
+        }
+        if self.service.is_some() != !self.sentinels.is_empty()
+            || self.primary_user.is_some() && self.sentinels.is_empty()
+        {
+            return Err(bad(
+                "[redis] service and primary_user go with sentinels, and sentinels need a service",
+            ));
+        }
+        let urls = self.url.iter().chain(&self.nodes).chain(&self.sentinels);
+        for url in urls {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(bad("every [redis] URL starts with redis:// or rediss://"));
+            }
+        }
+        Ok(match (&self.url, &self.service) {
+            (Some(url), _) => RedisTopology::OneNode(url),
+            (None, Some(service)) => RedisTopology::Sentinel(&self.sentinels, service),
+            (None, None) => RedisTopology::Cluster(&self.nodes),
+        })
+    }
+}
+
 fn default_redis_timeout() -> u64 {
     250
 }
@@ -374,8 +437,13 @@ fn default_store_wait() -> u64 {
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password.
+        let shown = |urls: &[String]| format!("{} URL(s), [redacted]", urls.len());
         f.debug_struct("RedisConfig")
-            .field("url", &"[redacted]")
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .field("nodes", &shown(&self.nodes))
+            .field("sentinels", &shown(&self.sentinels))
+            .field("service", &self.service)
+            .field("primary_user", &self.primary_user)
             .field("timeout_ms", &self.timeout_ms)
             .field("store_wait_ms", &self.store_wait_ms)
             .finish()
@@ -494,16 +562,29 @@ impl Config {
                 other => return Err(bad(format!("TS_API is {other:?}: use v2 or v2-beta"))),
             };
         }
-        if let Some(v) = env.var("TOKEN_SERVICE_REDIS") {
-            match &mut self.redis {
-                Some(redis) => redis.url = v,
-                None => {
-                    self.redis = Some(RedisConfig {
-                        url: v,
-                        timeout_ms: default_redis_timeout(),
-                        store_wait_ms: default_store_wait(),
-                    })
+        // Each sets the topology it names, in place of the file's.
+        let url = env.var("TOKEN_SERVICE_REDIS");
+        let nodes = env.var("TOKEN_SERVICE_REDIS_NODES");
+        let sentinels = env.var("TOKEN_SERVICE_REDIS_SENTINELS");
+        let service = env.var("TOKEN_SERVICE_REDIS_SERVICE");
+        if url.is_some() || nodes.is_some() || sentinels.is_some() || service.is_some() {
+            let redis = self.redis.get_or_insert_with(|| RedisConfig {
+                timeout_ms: default_redis_timeout(),
+                store_wait_ms: default_store_wait(),
+                ..RedisConfig::default()
+            });
+            if url.is_some() || nodes.is_some() || sentinels.is_some() {
+                redis.url = url;
+                redis.nodes = nodes.as_deref().map(list).unwrap_or_default();
+                redis.sentinels = sentinels.as_deref().map(list).unwrap_or_default();
+                if redis.sentinels.is_empty() {
+                    // The file's Sentinel settings go with the topology replaced.
+                    redis.service = None;
+                    redis.primary_user = None;
                 }
+            }
+            if service.is_some() {
+                redis.service = service;
             }
         }
         let issuer = env.var("OIDC_ISSUER");
@@ -631,6 +712,7 @@ impl Config {
             }
         }
         if let Some(redis) = &self.redis {
+            redis.topology()?;
             let worst = redis
                 .store_wait_ms
                 .saturating_add(self.cluster.timeout_ms)
@@ -777,6 +859,43 @@ mod tests {
             ("OIDC_JWKS_URL", "https://id.example.com/jwks"),
         ];
         Config::default().with_env(&env).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn redis_names_one_topology_and_the_environment_picks_another() {
+        let topology = |toml: &str| Config::from_toml(toml).and_then(|c| c.validate().map(|()| c));
+        for bad in [
+            "[redis]\n",
+            "[redis]\nurl = \"redis://a:6379\"\nnodes = [\"redis://b:6379\"]\n",
+            "[redis]\nsentinels = [\"redis://s:26379\"]\n",
+            "[redis]\nnodes = [\"redis://b:6379\"]\nservice = \"ts\"\n",
+            "[redis]\nurl = \"http://a:6379\"\n",
+            "[redis]\nurl = \"redis://a:6379\"\nprimary_user = \"u\"\n",
+        ] {
+            let err = topology(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} is refused"))
+                .to_string();
+            assert!(err.contains("[redis]"), "{bad:?}: {err}");
+        }
+        let sentinel =
+            topology("[redis]\nsentinels = [\"redis://s1:26379\", \"redis://s2:26379\"]\nservice = \"ts\"\n")
+                .unwrap();
+        let redis = sentinel.redis.as_ref().unwrap();
+        assert!(matches!(redis.topology().unwrap(), RedisTopology::Sentinel(s, "ts") if s.len() == 2));
+        // The environment's topology replaces the file's, and a password in it stays out of Debug.
+        let env = [(
+            "TOKEN_SERVICE_REDIS_NODES",
+            "redis://:hunter2@n1:6379, redis://:hunter2@n2:6379",
+        )];
+        let config = sentinel.with_env(&env).unwrap();
+        config.validate().unwrap();
+        let redis = config.redis.as_ref().unwrap();
+        assert!(
+            matches!(redis.topology().unwrap(), RedisTopology::Cluster(n) if n.len() == 2),
+            "{redis:?}"
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

@@ -32,9 +32,7 @@ use serde_json::json;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use thoughtspot_session_core::{
-    AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager, TokenStore,
-};
+use thoughtspot_session_core::{AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager};
 
 /// The manager the service runs: over any transport.
 pub type Manager = TokenManager<SessionClient<Arc<dyn HttpTransport>>>;
@@ -48,8 +46,8 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
 /// Who answers whether the service is ready.
 #[derive(Clone)]
 pub struct Readiness {
-    /// The shared store, probed with a read.
-    pub store: Option<Arc<dyn TokenStore>>,
+    /// The shared store, probed with a `PING`.
+    pub store: Option<thoughtspot_session_redis::RedisTokenStore>,
     /// The identity provider's verifier: ready once it holds keys.
     pub verifier: Option<Arc<Verifier>>,
 }
@@ -90,7 +88,11 @@ impl AppState {
         let per_minute = NonZeroU32::new(limits.per_user_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.per_user_burst).unwrap_or(NonZeroU32::MIN);
         let stats_manager = manager.clone();
-        let metrics = Metrics::new(move || stats_manager.stats(), Some(verifier.clone()));
+        let metrics = Metrics::new(
+            move || stats_manager.stats(),
+            Some(verifier.clone()),
+            readiness.store.clone(),
+        );
         let served = metrics
             .requests
             .get_or_create(&Outcome {
@@ -448,12 +450,9 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
         ready &= keys;
     }
     if let Some(store) = &state.readiness.store {
-        let probe = TokenKey::new("readyz-probe");
-        let redis = matches!(
-            tokio::time::timeout(READY_PROBE, store.get(&probe)).await,
-            Ok(Ok(_))
-        );
+        let redis = matches!(tokio::time::timeout(READY_PROBE, store.ping()).await, Ok(Ok(())));
         checks.insert("redis".into(), redis.into());
+        checks.insert("redis_topology".into(), store.topology().as_str().into());
         // Degraded, not unready: tokens are served from memory meanwhile.
         checks.insert("degraded".into(), (!redis).into());
     }

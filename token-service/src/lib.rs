@@ -55,7 +55,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use thoughtspot_session_core::{
-    ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokenStore, TokioSleep, TokioSpawn,
+    ApiVersion, HttpTransport, SecretKey, SessionClient, TokenManager, TokioSleep, TokioSpawn,
 };
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
 use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
@@ -192,12 +192,26 @@ impl Service {
             .token_lifetime(Duration::from_secs(config.cluster.token_lifetime_secs))
             .revoke_on_invalidate(true)
             .sleep(TokioSleep::new());
-        let mut store_probe: Option<Arc<dyn TokenStore>> = None;
+        let mut store_probe: Option<RedisTokenStore> = None;
         if let Some(redis) = &config.redis {
             // The keys are read twice rather than copied: they are not `Clone`, so that no
             // stray copy outlives its zeroing.
+            let topology = redis.topology()?;
             let builder = || -> Result<_, BoxError> {
-                Ok(RedisTokenStore::builder(redis.url.clone())
+                let store = match topology {
+                    config::RedisTopology::OneNode(url) => RedisTokenStore::builder(url),
+                    config::RedisTopology::Cluster(nodes) => {
+                        RedisTokenStore::cluster_builder(nodes.iter().cloned())
+                    }
+                    config::RedisTopology::Sentinel(sentinels, service) => {
+                        let store = RedisTokenStore::sentinel_builder(sentinels.iter().cloned(), service);
+                        match env.var("TOKEN_SERVICE_REDIS_PRIMARY_PASSWORD") {
+                            Some(password) => store.primary_auth(redis.primary_user.as_deref(), password),
+                            None => store,
+                        }
+                    }
+                };
+                Ok(store
                     // Shared per cluster: the namespace is the base URL the client asks.
                     .namespace(base_url.as_str(), "thoughtspot-token-service")
                     .keys(redis_keys(env)?)
@@ -215,8 +229,11 @@ impl Service {
                 }
                 Err(e) => return Err(e.into()),
             };
-            notes.push("sharing tokens through Redis".into());
-            store_probe = Some(Arc::new(store.clone()));
+            notes.push(format!(
+                "sharing tokens through Redis ({})",
+                store.topology().as_str()
+            ));
+            store_probe = Some(store.clone());
             // Fits inside the request timeout (validate checks): a planted or orphaned
             // lease costs a request this, then the cluster is asked directly.
             manager = manager

@@ -59,6 +59,7 @@ type StatsFn = Arc<dyn Fn() -> TokenManagerStats + Send + Sync>;
 struct Reads {
     stats: StatsFn,
     jwks: Option<Arc<crate::identity::Verifier>>,
+    store: Option<thoughtspot_session_redis::RedisTokenStore>,
 }
 
 impl std::fmt::Debug for Reads {
@@ -135,6 +136,28 @@ impl Collector for Reads {
             None,
             cached.metric_type(),
         )?)?;
+        if let Some(store) = &self.store {
+            counter(
+                &mut encoder,
+                "token_store_removals_unreplicated",
+                "Removals (sign-outs, invalidations) no Redis replica acknowledged in time",
+                store.removals_unreplicated(),
+            )?;
+            counter(
+                &mut encoder,
+                "token_store_unreadable_values",
+                "Values in Redis that did not open (corrupt, foreign, or under a key this replica lacks)",
+                store.unreadable_values(),
+            )?;
+            let info = ConstGauge::new(1);
+            let mut family = encoder.encode_descriptor(
+                "token_store_topology",
+                "The shared store's Redis topology (one_node, cluster or sentinel)",
+                None,
+                info.metric_type(),
+            )?;
+            info.encode(family.encode_family(&[("topology", store.topology().as_str())])?)?;
+        }
         if let Some(v) = &self.jwks {
             counter(
                 &mut encoder,
@@ -158,6 +181,7 @@ impl Metrics {
     pub fn new(
         stats: impl Fn() -> TokenManagerStats + Send + Sync + 'static,
         jwks: Option<Arc<crate::identity::Verifier>>,
+        store: Option<thoughtspot_session_redis::RedisTokenStore>,
     ) -> Self {
         let mut registry = Registry::with_prefix("token_service");
         let requests = Family::<Outcome, Counter>::default();
@@ -176,6 +200,7 @@ impl Metrics {
         registry.register_collector(Box::new(Reads {
             stats: Arc::new(stats),
             jwks,
+            store,
         }));
         Self {
             registry,

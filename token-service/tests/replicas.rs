@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use support::*;
 use thoughtspot_session_mock::{FakeThoughtSpot, FakeUser};
-use thoughtspot_session_tests::redis::RedisServer;
+use thoughtspot_session_tests::redis::{RedisCluster, RedisServer};
 
 const USERS: usize = 20;
 const SHAPES: [Option<&str>; 3] = [None, Some("west"), Some("east")];
@@ -17,6 +17,20 @@ const SHAPES: [Option<&str>; 3] = [None, Some("west"), Some("east")];
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
     let redis = RedisServer::start();
+    three_replicas(&format!("url = \"{}\"", redis.url()), "one_node").await;
+}
+
+/// The same on a Redis Cluster of three primaries and three replicas, the service given
+/// two seed nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_three_replicas_mint_each_shape_once_and_never_cross_rules() {
+    let redis = RedisCluster::start(3, 1);
+    let urls = redis.urls();
+    three_replicas(&format!("nodes = [\"{}\", \"{}\"]", urls[0], urls[4]), "cluster").await;
+}
+
+/// Three replicas over the `[redis]` topology `where_redis` is (`url = …`, `nodes = […]`).
+async fn three_replicas(where_redis: &str, topology: &str) {
     let issuer = Issuer::start().await;
     let mut fake = FakeThoughtSpot::builder()
         .secret_key(SECRET_KEY)
@@ -33,10 +47,7 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
         &issuer,
         // The request timeout makes room for that (the service refuses a store wait that
         // cannot fit inside it).
-        &format!(
-            "[redis]\nurl = \"{}\"\ntimeout_ms = 5000\n[limits]\nrequest_timeout_ms = 40000\n",
-            redis.url()
-        ),
+        &format!("[redis]\n{where_redis}\ntimeout_ms = 5000\n[limits]\nrequest_timeout_ms = 40000\n"),
     );
     let env = [
         ("TS_SECRET_KEY", SECRET_KEY),
@@ -123,6 +134,14 @@ async fn three_replicas_mint_each_shape_once_and_never_cross_rules() {
         let ready = replicas[0].get("/readyz", None).await;
         let body: serde_json::Value = serde_json::from_slice(&ready.bytes().await.unwrap()).unwrap();
         assert_eq!(body["checks"]["redis"], true, "{body}");
+        assert_eq!(body["checks"]["redis_topology"], topology, "{body}");
+        let metrics = replicas[0].get("/metrics", None).await.text().await.unwrap();
+        assert!(
+            metrics.contains(&format!(
+                "token_service_token_store_topology{{topology=\"{topology}\"}} 1"
+            )),
+            "{metrics}"
+        );
     };
     tokio::time::timeout(Duration::from_secs(120), work)
         .await
