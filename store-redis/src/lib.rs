@@ -22,10 +22,17 @@
 //!   miss.
 //! - **TLS and ACLs** come from the URL, as the `redis` crate reads it: `rediss://` (feature
 //!   `tls`), `redis://user:password@host:6379/0`.
-//! - **One node or a Redis Cluster.** [`RedisTokenStore::builder`] takes one node's URL;
-//!   [`RedisTokenStore::cluster_builder`] a cluster's seed nodes (the `redis` crate's cluster
-//!   client: slots learned from the seeds, `MOVED`/`ASK` followed). Every key one call
-//!   touches shares a slot, whatever the namespace. Sentinel is not supported yet.
+//! - **One node, a Redis Cluster or Sentinel.** [`RedisTokenStore::builder`] takes one
+//!   node's URL; [`RedisTokenStore::cluster_builder`] a cluster's seed nodes (the `redis`
+//!   crate's cluster client: slots learned from the seeds, `MOVED`/`ASK` followed). Every key
+//!   one call touches shares a slot, whatever the namespace.
+//!   [`RedisTokenStore::sentinel_builder`] takes the sentinels and the service name, and
+//!   follows a failover to the new primary. Scripts are sent whole (`EVAL`): a node that
+//!   never saw one runs it.
+//! - **A removal survives a failover.** It waits for a replica's acknowledgement
+//!   ([`removals_wait_for`](RedisTokenStoreBuilder::removals_wait_for)), on a connection of
+//!   its own so that reads never wait behind it; with `revoke_on_invalidate` its token is
+//!   also revoked at the cluster, so a copy a failover brings back is refused.
 //!
 //! It needs Redis 6.2 or later (`GETDEL`), or a server that speaks the same commands
 //! (Valkey, for one).
