@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::{AccessToken, TokenKey};
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot};
-use thoughtspot_session_redis::RedisTokenStore;
+use thoughtspot_session_redis::{RedisTokenStore, RedisTokenStoreBuilder};
 use thoughtspot_session_tests::redis::{RedisCluster, RedisSentinel, SERVICE};
 use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
 
@@ -181,21 +181,24 @@ async fn through<E>(
 }
 
 async fn cluster_replicas(server: &FakeServer, redis: &RedisCluster) -> (Vec<Manager>, Vec<RedisTokenStore>) {
-    let (mut replicas, mut stores) = (Vec::new(), Vec::new());
-    for seed in redis.urls().into_iter().skip(1).take(3) {
-        let store = RedisTokenStore::cluster_builder([seed])
-            .namespace("fake.thoughtspot.test", "token-service")
-            .keys(keys())
-            .naming_key(NAMING)
-            .timeout(Duration::from_secs(1))
-            .removals_wait_for(1, Duration::from_millis(200))
-            .connect()
-            .await
-            .expect("connects to the cluster");
-        stores.push(store.clone());
+    let seeds = redis.urls().into_iter().skip(1).take(3);
+    revoking_replicas(server, seeds.map(|seed| RedisTokenStore::cluster_builder([seed]))).await
+}
+
+/// A revoking replica over each of `stores`, whose removals wait up to 200 ms for a replica
+/// (a call is bounded at 1 s), and the stores.
+async fn revoking_replicas(
+    server: &FakeServer,
+    stores: impl Iterator<Item = RedisTokenStoreBuilder>,
+) -> (Vec<Manager>, Vec<RedisTokenStore>) {
+    let (mut replicas, mut made) = (Vec::new(), Vec::new());
+    for builder in stores {
+        let builder = builder.removals_wait_for(1, Duration::from_millis(200));
+        let store = connected(builder, Duration::from_secs(1)).await;
+        made.push(store.clone());
         replicas.push(revoking_replica_on(server, store));
     }
-    (replicas, stores)
+    (replicas, made)
 }
 
 /// The slot of a user's key that a primary holds: a primary killed or emptied must hold
@@ -265,20 +268,8 @@ async fn a_cluster_primary_s_slots_moved_mid_load_lose_no_request_and_no_sign_ou
 async fn a_sentinel_failover_mid_load_is_followed_and_loses_no_request_and_no_sign_out() {
     let redis = RedisSentinel::start();
     let (fake, server) = cluster(USERS).await;
-    let (mut replicas, mut stores) = (Vec::new(), Vec::new());
-    for _ in 0..3 {
-        let store = RedisTokenStore::sentinel_builder(redis.urls(), SERVICE)
-            .namespace("fake.thoughtspot.test", "token-service")
-            .keys(keys())
-            .naming_key(NAMING)
-            .timeout(Duration::from_secs(1))
-            .removals_wait_for(1, Duration::from_millis(200))
-            .connect()
-            .await
-            .expect("connects through the sentinels");
-        stores.push(store.clone());
-        replicas.push(revoking_replica_on(&server, store));
-    }
+    let builders = (0..3).map(|_| RedisTokenStore::sentinel_builder(redis.urls(), SERVICE));
+    let (replicas, stores) = revoking_replicas(&server, builders).await;
     let old = redis.primary_port().expect("a primary");
     let redis = Arc::new(std::sync::Mutex::new(redis));
     let held = redis.clone();

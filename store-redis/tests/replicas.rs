@@ -41,14 +41,7 @@ async fn on_a_redis_cluster_six_hundred_requests_for_twenty_users_make_twenty_ca
     let (fake, server) = cluster(20).await;
     let mut replicas = Vec::new();
     for seed in redis.urls().into_iter().take(3) {
-        let store = RedisTokenStore::cluster_builder([seed])
-            .namespace("fake.thoughtspot.test", "token-service")
-            .keys(keys())
-            .naming_key(NAMING)
-            .timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .expect("connects to the cluster");
+        let store = connected(RedisTokenStore::cluster_builder([seed]), Duration::from_secs(5)).await;
         replicas.push(replica_on(&server, store, Duration::from_secs(5)));
     }
     within("on_a_redis_cluster", async {

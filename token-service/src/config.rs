@@ -405,7 +405,7 @@ impl RedisConfig {
                 "[redis] names one topology: url (one node), nodes (a Redis Cluster) or sentinels with service (Sentinel)",
             ));
         }
-        if self.service.is_some() != !self.sentinels.is_empty()
+        if self.service.is_some() == self.sentinels.is_empty()
             || self.primary_user.is_some() && self.sentinels.is_empty()
         {
             return Err(bad(

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::{SessionClient, TokenKey, TokenManager, TokioSleep, TokioSpawn};
 use thoughtspot_session_mock::{FakeServer, FakeThoughtSpot, FakeUser};
-use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore};
+use thoughtspot_session_redis::{EncryptionKey, RedisTokenStore, RedisTokenStoreBuilder};
 use thoughtspot_session_reqwest::ReqwestTransport;
 use thoughtspot_session_tests::redis::RedisServer;
 
@@ -46,11 +46,16 @@ pub async fn cluster(users: usize) -> (FakeThoughtSpot, FakeServer) {
 /// test machine a call may take longer than the default 250 ms and would count as an
 /// outage, so the bound is 5 s (an outage here is a stopped server: refused at once).
 pub async fn store(redis: &RedisServer) -> RedisTokenStore {
-    RedisTokenStore::builder(redis.url())
+    connected(RedisTokenStore::builder(redis.url()), Duration::from_secs(5)).await
+}
+
+/// `builder` with these tests' namespace and keys and the bound `timeout`, connected.
+pub async fn connected(builder: RedisTokenStoreBuilder, timeout: Duration) -> RedisTokenStore {
+    builder
         .namespace("fake.thoughtspot.test", "token-service")
         .keys(keys())
         .naming_key(NAMING)
-        .timeout(Duration::from_secs(5))
+        .timeout(timeout)
         .connect()
         .await
         .expect("connects")
