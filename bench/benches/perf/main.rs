@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p thoughtspot-session-bench               # everything (about 2 minutes once built)
-//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations | tokens | service | service-instructions
+//! cargo bench -p thoughtspot-session-bench -- core       # one part: core | loopback | callgrind | inprocess | memory | allocations | tokens | topologies | service | service-instructions
 //! ```
 //!
 //! The loopback server runs in its own process, pinned to CPU 1 where `taskset` exists; the
@@ -22,6 +22,7 @@ mod memory;
 mod server;
 mod service;
 mod tokens;
+mod topologies;
 
 use allocations::*;
 use bodies::*;
@@ -36,6 +37,7 @@ use server::*;
 use service::*;
 use thoughtspot_session_core::SessionApi;
 use tokens::*;
+use topologies::*;
 
 fn main() {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -134,6 +136,9 @@ fn main() {
     }
     if wanted("tokens") {
         tokens();
+    }
+    if wanted("topologies") {
+        topologies();
     }
     if wanted("service") {
         service();
