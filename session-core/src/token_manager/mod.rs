@@ -515,8 +515,11 @@ impl<S: SessionApi> TokenManager<S> {
                 // task removes it (without revoking it again) if it is still there.
                 self.store_error(shared, &e);
                 let mut revoked: Vec<AccessToken> = in_memory.map(|t| t.token).into_iter().collect();
-                self.revoke(stored.clone()).await;
-                revoked.push(stored.token);
+                // This replica's memory held the same token: revoked above already.
+                if !revoked.contains(&stored.token) {
+                    self.revoke(stored.clone()).await;
+                    revoked.push(stored.token);
+                }
                 let removal = removals::Pending::IssuedBefore {
                     at: self.inner.clock.now(),
                     revoked,
