@@ -232,7 +232,7 @@ async fn a_cluster_primary_killed_mid_load_loses_no_request_and_no_sign_out() {
     through("cluster failover", &fake, &replicas, &stores, move || {
         let mut guard = held.lock().expect("the cluster");
         let cluster = guard.as_mut().expect("the cluster");
-        cluster.kill_and_wait_promoted(0, 1, slot)
+        cluster.kill_and_wait_promoted(0, slot)
     })
     .await;
     drop(redis);

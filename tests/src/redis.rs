@@ -1,6 +1,7 @@
 //! A real redis-server for the tests: started on a free 127.0.0.1 port, in a temporary
 //! directory, without persistence; stopped when dropped.
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -220,6 +221,55 @@ impl RedisServer {
         command.args(args).output().expect("redis-cli runs").stdout
     }
 
+    /// Sends `commands` (one a line) on one connection; its answers, one a line.
+    pub fn cli_lines(&self, commands: &str) -> String {
+        let mut command = Command::new("redis-cli");
+        command.args(["-p", &self.port.to_string()]);
+        if let Some(p) = &self.password {
+            command.args(["-a", p, "--no-auth-warning"]);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-cli runs");
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(commands.as_bytes());
+        }
+        let out = child.wait_with_output().expect("redis-cli ends");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until `replicas` replicas acknowledge a write on this primary (`WAIT` after a
+    /// probe key, then deleted), so that a failover loses nothing written before: a
+    /// replica's link can be `up` seconds before it streams its primary's writes. A
+    /// cluster node refuses a key of another's slots (`MOVED`): the probe's name is varied
+    /// until it is this node's.
+    fn wait_streaming(&self, replicas: usize, deadline: Instant) {
+        let mut probe = 0u32;
+        loop {
+            let answer = self.cli_lines(&format!(
+                "SET ts-harness-probe-{probe} 1\nWAIT {replicas} 500\nDEL ts-harness-probe-{probe}\n"
+            ));
+            let acked = answer.lines().nth(1).and_then(|l| l.trim().parse::<usize>().ok());
+            if acked.is_some_and(|n| n >= replicas) {
+                return;
+            }
+            if answer.contains("MOVED") {
+                probe += 1;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replicas of 127.0.0.1:{} did not acknowledge its writes in time ({answer:?})",
+                self.port
+            );
+            if !answer.contains("MOVED") {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
     /// Its role as `INFO replication` says it: `master` or `slave`.
     pub fn role(&self) -> String {
         let info = String::from_utf8_lossy(&self.cli(&["INFO", "replication"])).into_owned();
@@ -302,6 +352,7 @@ impl RedisSentinel {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        primary.wait_streaming(1, deadline);
         Self {
             servers: vec![primary, replica],
             sentinels,
@@ -367,7 +418,8 @@ pub struct RedisCluster {
 
 impl RedisCluster {
     /// Starts the nodes, creates the cluster and waits until every node reports
-    /// `cluster_state:ok` (20 s at most; the panic names the node that did not).
+    /// `cluster_state:ok` and every primary's writes reach its replicas (20 s at most; the
+    /// panic names the node that did not).
     pub fn start(primaries: usize, replicas: usize) -> Self {
         let nodes: Vec<RedisServer> = (0..primaries * (1 + replicas))
             .map(|_| RedisServer::start_cluster_node())
@@ -401,6 +453,9 @@ impl RedisCluster {
                 );
                 std::thread::sleep(Duration::from_millis(20));
             }
+        }
+        for node in &nodes[..primaries] {
+            node.wait_streaming(replicas, deadline);
         }
         Self { nodes }
     }
@@ -452,23 +507,31 @@ impl RedisCluster {
             .to_owned()
     }
 
-    /// Kills primary `n` (as a crash would) and waits until node `asked` sees its slot
-    /// `slot` served by another primary and reports `cluster_state:ok` (30 s at most);
-    /// returns how long the promotion took.
-    pub fn kill_and_wait_promoted(&mut self, n: usize, asked: usize, slot: u16) -> Duration {
+    /// Kills primary `n` (as a crash would) and waits until every other node sees its slot
+    /// `slot` served by another primary and reports `cluster_state:ok` (30 s at most):
+    /// until then a client that asks a node still on the old map is sent to the dead one.
+    /// Returns how long the promotion took.
+    pub fn kill_and_wait_promoted(&mut self, n: usize, slot: u16) -> Duration {
         let old = self.nodes[n].port;
         self.nodes[n].stop();
         let started = Instant::now();
         loop {
-            let owner = self.owner_of(asked, slot);
-            let ok = String::from_utf8_lossy(&self.nodes[asked].cli(&["CLUSTER", "INFO"]))
-                .contains("cluster_state:ok");
-            if ok && owner.is_some_and(|p| p != old) {
+            let seen: Vec<(usize, Option<u16>, bool)> = (0..self.nodes.len())
+                .filter(|&i| i != n)
+                .map(|i| {
+                    let ok = String::from_utf8_lossy(&self.nodes[i].cli(&["CLUSTER", "INFO"]))
+                        .contains("cluster_state:ok");
+                    (i, self.owner_of(i, slot), ok)
+                })
+                .collect();
+            let moved = |(_, owner, ok): &(usize, Option<u16>, bool)| *ok && owner.is_some_and(|p| p != old);
+            if seen.iter().all(moved) {
                 return started.elapsed();
             }
             assert!(
                 started.elapsed() < Duration::from_secs(30),
-                "no replica of 127.0.0.1:{old} was promoted within 30 s (slot {slot} on {owner:?})"
+                "no replica of 127.0.0.1:{old} was promoted as every node sees it within 30 s (slot \
+                 {slot}: node, owner, cluster ok: {seen:?})"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
