@@ -24,12 +24,17 @@ const USERS: usize = 20;
 const LOADED: usize = 16;
 
 /// At most this many get token calls per user over a scenario: the first, and per replica
-/// three while its store calls fail. A replica keeps the token it fetched alone in memory
-/// while it skips Redis; while one primary is gone the others still answer, so a replica
-/// goes back to Redis (its memory given up) and loses it again, each time its back-off
-/// (100 ms, doubling) ends within the few seconds of a failover. A user who signs out may
-/// need the same again after the sign-out.
+/// three. A replica's first failed store call for the user fetches alone, and the token is
+/// kept in its memory as the spare served on each failure after (while it skips Redis, or
+/// when a call to the dead primary fails), until Redis answers for the key again. A
+/// request sent before the failover ended may still fail up to a store timeout after it,
+/// when the spare is given up: one more each for the two requests a replica has in flight
+/// here (the load's and the checks'). A user who signs out may need the same again after
+/// the sign-out.
 const CALLS_PER_USER: usize = 1 + 3 * 3;
+
+/// Each replica's bound on one store call.
+const STORE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn key(user: usize) -> TokenKey {
     TokenKey::new(format!("user-{user}"))
@@ -119,8 +124,12 @@ async fn through<E>(
         let took = event.await.expect("the event ran");
         let ended = Instant::now();
         // Sharing has resumed once every replica's removals reached Redis and all three
-        // serve one token per user through it.
+        // serve one token per user through it, and that holds: a request sent before the
+        // event ended (to the dead primary) may still time out up to a store timeout after,
+        // and send its replica off Redis for a back-off window. So the agreement is checked
+        // until a store timeout has passed since the end; it began when it last began.
         let deadline = ended + Duration::from_secs(30);
+        let mut since: Option<Duration> = None;
         loop {
             let mut agree = replicas.iter().all(|r| r.stats().removals_waiting == 0);
             for user in [0, 5] {
@@ -131,13 +140,18 @@ async fn through<E>(
                 }
                 agree &= seen.len() == 1;
             }
-            if agree {
+            if !agree {
+                since = None;
+            } else if since.is_none() {
+                since = Some(ended.elapsed());
+            }
+            if agree && ended.elapsed() > STORE_TIMEOUT {
                 break;
             }
             assert!(Instant::now() < deadline, "{name}: the replicas did not share again within 30 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let resumed = ended.elapsed();
+        let resumed = since.unwrap_or_default();
         tokio::time::sleep(Duration::from_millis(200)).await;
         let (served, failed) = load.stop().await;
         assert!(failed.is_empty(), "{name}: {} of {} requests failed: {:?}", failed.len(), served + failed.len(), &failed[..failed.len().min(5)]);
@@ -194,7 +208,7 @@ async fn revoking_replicas(
     let (mut replicas, mut made) = (Vec::new(), Vec::new());
     for builder in stores {
         let builder = builder.removals_wait_for(1, Duration::from_millis(200));
-        let store = connected(builder, Duration::from_secs(1)).await;
+        let store = connected(builder, STORE_TIMEOUT).await;
         made.push(store.clone());
         replicas.push(revoking_replica_on(server, store));
     }
@@ -213,14 +227,9 @@ fn a_loaded_slot(redis: &RedisCluster, primary: usize) -> u16 {
     slot.trim().parse().expect("a slot")
 }
 
-/// Known open (issue 33): after a Redis Cluster failover the `redis` crate's cluster
-/// connection keeps timing out for a while on some calls, and in about half the runs here
-/// either the replicas stop sharing again after they had, or a sign-out made during the
-/// failover is held (its token never served) but its token is not revoked (the stored copy
-/// is gone when the removal task looks). Every request is served in every run. Run it with
-/// `cargo test -p thoughtspot-session-redis --test failover -- --ignored`.
+/// A Redis Cluster primary killed mid-load, its replica promoted by the cluster (about
+/// 3.5 s here, with a 2 s node timeout).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "flaky: the cluster client after a failover (issue 33, open)"]
 async fn a_cluster_primary_killed_mid_load_loses_no_request_and_no_sign_out() {
     let redis = RedisCluster::start(3, 1);
     let (fake, server) = cluster(USERS).await;

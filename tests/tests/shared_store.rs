@@ -8,8 +8,8 @@ use bytes::Bytes;
 use std::collections::HashSet;
 use std::time::Duration;
 use thoughtspot_session_core::{
-    Error, HttpTransport, SessionClient, StoreFailure, TokenKey, TokenManager, TokioSleep, TokioSpawn,
-    TransportError,
+    AccessToken, Error, HttpTransport, Lease, ManagedToken, SessionClient, StoreError, StoreErrorKind,
+    StoreFailure, TokenKey, TokenManager, TokenStore, TokioSleep, TokioSpawn, TransportError,
 };
 use thoughtspot_session_mock::{FakeThoughtSpot, MemoryTokenStore};
 use thoughtspot_session_tests::replicas::{owner, tokens_at_once};
@@ -472,6 +472,128 @@ async fn a_sign_out_during_an_outage_is_deferred_then_made_and_never_served_mean
             fake.clock().advance(Duration::from_secs(1));
             assert_ne!(r.token(&key).await.expect("token").token(), before.token());
         }
+    })
+    .await;
+}
+
+/// A store one of whose keys is out of reach while the others answer: a Redis Cluster with
+/// the primary holding that key's slot down.
+#[derive(Debug, Clone)]
+struct OneShardDown {
+    store: MemoryTokenStore,
+    down: &'static str,
+}
+
+impl OneShardDown {
+    fn reach(&self, key: &TokenKey) -> Result<(), StoreError> {
+        if key.user() == self.down {
+            return Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                "this key's shard is down",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TokenStore for OneShardDown {
+    async fn get(&self, key: &TokenKey) -> Result<Option<ManagedToken>, StoreError> {
+        self.reach(key)?;
+        self.store.get(key).await
+    }
+
+    async fn put(
+        &self,
+        key: &TokenKey,
+        token: &ManagedToken,
+        ttl: Duration,
+        lease: &Lease,
+    ) -> Result<bool, StoreError> {
+        self.reach(key)?;
+        self.store.put(key, token, ttl, lease).await
+    }
+
+    async fn remove(
+        &self,
+        key: &TokenKey,
+        token: Option<&AccessToken>,
+    ) -> Result<Option<ManagedToken>, StoreError> {
+        self.reach(key)?;
+        self.store.remove(key, token).await
+    }
+
+    async fn try_lease(&self, key: &TokenKey, ttl: Duration, lease: &Lease) -> Result<bool, StoreError> {
+        self.reach(key)?;
+        self.store.try_lease(key, ttl, lease).await
+    }
+
+    async fn renew(&self, key: &TokenKey, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        self.reach(key)?;
+        self.store.renew(key, lease, ttl).await
+    }
+
+    async fn release(&self, key: &TokenKey, lease: Lease) -> Result<(), StoreError> {
+        self.reach(key)?;
+        self.store.release(key, lease).await
+    }
+}
+
+/// While one key's shard is down, its token is fetched once by a replica and kept as the
+/// spare, even when a request for another key ends the replica's back-off (the store
+/// answered it) while that fetch is under way: the next failure for the key serves the
+/// spare, it does not fetch again.
+#[tokio::test(start_paused = true)]
+async fn with_one_shard_down_a_key_is_fetched_once_though_other_keys_answer_meanwhile() {
+    let name = "with_one_shard_down_a_key_is_fetched_once_though_other_keys_answer_meanwhile";
+    let _watch = Watchdog::start(name);
+    within(name, async {
+        let fake = fake(2);
+        let store = OneShardDown {
+            store: store_of(&fake),
+            down: "user-0",
+        };
+        let client = fake
+            .client_builder()
+            .sleep(TokioSleep::new())
+            .build(Delayed {
+                fake: fake.clone(),
+                delay: Duration::from_millis(40),
+                hang: false,
+            })
+            .expect("valid");
+        let replica = TokenManager::builder(client, "key")
+            .clock(fake.clock().clone())
+            .store(store)
+            .spawn(TokioSpawn::new())
+            .sleep(TokioSleep::new())
+            .build()
+            .expect("valid");
+        let (down, up) = (TokenKey::new("user-0"), TokenKey::new("user-1"));
+        let fetching = tokio::spawn({
+            let (replica, down) = (replica.clone(), down.clone());
+            async move { replica.token(&down).await }
+        });
+        // The store failed for user-0 (the breaker opened) and its fetch alone is under
+        // way; the back-off passes and a request for user-1 finds the store answering.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        fake.clock().advance(Duration::from_secs(1));
+        replica.token(&up).await.expect("user-1 through the store");
+        let first = fetching.await.expect("ran").expect("user-0 fetched alone");
+        for _ in 0..3 {
+            let again = replica.token(&down).await.expect("user-0");
+            assert_eq!(
+                again.token(),
+                first.token(),
+                "the spare is served, not a new token"
+            );
+        }
+        let fetched = fake.tokens().iter().filter(|t| t.user == "user-0").count();
+        assert_eq!(fetched, 1, "user-0 fetched once while its shard is down");
+        // The first failure fetched alone, the second served the spare; the breaker then
+        // skipped the store and memory served the rest.
+        let stats = replica.stats();
+        assert_eq!((stats.store_fallbacks, stats.fetches), (2, 2), "{stats:?}");
     })
     .await;
 }

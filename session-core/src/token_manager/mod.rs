@@ -297,11 +297,14 @@ impl<S: SessionApi> TokenManager<S> {
                     };
                     let result = match (&inner.shared, in_memory) {
                         (Some(shared), false) => {
-                            let result = self.token_from_store(shared, key, spare).await;
-                            // A token fetched because the store just failed is kept in
-                            // memory too: the store is skipped for a while now.
-                            leader.cache = shared.breaker.is_open();
-                            result
+                            let answer = self.token_from_store(shared, key, spare).await;
+                            // A token fetched because the store failed is kept in memory
+                            // too: served while the store is skipped, and the spare if it
+                            // fails again. A store that answered some other request
+                            // meanwhile (another Redis primary) changes nothing about this
+                            // key: it would only be fetched again.
+                            leader.cache = answer.alone || shared.breaker.is_open();
+                            answer.result
                         }
                         _ => self.fetch(key).await,
                     };

@@ -38,6 +38,24 @@ pub(super) struct Shared {
     pub(super) removals: Arc<Removals>,
 }
 
+/// What the store path answered, and whether the token came without the store (fetched
+/// alone or the spare served, because the store failed): such a token is kept in this
+/// process's memory as the spare for the next failure, whatever the breaker says by then.
+pub(super) struct FromStore {
+    pub(super) result: Result<ManagedToken, Error>,
+    pub(super) alone: bool,
+}
+
+impl FromStore {
+    fn shared(result: Result<ManagedToken, Error>) -> Self {
+        Self { result, alone: false }
+    }
+
+    fn alone(result: Result<ManagedToken, Error>) -> Self {
+        Self { result, alone: true }
+    }
+}
+
 impl Shared {
     fn next_lease(&self) -> u64 {
         self.leases.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -82,23 +100,23 @@ impl<S: SessionApi> TokenManager<S> {
     /// fetched under the key's lease (by this process, or by another while this one waits,
     /// for [`Shared::wait`] at most).
     ///
-    /// `spare` is the token this process kept in memory while the store was skipped: should
-    /// the store fail again (a probe), it is served instead of fetching another.
+    /// `spare` is the token this process kept in memory while the store failed: should the
+    /// store fail again, it is served instead of fetching another.
     pub(super) async fn token_from_store(
         &self,
         shared: &Arc<Shared>,
         key: &TokenKey,
         spare: Option<ManagedToken>,
-    ) -> Result<ManagedToken, Error> {
+    ) -> FromStore {
         let inner = &*self.inner;
         // The wait is measured on the manager's clock (a test's virtual clock moves only
         // when told).
         let started = inner.clock.now();
         loop {
             match self.stored(shared, key).await {
-                Ok(Some(token)) => return Ok(token),
+                Ok(Some(token)) => return FromStore::shared(Ok(token)),
                 Ok(None) => {}
-                Err(e) => return self.store_failed(shared, e, key, spare).await,
+                Err(e) => return FromStore::alone(self.store_failed(shared, e, key, spare).await),
             }
             // The lease is named, and guarded, before it is asked for: a request cancelled
             // while the store takes it still gives it back.
@@ -126,7 +144,7 @@ impl<S: SessionApi> TokenManager<S> {
                             StoreErrorKind::Timeout,
                             "another replica's lease on the key outlived the wait for it",
                         );
-                        return self.policy(e, key, spare).await;
+                        return FromStore::alone(self.policy(e, key, spare).await);
                     }
                     shared.sleep.sleep(shared.poll).await;
                     // A sleep that returns at once (a test's) must not starve the replica
@@ -135,21 +153,22 @@ impl<S: SessionApi> TokenManager<S> {
                     continue;
                 }
                 // Perhaps taken before the failure: the guard gives it back.
-                Err(e) => return self.store_failed(shared, e, key, spare).await,
+                Err(e) => return FromStore::alone(self.store_failed(shared, e, key, spare).await),
             }
             // A token stored between the look above and the lease is used, not fetched again.
-            let result = match self.stored(shared, key).await {
-                Ok(Some(token)) => Ok(token),
+            let answer = match self.stored(shared, key).await {
+                Ok(Some(token)) => FromStore::shared(Ok(token)),
                 Ok(None) => {
                     let result = self.fetch_renewing(shared, key, guard.lease()).await;
+                    let mut kept = true;
                     if let (Ok(token), Some(lease)) = (&result, guard.lease()) {
-                        self.put(shared, key, token, lease).await;
+                        kept = self.put(shared, key, token, lease).await;
                     }
-                    result
+                    FromStore { result, alone: !kept }
                 }
                 Err(e) => {
                     self.store_error(shared, &e);
-                    self.fetch(key).await
+                    FromStore::alone(self.fetch(key).await)
                 }
             };
             if let Some(lease) = guard.lease.take()
@@ -158,7 +177,7 @@ impl<S: SessionApi> TokenManager<S> {
                 // It lapses by itself after lease_time.
                 self.store_error(shared, &e);
             }
-            return result;
+            return answer;
         }
     }
 
@@ -246,8 +265,9 @@ impl<S: SessionApi> TokenManager<S> {
         Ok(Some(token))
     }
 
-    /// Stores a token just fetched, until its expiry minus the skew, while `lease` holds.
-    async fn put(&self, shared: &Shared, key: &TokenKey, token: &ManagedToken, lease: &Lease) {
+    /// Stores a token just fetched, until its expiry minus the skew, while `lease` holds;
+    /// `false` when the store failed (the token is this process's alone).
+    async fn put(&self, shared: &Shared, key: &TokenKey, token: &ManagedToken, lease: &Lease) -> bool {
         let inner = &*self.inner;
         let ttl = token
             .expires_at
@@ -257,14 +277,20 @@ impl<S: SessionApi> TokenManager<S> {
             .filter(|ttl| !ttl.is_zero());
         let Some(ttl) = ttl else {
             bump(&inner.counters.uncached);
-            return;
+            return true;
         };
         match shared.store.put(key, token, ttl, lease).await {
-            Ok(true) => {}
+            Ok(true) => true,
             // Another replica holds the key now: its token wins, this one is handed out
             // once and not stored.
-            Ok(false) => bump(&inner.counters.leases_lost),
-            Err(e) => self.store_error(shared, &e),
+            Ok(false) => {
+                bump(&inner.counters.leases_lost);
+                true
+            }
+            Err(e) => {
+                self.store_error(shared, &e);
+                false
+            }
         }
     }
 
