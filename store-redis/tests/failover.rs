@@ -44,7 +44,37 @@ fn key(user: usize) -> TokenKey {
 /// checks that each answer is a live token of that user.
 struct Load {
     stop: Arc<AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<(usize, Vec<String>)>>,
+    tasks: Vec<tokio::task::JoinHandle<(usize, Vec<String>, Vec<(Instant, Duration)>)>>,
+}
+
+/// What the load saw: requests served, failures, and each request's start and latency.
+struct Seen {
+    served: usize,
+    failed: Vec<String>,
+    latencies: Vec<(Instant, Duration)>,
+}
+
+impl Seen {
+    /// The p50 and p99 latency of the requests begun between `from` and `to`, and their count.
+    fn percentiles(&self, from: Instant, to: Instant) -> (Duration, Duration, usize) {
+        let mut within: Vec<Duration> = self
+            .latencies
+            .iter()
+            .filter(|(at, _)| *at >= from && *at < to)
+            .map(|(_, took)| *took)
+            .collect();
+        within.sort();
+        let at = |q: f64| {
+            within
+                .get(((within.len() as f64 * q) as usize).min(within.len().saturating_sub(1)))
+                .copied()
+        };
+        (
+            at(0.5).unwrap_or_default(),
+            at(0.99).unwrap_or_default(),
+            within.len(),
+        )
+    }
 }
 
 impl Load {
@@ -56,11 +86,14 @@ impl Load {
             .map(|(n, replica)| {
                 let (replica, fake, stop) = (replica.clone(), fake.clone(), stop.clone());
                 tokio::spawn(async move {
-                    let (mut served, mut failed) = (0, Vec::new());
+                    let (mut served, mut failed, mut latencies) = (0, Vec::new(), Vec::new());
                     let mut i = n;
                     while !stop.load(Ordering::Relaxed) {
                         let user = format!("user-{}", i % LOADED);
-                        match replica.token(&TokenKey::new(user.as_str())).await {
+                        let began = Instant::now();
+                        let answer = replica.token(&TokenKey::new(user.as_str())).await;
+                        latencies.push((began, began.elapsed()));
+                        match answer {
                             Ok(token) if owner(&fake, token.token()).as_deref() == Some(user.as_str()) => {
                                 served += 1
                             }
@@ -72,23 +105,28 @@ impl Load {
                         i += 1;
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
-                    (served, failed)
+                    (served, failed, latencies)
                 })
             })
             .collect();
         Self { stop, tasks }
     }
 
-    /// Stops it: the requests served and the failures.
-    async fn stop(self) -> (usize, Vec<String>) {
+    /// Stops it: what it saw.
+    async fn stop(self) -> Seen {
         self.stop.store(true, Ordering::Relaxed);
-        let (mut served, mut failed) = (0, Vec::new());
+        let mut seen = Seen {
+            served: 0,
+            failed: Vec::new(),
+            latencies: Vec::new(),
+        };
         for task in self.tasks {
-            let (s, f) = task.await.expect("the load ran");
-            served += s;
-            failed.extend(f);
+            let (s, f, l) = task.await.expect("the load ran");
+            seen.served += s;
+            seen.failed.extend(f);
+            seen.latencies.extend(l);
         }
-        (served, failed)
+        seen
     }
 }
 
@@ -111,10 +149,12 @@ async fn through<E>(
             signed_out.insert(user, replicas[0].token(&key(user)).await.expect("token").token().clone());
         }
         let load = Load::start(fake, replicas);
+        let loaded = Instant::now();
         tokio::time::sleep(Duration::from_millis(200)).await;
         for user in [18, 19] {
             replicas[1].evict(&key(user)).await;
         }
+        let began = Instant::now();
         let event = tokio::task::spawn_blocking(event);
         // Into the event: the primary is gone, or the slots are moving.
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -153,7 +193,9 @@ async fn through<E>(
         }
         let resumed = since.unwrap_or_default();
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let (served, failed) = load.stop().await;
+        let seen = load.stop().await;
+        let stopped = Instant::now();
+        let (served, failed) = (seen.served, &seen.failed);
         assert!(failed.is_empty(), "{name}: {} of {} requests failed: {:?}", failed.len(), served + failed.len(), &failed[..failed.len().min(5)]);
 
         // Afterwards, every replica agrees on one token per user again.
@@ -184,6 +226,20 @@ async fn through<E>(
             assert!(calls <= bound, "{name}: {calls} get token calls for {user} (bound {bound})");
         }
         let max = per_user.values().max().copied().unwrap_or(0);
+        // Latency before, during and after the event (from its end plus the resumption).
+        let windows = [
+            ("before", loaded, began),
+            ("during", began, ended),
+            ("after", ended + resumed, stopped),
+        ];
+        let latency: Vec<String> = windows
+            .iter()
+            .map(|(what, from, to)| {
+                let (p50, p99, n) = seen.percentiles(*from, *to);
+                format!("{what}: p50 {p50:.1?}, p99 {p99:.1?} ({n} requests)")
+            })
+            .collect();
+        eprintln!("{name}: latency {}", latency.join("; "));
         let unreplicated: u64 = stores.iter().map(RedisTokenStore::removals_unreplicated).sum();
         eprintln!(
             "{name}: event took {took:?}; sharing resumed {resumed:?} after it; {served} requests served, none failed; \
