@@ -92,7 +92,7 @@ impl RedisServer {
     fn start_retrying(password: Option<String>, mode: Mode) -> Self {
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start(free_port(), password.clone(), mode) {
+            match Self::try_start(free_port(), password.clone(), mode.clone()) {
                 Ok(server) => return server,
                 Err(why) => last = why,
             }
@@ -115,19 +115,23 @@ impl RedisServer {
         let dir = std::env::temp_dir().join(format!("ts-redis-{}-{port}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let mut command = Command::new(redis_server());
-        if let Mode::Sentinel { primary } = mode {
+        if let Mode::Sentinel { primary, auth } = &mode {
             // A sentinel reads (and rewrites) a configuration file of its own.
             let conf = dir.join("sentinel.conf");
-            std::fs::write(
-                &conf,
-                format!(
-                    "sentinel monitor {SERVICE} 127.0.0.1 {primary} 2\n\
-                     sentinel down-after-milliseconds {SERVICE} 1000\n\
-                     sentinel failover-timeout {SERVICE} 4000\n\
-                     sentinel parallel-syncs {SERVICE} 1\n"
-                ),
-            )
-            .expect("a sentinel configuration");
+            let mut text = format!(
+                "sentinel monitor {SERVICE} 127.0.0.1 {primary} 2\n\
+                 sentinel down-after-milliseconds {SERVICE} 1000\n\
+                 sentinel failover-timeout {SERVICE} 4000\n\
+                 sentinel parallel-syncs {SERVICE} 1\n"
+            );
+            if let Some(auth) = auth {
+                text.push_str(&format!("sentinel auth-pass {SERVICE} {auth}\n"));
+            }
+            if let Some(own) = &password {
+                // The sentinels speak to each other with the password they require.
+                text.push_str(&format!("sentinel sentinel-pass {own}\n"));
+            }
+            std::fs::write(&conf, text).expect("a sentinel configuration");
             command.arg(conf).arg("--sentinel");
         }
         command
@@ -143,8 +147,12 @@ impl RedisServer {
             .stderr(Stdio::null());
         if let Some(p) = &password {
             command.args(["--requirepass", p]);
+            if !matches!(mode, Mode::Sentinel { .. }) {
+                // A replica (or a primary demoted by a failover) syncs with the same one.
+                command.args(["--masterauth", p]);
+            }
         }
-        match mode {
+        match &mode {
             Mode::ClusterNode => {
                 // A primary silent for 2 s is failed over (the default is 15 s), by a replica
                 // however long ago it last heard from it (a replica that heard nothing
@@ -153,7 +161,7 @@ impl RedisServer {
                 command.args(["--cluster-replica-validity-factor", "0"]);
                 command.arg("--cluster-config-file").arg(dir.join("nodes.conf"));
             }
-            Mode::ReplicaOf(primary) => {
+            &Mode::ReplicaOf(primary) => {
                 command.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
             }
             Mode::Plain | Mode::Sentinel { .. } => {}
@@ -297,12 +305,16 @@ impl Drop for RedisServer {
 }
 
 /// How a test's redis-server runs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Mode {
     Plain,
     ClusterNode,
     ReplicaOf(u16),
-    Sentinel { primary: u16 },
+    /// A sentinel watching `primary`, whose password is `auth`.
+    Sentinel {
+        primary: u16,
+        auth: Option<String>,
+    },
 }
 
 /// The service name the sentinels of [`RedisSentinel`] monitor.
@@ -321,14 +333,23 @@ impl RedisSentinel {
     /// Starts them and waits until the replica is in sync and every sentinel knows the
     /// replica and the two other sentinels (20 s at most; the panic says what was missing).
     pub fn start() -> Self {
-        let primary = RedisServer::start();
-        let replica = RedisServer::start_retrying(None, Mode::ReplicaOf(primary.port));
+        Self::start_with_passwords(None, None)
+    }
+
+    /// As [`start`](Self::start), with the primary and its replica requiring `data` (and
+    /// syncing with it), the sentinels knowing it, and the sentinels requiring `sentinels`
+    /// of their clients and of each other.
+    pub fn start_with_passwords(data: Option<&str>, sentinels: Option<&str>) -> Self {
+        let data = data.map(str::to_owned);
+        let primary = RedisServer::start_retrying(data.clone(), Mode::Plain);
+        let replica = RedisServer::start_retrying(data.clone(), Mode::ReplicaOf(primary.port));
         let sentinels: Vec<RedisServer> = (0..3)
             .map(|_| {
                 RedisServer::start_retrying(
-                    None,
+                    sentinels.map(str::to_owned),
                     Mode::Sentinel {
                         primary: primary.port,
+                        auth: data.clone(),
                     },
                 )
             })
@@ -421,11 +442,21 @@ impl RedisCluster {
     /// `cluster_state:ok` and every primary's writes reach its replicas (20 s at most; the
     /// panic names the node that did not).
     pub fn start(primaries: usize, replicas: usize) -> Self {
+        Self::start_with_password(primaries, replicas, None)
+    }
+
+    /// As [`start`](Self::start), every node requiring `password` (and its replicas
+    /// syncing with it).
+    pub fn start_with_password(primaries: usize, replicas: usize, password: Option<&str>) -> Self {
         let nodes: Vec<RedisServer> = (0..primaries * (1 + replicas))
-            .map(|_| RedisServer::start_cluster_node())
+            .map(|_| RedisServer::start_retrying(password.map(str::to_owned), Mode::ClusterNode))
             .collect();
         let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
-        let out = Command::new("redis-cli")
+        let mut create = Command::new("redis-cli");
+        if let Some(p) = password {
+            create.args(["-a", p, "--no-auth-warning"]);
+        }
+        let out = create
             .args(["--cluster", "create"])
             .args(&addresses)
             .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
@@ -542,9 +573,12 @@ impl RedisCluster {
     pub fn move_slots(&self, from: usize, to: usize) -> Duration {
         let started = Instant::now();
         let slots = self.slots_of(from);
-        let out = Command::new("timeout")
-            .arg("120")
-            .arg("redis-cli")
+        let mut reshard = Command::new("timeout");
+        reshard.arg("120").arg("redis-cli");
+        if let Some(p) = &self.nodes[to].password {
+            reshard.args(["-a", p, "--no-auth-warning"]);
+        }
+        let out = reshard
             .args([
                 "--cluster",
                 "reshard",
