@@ -27,8 +27,7 @@ async fn refused(builder: RedisTokenStoreBuilder) -> String {
         .timeout(Duration::from_secs(2))
         .connect()
         .await
-        .err()
-        .expect("a wrong password is refused at connect");
+        .expect_err("a wrong password is refused at connect");
     let shown = format!("{error} {error:?}");
     for secret in [DATA_PASSWORD, SENTINEL_PASSWORD, WRONG_PASSWORD] {
         assert!(!shown.contains(secret), "the error shows a password: {shown}");

@@ -44,7 +44,7 @@ fn key(user: usize) -> TokenKey {
 /// checks that each answer is a live token of that user.
 struct Load {
     stop: Arc<AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<(usize, Vec<String>, Vec<(Instant, Duration)>)>>,
+    tasks: Vec<tokio::task::JoinHandle<Seen>>,
 }
 
 /// What the load saw: requests served, failures, and each request's start and latency.
@@ -105,7 +105,11 @@ impl Load {
                         i += 1;
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
-                    (served, failed, latencies)
+                    Seen {
+                        served,
+                        failed,
+                        latencies,
+                    }
                 })
             })
             .collect();
@@ -121,10 +125,10 @@ impl Load {
             latencies: Vec::new(),
         };
         for task in self.tasks {
-            let (s, f, l) = task.await.expect("the load ran");
-            seen.served += s;
-            seen.failed.extend(f);
-            seen.latencies.extend(l);
+            let one = task.await.expect("the load ran");
+            seen.served += one.served;
+            seen.failed.extend(one.failed);
+            seen.latencies.extend(one.latencies);
         }
         seen
     }
