@@ -15,6 +15,50 @@ pub struct RedisServer {
     /// Its working directory (where `SAVE` writes dump.rdb).
     pub dir: PathBuf,
     password: Option<String>,
+    /// The CA file a client trusts, when it serves TLS only.
+    tls: Option<PathBuf>,
+}
+
+/// The files a test's redis-server serves TLS with (a certificate for 127.0.0.1 from a CA
+/// made for the test), in a temporary directory removed when dropped.
+pub struct RedisTls {
+    dir: PathBuf,
+    /// The CA's certificate (PEM), for the client to trust.
+    pub ca_pem: String,
+}
+
+impl RedisTls {
+    /// A new CA and server certificate, written out.
+    pub fn new() -> Self {
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("ts-redis-tls-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let ca = crate::tls::PrivateCa::new();
+        std::fs::write(dir.join("ca.pem"), &ca.ca_pem).expect("the CA file");
+        std::fs::write(dir.join("server.pem"), ca.server_cert.pem()).expect("the certificate file");
+        std::fs::write(dir.join("server.key"), ca.server_key.serialize_pem()).expect("the key file");
+        Self {
+            dir,
+            ca_pem: ca.ca_pem,
+        }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Default for RedisTls {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for RedisTls {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn redis_server() -> &'static str {
@@ -31,6 +75,16 @@ fn redis_server() -> &'static str {
         );
     }
     "redis-server"
+}
+
+/// Adds `password` and TLS (trusting the CA file `ca`) to a `redis-cli` command.
+fn cli_access(command: &mut Command, password: Option<&str>, ca: Option<&std::path::Path>) {
+    if let Some(p) = password {
+        command.args(["-a", p, "--no-auth-warning"]);
+    }
+    if let Some(ca) = ca {
+        command.arg("--tls").arg("--cacert").arg(ca);
+    }
 }
 
 fn free_port() -> u16 {
@@ -63,7 +117,12 @@ impl RedisServer {
 
     /// A server in cluster mode holding no slot yet (a node for [`RedisCluster`]).
     fn start_cluster_node() -> Self {
-        Self::start_retrying(None, Mode::ClusterNode)
+        Self::start_retrying(None, Mode::ClusterNode, None)
+    }
+
+    /// A server that serves TLS only (`rediss://`), with `tls`'s certificate.
+    pub fn start_tls(tls: &RedisTls) -> Self {
+        Self::start_retrying(None, Mode::Plain, Some(tls))
     }
 
     /// Waits until this node reports `cluster_state:ok`, until `deadline` at most (the panic
@@ -86,13 +145,13 @@ impl RedisServer {
     /// A free port is free only until another process binds it: when the server cannot
     /// listen on the one picked, another is picked (five tries).
     fn start_free(password: Option<String>) -> Self {
-        Self::start_retrying(password, Mode::Plain)
+        Self::start_retrying(password, Mode::Plain, None)
     }
 
-    fn start_retrying(password: Option<String>, mode: Mode) -> Self {
+    fn start_retrying(password: Option<String>, mode: Mode, tls: Option<&RedisTls>) -> Self {
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start(free_port(), password.clone(), mode.clone()) {
+            match Self::try_start(free_port(), password.clone(), mode.clone(), tls) {
                 Ok(server) => return server,
                 Err(why) => last = why,
             }
@@ -106,10 +165,15 @@ impl RedisServer {
     }
 
     fn try_start_on(port: u16, password: Option<String>) -> Result<Self, String> {
-        Self::try_start(port, password, Mode::Plain)
+        Self::try_start(port, password, Mode::Plain, None)
     }
 
-    fn try_start(port: u16, password: Option<String>, mode: Mode) -> Result<Self, String> {
+    fn try_start(
+        port: u16,
+        password: Option<String>,
+        mode: Mode,
+        tls: Option<&RedisTls>,
+    ) -> Result<Self, String> {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("ts-redis-{}-{port}-{n}", std::process::id()));
@@ -134,8 +198,28 @@ impl RedisServer {
             std::fs::write(&conf, text).expect("a sentinel configuration");
             command.arg(conf).arg("--sentinel");
         }
+        match tls {
+            // TLS only: replication and the cluster bus too.
+            Some(tls) => {
+                command.args(["--port", "0", "--tls-port", &port.to_string()]);
+                command.arg("--tls-cert-file").arg(tls.file("server.pem"));
+                command.arg("--tls-key-file").arg(tls.file("server.key"));
+                command.arg("--tls-ca-cert-file").arg(tls.file("ca.pem"));
+                command.args([
+                    "--tls-auth-clients",
+                    "no",
+                    "--tls-replication",
+                    "yes",
+                    "--tls-cluster",
+                    "yes",
+                ]);
+            }
+            None => {
+                command.args(["--port", &port.to_string()]);
+            }
+        }
         command
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             // A replica syncs at once, not after the default 5 s wait for others.
             .args(["--repl-diskless-sync-delay", "0"])
@@ -172,6 +256,7 @@ impl RedisServer {
             port,
             dir,
             password,
+            tls: tls.map(|t| t.file("ca.pem")),
         };
         server.wait_ready(matches!(mode, Mode::Sentinel { .. }))?;
         Ok(server)
@@ -211,31 +296,35 @@ impl RedisServer {
         ))
     }
 
-    /// Its URL (with the password, if any).
+    /// Its URL (with the password, if any; `rediss://` when it serves TLS).
     pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
         match &self.password {
-            Some(p) => format!("redis://:{p}@127.0.0.1:{}", self.port),
-            None => format!("redis://127.0.0.1:{}", self.port),
+            Some(p) => format!("{scheme}://:{p}@127.0.0.1:{}", self.port),
+            None => format!("{scheme}://127.0.0.1:{}", self.port),
         }
+    }
+
+    /// `redis-cli` with what it needs to reach this server: port, password, TLS.
+    fn redis_cli(&self) -> Command {
+        let mut command = Command::new("redis-cli");
+        command.args(["-p", &self.port.to_string()]);
+        cli_access(&mut command, self.password.as_deref(), self.tls.as_deref());
+        command
     }
 
     /// Runs `redis-cli` against it and returns its output.
     pub fn cli(&self, args: &[&str]) -> Vec<u8> {
-        let mut command = Command::new("redis-cli");
-        command.args(["-p", &self.port.to_string()]);
-        if let Some(p) = &self.password {
-            command.args(["-a", p, "--no-auth-warning"]);
-        }
-        command.args(args).output().expect("redis-cli runs").stdout
+        self.redis_cli()
+            .args(args)
+            .output()
+            .expect("redis-cli runs")
+            .stdout
     }
 
     /// Sends `commands` (one a line) on one connection; its answers, one a line.
     pub fn cli_lines(&self, commands: &str) -> String {
-        let mut command = Command::new("redis-cli");
-        command.args(["-p", &self.port.to_string()]);
-        if let Some(p) = &self.password {
-            command.args(["-a", p, "--no-auth-warning"]);
-        }
+        let mut command = self.redis_cli();
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -341,8 +430,8 @@ impl RedisSentinel {
     /// of their clients and of each other.
     pub fn start_with_passwords(data: Option<&str>, sentinels: Option<&str>) -> Self {
         let data = data.map(str::to_owned);
-        let primary = RedisServer::start_retrying(data.clone(), Mode::Plain);
-        let replica = RedisServer::start_retrying(data.clone(), Mode::ReplicaOf(primary.port));
+        let primary = RedisServer::start_retrying(data.clone(), Mode::Plain, None);
+        let replica = RedisServer::start_retrying(data.clone(), Mode::ReplicaOf(primary.port), None);
         let sentinels: Vec<RedisServer> = (0..3)
             .map(|_| {
                 RedisServer::start_retrying(
@@ -351,6 +440,7 @@ impl RedisSentinel {
                         primary: primary.port,
                         auth: data.clone(),
                     },
+                    None,
                 )
             })
             .collect();
@@ -448,14 +538,22 @@ impl RedisCluster {
     /// As [`start`](Self::start), every node requiring `password` (and its replicas
     /// syncing with it).
     pub fn start_with_password(primaries: usize, replicas: usize, password: Option<&str>) -> Self {
+        Self::start_with(primaries, replicas, password, None)
+    }
+
+    /// As [`start`](Self::start), every node serving TLS only (clients, replication and
+    /// the cluster bus) with `tls`'s certificate.
+    pub fn start_tls(primaries: usize, replicas: usize, tls: &RedisTls) -> Self {
+        Self::start_with(primaries, replicas, None, Some(tls))
+    }
+
+    fn start_with(primaries: usize, replicas: usize, password: Option<&str>, tls: Option<&RedisTls>) -> Self {
         let nodes: Vec<RedisServer> = (0..primaries * (1 + replicas))
-            .map(|_| RedisServer::start_retrying(password.map(str::to_owned), Mode::ClusterNode))
+            .map(|_| RedisServer::start_retrying(password.map(str::to_owned), Mode::ClusterNode, tls))
             .collect();
         let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
         let mut create = Command::new("redis-cli");
-        if let Some(p) = password {
-            create.args(["-a", p, "--no-auth-warning"]);
-        }
+        cli_access(&mut create, password, nodes[0].tls.as_deref());
         let out = create
             .args(["--cluster", "create"])
             .args(&addresses)
@@ -575,9 +673,11 @@ impl RedisCluster {
         let slots = self.slots_of(from);
         let mut reshard = Command::new("timeout");
         reshard.arg("120").arg("redis-cli");
-        if let Some(p) = &self.nodes[to].password {
-            reshard.args(["-a", p, "--no-auth-warning"]);
-        }
+        cli_access(
+            &mut reshard,
+            self.nodes[to].password.as_deref(),
+            self.nodes[to].tls.as_deref(),
+        );
         let out = reshard
             .args([
                 "--cluster",

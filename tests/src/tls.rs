@@ -9,26 +9,11 @@ use tokio::net::TcpListener;
 /// What the server answers every request with: a beta get token answer.
 pub const BODY: &str = r#"{"token":"t-tls","tokenType":"Bearer"}"#;
 
-/// A CA (its PEM) and a TLS server on 127.0.0.1 with a certificate it signed.
 /// A TLS server on 127.0.0.1 with a certificate for `localhost` and `127.0.0.1` from a CA
 /// made for it: its `https://` base URL and the CA's PEM. Every request gets [`BODY`].
 pub async fn tls_server() -> (String, String) {
-    let ca_key = KeyPair::generate().expect("key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "thoughtspot-session test CA");
-    let ca_cert = ca.self_signed(&ca_key).expect("CA");
-    let issuer = rcgen::Issuer::new(ca, ca_key);
-
-    let server_key = KeyPair::generate().expect("key");
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params
-        .subject_alt_names
-        .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
-    let server_cert = params
-        .signed_by(&server_key, &issuer)
-        .expect("server certificate");
+    let ca = PrivateCa::new();
+    let (server_cert, server_key) = (ca.server_cert, ca.server_key);
 
     let key = rustls_pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into());
     let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -71,5 +56,47 @@ pub async fn tls_server() -> (String, String) {
             });
         }
     });
-    (base, ca_cert.pem())
+    (base, ca.ca_pem)
+}
+
+/// A CA made for a test, and a certificate it signed for `localhost` and `127.0.0.1`.
+pub struct PrivateCa {
+    /// The CA's certificate (PEM): what a client trusts.
+    pub ca_pem: String,
+    /// The server's certificate.
+    pub server_cert: rcgen::Certificate,
+    /// The server's key.
+    pub server_key: KeyPair,
+}
+
+impl PrivateCa {
+    /// A new CA and server certificate.
+    pub fn new() -> Self {
+        let ca_key = KeyPair::generate().expect("key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "thoughtspot-session test CA");
+        let ca_cert = ca.self_signed(&ca_key).expect("CA");
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let server_key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+        let server_cert = params
+            .signed_by(&server_key, &issuer)
+            .expect("server certificate");
+        Self {
+            ca_pem: ca_cert.pem(),
+            server_cert,
+            server_key,
+        }
+    }
+}
+
+impl Default for PrivateCa {
+    fn default() -> Self {
+        Self::new()
+    }
 }
