@@ -21,7 +21,8 @@
 //!   Redis answers. A value that does not open (corrupt, foreign, under a retired key) is a
 //!   miss.
 //! - **TLS and ACLs** come from the URL, as the `redis` crate reads it: `rediss://` (feature
-//!   `tls`), `redis://user:password@host:6379/0`.
+//!   `tls`), `redis://user:password@host:6379/0`. A private CA is trusted with
+//!   `RedisTokenStoreBuilder::tls_root_certificates` (feature `tls`) on every topology.
 //! - **One node, a Redis Cluster or Sentinel.** [`RedisTokenStore::builder`] takes one
 //!   node's URL; [`RedisTokenStore::cluster_builder`] a cluster's seed nodes (the `redis`
 //!   crate's cluster client: slots learned from the seeds, `MOVED`/`ASK` followed). Every key
@@ -461,9 +462,9 @@ impl RedisTokenStoreBuilder {
 
     /// The certificates (PEM) of the CAs that sign the Redis servers' certificates, trusted
     /// instead of the public roots: a private CA, as self-run Redis often has. For
-    /// `rediss://` URLs on one node and on a Redis Cluster. Under Sentinel it is refused at
-    /// [`build`](Self::build) (not supported yet): the connection would otherwise check
-    /// against roots the caller did not mean.
+    /// `rediss://` URLs on one node, a Redis Cluster's nodes, and under Sentinel both the
+    /// sentinels and the primary. Given with a URL that is not `rediss://`, it is refused at
+    /// [`build`](Self::build), never ignored.
     #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
@@ -550,6 +551,60 @@ impl RedisTokenStoreBuilder {
         })
     }
 
+    /// Under Sentinel with a private CA: the sentinels and the primary both checked against
+    /// `pem`; the sentinels' user and password from their URLs (one for all), the
+    /// primary's from [`primary_auth`](Self::primary_auth).
+    #[cfg(feature = "tls")]
+    fn sentinel_with_roots(&self, pem: &[u8]) -> Result<redis::sentinel::SentinelClient, ConfigError> {
+        use redis::IntoConnectionInfo;
+        let invalid =
+            || ConfigError::new("the sentinels' URLs are not valid (rediss://[user:password@]host:port)");
+        let mut addresses = Vec::new();
+        let mut auth: Option<(Option<String>, Option<String>)> = None;
+        for url in &self.urls {
+            let info = url.as_str().into_connection_info().map_err(|_| invalid())?;
+            let settings = info.redis_settings();
+            let this = (
+                settings.username().map(str::to_owned),
+                settings.password().map(str::to_owned),
+            );
+            match &auth {
+                Some(first) if *first != this => {
+                    return Err(ConfigError::new(
+                        "the sentinels' URLs carry different users or passwords: give one for all",
+                    ));
+                }
+                _ => auth = Some(this),
+            }
+            addresses.push(info.addr().clone());
+        }
+        let mut builder = redis::sentinel::SentinelClientBuilder::new(
+            addresses,
+            self.service.clone(),
+            redis::sentinel::SentinelServerType::Master,
+        )
+        .map_err(|_| invalid())?
+        .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure)
+        .set_client_to_sentinel_certificates(roots(pem))
+        .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+        .set_client_to_redis_certificates(roots(pem));
+        if let Some((user, password)) = auth {
+            if let Some(user) = user {
+                builder = builder.set_client_to_sentinel_username(user);
+            }
+            if let Some(password) = password {
+                builder = builder.set_client_to_sentinel_password(zeroize::Zeroizing::new(password).as_str());
+            }
+        }
+        if let Some((user, password)) = &self.primary_auth {
+            if let Some(user) = user {
+                builder = builder.set_client_to_redis_username(user);
+            }
+            builder = builder.set_client_to_redis_password(password.as_str());
+        }
+        builder.build().map_err(|_| invalid())
+    }
+
     fn topology(&self) -> Result<Topology, ConfigError> {
         #[cfg(feature = "tls")]
         if self.tls_roots.is_some() && !self.urls.iter().all(|u| u.starts_with("rediss://")) {
@@ -581,16 +636,21 @@ impl RedisTokenStoreBuilder {
                 Topology::Cluster(client)
             }
             TopologyKind::Sentinel => {
-                #[cfg(feature = "tls")]
-                if self.tls_roots.is_some() {
-                    return Err(ConfigError::new(
-                        "TLS root certificates are not supported under Sentinel yet (the public roots are used with rediss://)",
-                    ));
-                }
                 if self.urls.is_empty() || self.service.is_empty() {
                     return Err(ConfigError::new(
                         "a Sentinel store needs at least one sentinel and the service name",
                     ));
+                }
+                #[cfg(feature = "tls")]
+                if let Some(pem) = &self.tls_roots {
+                    let client = self.sentinel_with_roots(pem)?;
+                    let config = redis::AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(self.timeout))
+                        .set_response_timeout(Some(self.timeout));
+                    return Ok(Topology::Sentinel {
+                        client: tokio::sync::Mutex::new(client),
+                        config,
+                    });
                 }
                 let mut redis_info = redis::RedisConnectionInfo::default();
                 if let Some((user, password)) = &self.primary_auth {

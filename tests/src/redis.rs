@@ -205,14 +205,10 @@ impl RedisServer {
                 command.arg("--tls-cert-file").arg(tls.file("server.pem"));
                 command.arg("--tls-key-file").arg(tls.file("server.key"));
                 command.arg("--tls-ca-cert-file").arg(tls.file("ca.pem"));
-                command.args([
-                    "--tls-auth-clients",
-                    "no",
-                    "--tls-replication",
-                    "yes",
-                    "--tls-cluster",
-                    "yes",
-                ]);
+                command.args(["--tls-auth-clients", "no", "--tls-replication", "yes"]);
+                if !matches!(mode, Mode::Sentinel { .. }) {
+                    command.args(["--tls-cluster", "yes"]);
+                }
             }
             None => {
                 command.args(["--port", &port.to_string()]);
@@ -429,9 +425,19 @@ impl RedisSentinel {
     /// syncing with it), the sentinels knowing it, and the sentinels requiring `sentinels`
     /// of their clients and of each other.
     pub fn start_with_passwords(data: Option<&str>, sentinels: Option<&str>) -> Self {
+        Self::start_with(data, sentinels, None)
+    }
+
+    /// As [`start`](Self::start), every server and sentinel serving TLS only (replication
+    /// and the sentinels' own links included) with `tls`'s certificate.
+    pub fn start_tls(tls: &RedisTls) -> Self {
+        Self::start_with(None, None, Some(tls))
+    }
+
+    fn start_with(data: Option<&str>, sentinels: Option<&str>, tls: Option<&RedisTls>) -> Self {
         let data = data.map(str::to_owned);
-        let primary = RedisServer::start_retrying(data.clone(), Mode::Plain, None);
-        let replica = RedisServer::start_retrying(data.clone(), Mode::ReplicaOf(primary.port), None);
+        let primary = RedisServer::start_retrying(data.clone(), Mode::Plain, tls);
+        let replica = RedisServer::start_retrying(data.clone(), Mode::ReplicaOf(primary.port), tls);
         let sentinels: Vec<RedisServer> = (0..3)
             .map(|_| {
                 RedisServer::start_retrying(
@@ -440,7 +446,7 @@ impl RedisSentinel {
                         primary: primary.port,
                         auth: data.clone(),
                     },
-                    None,
+                    tls,
                 )
             })
             .collect();
