@@ -25,13 +25,15 @@ pub const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
 /// How long a body past the limit is drained before the 413 is sent anyway.
 pub const DRAIN_TIME: Duration = Duration::from_secs(2);
 
-/// The body limit of a route, in bytes: the state of [`bounded`].
-#[derive(Clone, Copy, Debug)]
-pub struct BodyLimit(pub usize);
+/// The body limit of a route, in bytes, as in force (a reload replaces it): the state of
+/// [`bounded`].
+#[derive(Clone, Debug)]
+pub struct BodyLimit(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
 
 /// Middleware: reads the body up to the limit and hands it on whole; past it, drains
 /// (bounded) and answers 413. A body that fails while it is read is a 400.
 pub async fn bounded(State(BodyLimit(limit)): State<BodyLimit>, request: Request, next: Next) -> Response {
+    let limit = limit.load(std::sync::atomic::Ordering::Relaxed);
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers

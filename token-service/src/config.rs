@@ -40,6 +40,13 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The shared token cache, when several replicas run.
     pub redis: Option<RedisConfig>,
+    /// Several identity providers or rule sets in one deployment, each with its own
+    /// audiences, mapping, rules and orgs (`[[tenants]]`). With tenants, the top-level
+    /// `[identity]`, `[mapping]` and `[abac]` are refused: each tenant names its own.
+    pub tenants: Vec<TenantConfig>,
+    /// Whether the file wrote a top-level `[identity]`, `[mapping]` or `[abac]`.
+    #[serde(skip)]
+    top_level_policy: bool,
 }
 
 impl Default for Config {
@@ -56,8 +63,74 @@ impl Default for Config {
             abac: AbacConfig::default(),
             limits: LimitsConfig::default(),
             redis: None,
+            tenants: Vec::new(),
+            top_level_policy: false,
         }
     }
+}
+
+/// One tenant: an identity provider (chosen by the token's `iss`) and the mapping, rules
+/// and orgs its callers get. Tenants that share an issuer are told apart by `select`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TenantConfig {
+    /// A name for logs, metrics and readiness (not a secret; unique).
+    pub name: String,
+    /// The provider whose tokens this tenant takes.
+    pub identity: IdentityConfig,
+    /// How its callers' claims become the cluster user, org and groups. Each tenant names
+    /// its orgs: a fixed `org`, or `org_claim` with `orgs_allowed`; no org is shared
+    /// between tenants, so one tenant's callers never get another's org.
+    #[serde(default)]
+    pub mapping: MappingConfig,
+    /// Its row-level rules.
+    #[serde(default)]
+    pub abac: AbacConfig,
+    /// Among tenants sharing an issuer: the claim and values that pick this one (a rule
+    /// set per org, say). A token matching none is refused.
+    #[serde(default)]
+    pub select: Option<SelectConfig>,
+}
+
+/// Which tokens of an issuer a tenant takes: those whose `claim` is one of `values`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SelectConfig {
+    /// The claim read (a string or a number).
+    pub claim: String,
+    /// The values that pick the tenant.
+    pub values: Vec<String>,
+}
+
+impl SelectConfig {
+    /// Whether `claims` pick the tenant.
+    pub fn matches(&self, claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let value = match claims.get(&self.claim) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => return false,
+        };
+        self.values.contains(&value)
+    }
+}
+
+/// A tenant as the service runs it: the single one of a configuration without
+/// `[[tenants]]` (named `default`), or one of the list.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TenantView<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its provider; `None` for the built-in test identity provider.
+    pub identity: Option<&'a IdentityConfig>,
+    /// Its mapping.
+    pub mapping: &'a MappingConfig,
+    /// Its rules.
+    pub abac: &'a AbacConfig,
+    /// What picks it among tenants sharing its issuer.
+    pub select: Option<&'a SelectConfig>,
 }
 
 /// How log lines are written.
@@ -216,6 +289,9 @@ pub struct MappingConfig {
     pub groups_allowed: Vec<String>,
     /// Groups every user is put in.
     pub groups: Vec<String>,
+    /// With `org_claim`: the org ids a token may name; a token naming another gets no
+    /// token (403). Empty: any (only without `[[tenants]]`, where it is required).
+    pub orgs_allowed: Vec<String>,
 }
 
 impl Default for MappingConfig {
@@ -228,7 +304,15 @@ impl Default for MappingConfig {
             groups_claim: None,
             groups_allowed: Vec::new(),
             groups: Vec::new(),
+            orgs_allowed: Vec::new(),
         }
+    }
+}
+
+impl MappingConfig {
+    /// The orgs a token may be for under this mapping: the fixed `org` and `orgs_allowed`.
+    pub fn orgs(&self) -> Vec<&str> {
+        self.org.iter().chain(&self.orgs_allowed).map(String::as_str).collect()
     }
 }
 
@@ -515,7 +599,24 @@ impl Config {
                 )));
             }
         }
-        toml::from_str(text).map_err(|e| bad(format!("the configuration file is not valid: {e}")))
+        // The error names the line and what is wrong, not the line's text: a Redis URL in
+        // the file may hold a password, and reload refusals are logged.
+        let invalid = |e: toml::de::Error| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            bad(format!(
+                "the configuration file is not valid{at}: {}",
+                e.message()
+            ))
+        };
+        let mut config: Config = toml::from_str(text).map_err(invalid)?;
+        let table: toml::Table = toml::from_str(text).map_err(invalid)?;
+        config.top_level_policy = ["identity", "mapping", "abac"]
+            .iter()
+            .any(|k| table.contains_key(*k));
+        Ok(config)
     }
 
     /// Reads the TOML file at `path`.
@@ -617,6 +718,30 @@ impl Config {
         Ok(self)
     }
 
+    /// The tenants the service runs: `[[tenants]]`, or the single one the top-level
+    /// `[identity]` (or the test identity provider), `[mapping]` and `[abac]` make.
+    pub fn tenant_views(&self) -> Vec<TenantView<'_>> {
+        if self.tenants.is_empty() {
+            return vec![TenantView {
+                name: "default",
+                identity: self.identity.as_ref(),
+                mapping: &self.mapping,
+                abac: &self.abac,
+                select: None,
+            }];
+        }
+        self.tenants
+            .iter()
+            .map(|t| TenantView {
+                name: &t.name,
+                identity: Some(&t.identity),
+                mapping: &t.mapping,
+                abac: &t.abac,
+                select: t.select.as_ref(),
+            })
+            .collect()
+    }
+
     /// Whether the cluster is the embedded fake (no URL configured).
     pub fn is_embedded(&self) -> bool {
         self.cluster.url.is_none()
@@ -625,44 +750,27 @@ impl Config {
     /// Whether the built-in test identity provider runs.
     pub fn test_idp_enabled(&self) -> bool {
         self.test_idp
-            .unwrap_or(self.is_embedded() && self.identity.is_none())
+            .unwrap_or(self.is_embedded() && self.identity.is_none() && self.tenants.is_empty())
     }
 
     /// Checks what the service refuses to start with: a real cluster with no identity
     /// provider, the test identity provider anywhere but loopback, an identity provider
-    /// with no audience, rules the API cannot carry.
+    /// with no audience, rules the API cannot carry, tenants that overlap.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(identity) = &self.identity {
-            if identity.issuer.is_empty() || identity.jwks_url.is_empty() {
-                return Err(bad("identity needs an issuer and a jwks_url"));
+        if !self.tenants.is_empty() {
+            self.validate_tenants()?;
+        }
+        for tenant in self.tenant_views() {
+            let what = if self.tenants.is_empty() {
+                String::new()
+            } else {
+                format!("tenant {:?}: ", tenant.name)
+            };
+            if let Some(identity) = tenant.identity {
+                identity.validate().map_err(|e| bad(format!("{what}{e}")))?;
             }
-            for (name, url) in [("issuer", &identity.issuer), ("jwks_url", &identity.jwks_url)] {
-                if !is_https_or_loopback(url) {
-                    return Err(bad(format!(
-                        "identity.{name} must be an https URL (http only on loopback): keys and issuers fetched in the clear can be replaced on the way"
-                    )));
-                }
-            }
-            if identity.typ.is_empty() {
-                return Err(bad(
-                    "identity.typ names no token type: list the JWT typ values accepted (default JWT and at+jwt)",
-                ));
-            }
-            if identity.audiences.is_empty() {
-                return Err(bad(
-                    "identity needs at least one audience: a token for another application must not pass",
-                ));
-            }
-            for alg in &identity.algorithms {
-                if !matches!(
-                    alg.as_str(),
-                    "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA"
-                ) {
-                    return Err(bad(format!(
-                        "identity.algorithms names {alg:?}: only public-key algorithms are accepted"
-                    )));
-                }
-            }
+            self.validate_rules(tenant.mapping, tenant.abac)
+                .map_err(|e| bad(format!("{what}{e}")))?;
         }
         if self.test_idp_enabled() {
             let cluster_local = self.cluster.url.as_deref().is_none_or(is_loopback_url);
@@ -671,38 +779,10 @@ impl Config {
                     "the test identity provider lets anyone sign in as anyone: it runs only on the embedded fake or a loopback cluster, listening on loopback",
                 ));
             }
-        } else if self.identity.is_none() {
+        } else if self.identity.is_none() && self.tenants.is_empty() {
             return Err(bad(
                 "no identity provider: set [identity] (issuer, audiences, jwks_url) or OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL; the service will not hand out tokens to callers it cannot identify",
             ));
-        }
-        if self.mapping.groups_claim.is_some() && self.mapping.groups_allowed.is_empty() {
-            return Err(bad(
-                "mapping.groups_claim needs mapping.groups_allowed: the groups (or prefixes ending in *) a token may name; groups are made on the cluster when missing, so a claim must not name any",
-            ));
-        }
-        let shaped = !self.abac.rules.is_empty()
-            || self.mapping.groups_claim.is_some()
-            || !self.mapping.groups.is_empty();
-        if shaped && self.cluster.api == Api::V2Beta {
-            return Err(bad(
-                "ABAC rules and groups need REST API v2.0: set cluster.api = \"v2\"",
-            ));
-        }
-        self.abac.persist()?;
-        for rule in &self.abac.rules {
-            match (&rule.column, &rule.parameter) {
-                (Some(_), None) => {
-                    operator(&rule.operator)?;
-                }
-                (None, Some(_)) => {}
-                _ => {
-                    return Err(bad(format!(
-                        "the rule on claim {:?} needs exactly one of column or parameter",
-                        rule.claim
-                    )));
-                }
-            }
         }
         for origin in &self.allowed_origins {
             if origin == "*" || http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
@@ -731,6 +811,158 @@ impl Config {
             return Err(bad(
                 "limits.per_user_per_minute and per_user_burst must be at least 1",
             ));
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// What several tenants must hold to keep apart: unique names, no top-level policy
+    /// beside them, no test identity provider, an org set each, disjoint from every
+    /// other's, and a `select` on each of the tenants sharing an issuer, with disjoint
+    /// values on one claim.
+    fn validate_tenants(&self) -> Result<(), ConfigError> {
+        if self.top_level_policy || self.identity.is_some() {
+            return Err(bad(
+                "[[tenants]] go without a top-level [identity], [mapping] or [abac] (nor OIDC_ISSUER, OIDC_AUDIENCE, OIDC_JWKS_URL): each tenant names its own",
+            ));
+        }
+        if self.test_idp == Some(true) {
+            return Err(bad("the test identity provider does not run with [[tenants]]"));
+        }
+        let mut orgs: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for (i, tenant) in self.tenants.iter().enumerate() {
+            let name = tenant.name.as_str();
+            if name.trim().is_empty() || self.tenants[..i].iter().any(|t| t.name == name) {
+                return Err(bad(format!(
+                    "every tenant needs a name of its own ({name:?} is empty or repeated)"
+                )));
+            }
+            let m = &tenant.mapping;
+            if m.org_claim.is_some() && m.orgs_allowed.is_empty() {
+                return Err(bad(format!(
+                    "tenant {name:?}: org_claim needs orgs_allowed, the orgs its tokens may name: with several tenants, a claim must never reach another tenant's org"
+                )));
+            }
+            if m.org_claim.is_none() && !m.orgs_allowed.is_empty() {
+                return Err(bad(format!(
+                    "tenant {name:?}: orgs_allowed goes with org_claim"
+                )));
+            }
+            if m.orgs().is_empty() {
+                return Err(bad(format!(
+                    "tenant {name:?} names no org: set mapping.org, or mapping.org_claim with orgs_allowed; with several tenants, each has orgs of its own"
+                )));
+            }
+            for org in m.orgs() {
+                if let Some(other) = orgs.insert(org, name)
+                    && other != name
+                {
+                    return Err(bad(format!(
+                        "org {org:?} belongs to tenants {other:?} and {name:?}: an org has one tenant, or one tenant's callers could get another's rules"
+                    )));
+                }
+            }
+            if let Some(select) = &tenant.select
+                && select.values.is_empty()
+            {
+                return Err(bad(format!("tenant {name:?}: select names no values")));
+            }
+            let shared: Vec<&TenantConfig> = self
+                .tenants
+                .iter()
+                .filter(|t| t.identity.issuer == tenant.identity.issuer)
+                .collect();
+            if shared.len() > 1 {
+                let Some(select) = &tenant.select else {
+                    return Err(bad(format!(
+                        "tenants {:?} share the issuer {}: each needs a select (claim and values) to tell them apart",
+                        shared.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+                        tenant.identity.issuer
+                    )));
+                };
+                for other in shared.iter().filter(|t| t.name != name) {
+                    let apart = other.select.as_ref().is_some_and(|o| {
+                        o.claim == select.claim && !o.values.iter().any(|v| select.values.contains(v))
+                    });
+                    if !apart {
+                        return Err(bad(format!(
+                            "tenants {name:?} and {:?} share an issuer: their select must read one claim with values apart",
+                            other.name
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks one tenant's mapping and rules.
+    fn validate_rules(&self, mapping: &MappingConfig, abac: &AbacConfig) -> Result<(), ConfigError> {
+        if mapping.groups_claim.is_some() && mapping.groups_allowed.is_empty() {
+            return Err(bad(
+                "mapping.groups_claim needs mapping.groups_allowed: the groups (or prefixes ending in *) a token may name; groups are made on the cluster when missing, so a claim must not name any",
+            ));
+        }
+        let shaped = !abac.rules.is_empty() || mapping.groups_claim.is_some() || !mapping.groups.is_empty();
+        if shaped && self.cluster.api == Api::V2Beta {
+            return Err(bad(
+                "ABAC rules and groups need REST API v2.0: set cluster.api = \"v2\"",
+            ));
+        }
+        abac.persist()?;
+        for rule in &abac.rules {
+            match (&rule.column, &rule.parameter) {
+                (Some(_), None) => {
+                    operator(&rule.operator)?;
+                }
+                (None, Some(_)) => {}
+                _ => {
+                    return Err(bad(format!(
+                        "the rule on claim {:?} needs exactly one of column or parameter",
+                        rule.claim
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl IdentityConfig {
+    /// Checks the provider's settings: https URLs (http only on loopback), an audience, a
+    /// `typ`, public-key algorithms only.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let identity = self;
+        if identity.issuer.is_empty() || identity.jwks_url.is_empty() {
+            return Err(bad("identity needs an issuer and a jwks_url"));
+        }
+        for (name, url) in [("issuer", &identity.issuer), ("jwks_url", &identity.jwks_url)] {
+            if !is_https_or_loopback(url) {
+                return Err(bad(format!(
+                    "identity.{name} must be an https URL (http only on loopback): keys and issuers fetched in the clear can be replaced on the way"
+                )));
+            }
+        }
+        if identity.typ.is_empty() {
+            return Err(bad(
+                "identity.typ names no token type: list the JWT typ values accepted (default JWT and at+jwt)",
+            ));
+        }
+        if identity.audiences.is_empty() {
+            return Err(bad(
+                "identity needs at least one audience: a token for another application must not pass",
+            ));
+        }
+        for alg in &identity.algorithms {
+            if !matches!(
+                alg.as_str(),
+                "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA"
+            ) {
+                return Err(bad(format!(
+                    "identity.algorithms names {alg:?}: only public-key algorithms are accepted"
+                )));
+            }
         }
         Ok(())
     }

@@ -17,8 +17,7 @@
 //! - Errors: `{"error": code, "message": text}` with 400, 401 (and `WWW-Authenticate`),
 //!   403, 404, 405, 408, 413, 429 (and `Retry-After`), 502, 503 or 504.
 
-use crate::identity::{Rejection, Verifier};
-use crate::mapping::Mapping;
+use crate::identity::Rejection;
 use crate::metrics::{ErrorKind, Metrics, Outcome, Route};
 use axum::Router;
 use axum::body::Body;
@@ -27,9 +26,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use serde_json::json;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thoughtspot_session_core::{AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager};
@@ -43,28 +40,60 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Who answers whether the service is ready.
+/// Who answers whether the service is ready, besides the cluster and the identity
+/// providers of the policy in force.
 #[derive(Clone)]
 pub struct Readiness {
     /// The shared store, probed with a `PING`.
     pub store: Option<thoughtspot_session_redis::RedisTokenStore>,
-    /// The identity provider's verifier: ready once it holds keys.
-    pub verifier: Option<Arc<Verifier>>,
+}
+
+/// The origins whose pages may read the answers, replaced on reload.
+#[derive(Clone, Default)]
+pub struct Origins(Arc<arc_swap::ArcSwap<Vec<HeaderValue>>>);
+
+impl std::fmt::Debug for Origins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Origins").field(&*self.0.load()).finish()
+    }
+}
+
+impl Origins {
+    /// Exactly `origins` (each `scheme://host[:port]`; one that is not a header value is
+    /// left out).
+    pub fn new(origins: &[String]) -> Self {
+        Self(Arc::new(arc_swap::ArcSwap::from_pointee(origins_list(origins))))
+    }
+
+    /// Replaces the origins.
+    pub fn set(&self, origins: &[String]) {
+        self.0.store(Arc::new(origins_list(origins)));
+    }
+
+    /// Whether `origin` is one of them.
+    pub fn contains(&self, origin: &HeaderValue) -> bool {
+        self.0.load().contains(origin)
+    }
+}
+
+fn origins_list(origins: &[String]) -> Vec<HeaderValue> {
+    origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect()
 }
 
 /// What every request shares.
 pub struct AppState {
     pub(crate) manager: Manager,
-    pub(crate) verifier: Arc<Verifier>,
-    pub(crate) mapping: Mapping,
-    pub(crate) limiter: DefaultKeyedRateLimiter<String>,
+    /// The tenants, rate limiter and recheck rule in force (swapped whole on reload).
+    pub(crate) policy: Arc<arc_swap::ArcSwap<crate::policy::Policy>>,
+    /// The origins in force.
+    pub(crate) origins: Origins,
+    /// The body limit in force, in bytes.
+    pub(crate) body_limit: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) metrics: Metrics,
     pub(crate) readiness: Readiness,
     pub(crate) ready_cache: std::sync::Mutex<Option<(Instant, bool, serde_json::Value)>>,
     /// Held while a readiness probe runs: concurrent probes wait for its verdict.
     ready_flight: tokio::sync::Mutex<()>,
-    /// When a cached token is checked at the cluster before it is served again.
-    recheck: crate::recheck::Recheck,
     /// The hot path's own handles (no label lookup per request).
     served: prometheus_client::metrics::counter::Counter,
     token_latency: prometheus_client::metrics::histogram::Histogram,
@@ -77,20 +106,19 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// The state of a service over `manager`, verifying callers with `verifier`.
+    /// The state of a service over `manager`, deciding with `policy`.
     pub fn new(
         manager: Manager,
-        verifier: Arc<Verifier>,
-        mapping: Mapping,
+        policy: crate::policy::Policy,
+        origins: &[String],
         limits: &crate::config::LimitsConfig,
         readiness: Readiness,
     ) -> Arc<Self> {
-        let per_minute = NonZeroU32::new(limits.per_user_per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(limits.per_user_burst).unwrap_or(NonZeroU32::MIN);
         let stats_manager = manager.clone();
+        let policy = Arc::new(arc_swap::ArcSwap::from_pointee(policy));
         let metrics = Metrics::new(
             move || stats_manager.stats(),
-            Some(verifier.clone()),
+            policy.clone(),
             readiness.store.clone(),
         );
         let served = metrics
@@ -105,14 +133,13 @@ impl AppState {
             served,
             token_latency,
             manager,
-            verifier,
-            mapping,
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            policy,
+            origins: Origins::new(origins),
+            body_limit: Arc::new(std::sync::atomic::AtomicUsize::new(limits.body_limit_bytes)),
             metrics,
             readiness,
             ready_cache: std::sync::Mutex::new(None),
             ready_flight: tokio::sync::Mutex::new(()),
-            recheck: crate::recheck::Recheck::new(Duration::from_secs(limits.token_recheck_secs)),
         })
     }
 
@@ -121,11 +148,20 @@ impl AppState {
         &self.manager
     }
 
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<crate::policy::Policy> {
+        self.policy.load_full()
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Forgets rate-limit state of users idle long enough to be back at full burst: run
     /// now and then so that the limiter's memory follows the active users, not all users.
     pub fn prune(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+        self.policy.load().prune();
     }
 }
 
@@ -183,6 +219,7 @@ impl Caller {
 /// Verifies the caller, maps it and applies its rate limit.
 async fn caller(
     state: &AppState,
+    policy: &crate::policy::Policy,
     authorization: &Authorization,
     route: &'static str,
 ) -> Result<Caller, Response> {
@@ -195,9 +232,8 @@ async fn caller(
     let Some(bearer) = bearer else {
         return Err(rejected(state, route, &Rejection::Missing));
     };
-    let verified = state
-        .verifier
-        .verify(bearer, |claims| state.mapping.map(claims))
+    let verified = policy
+        .verify(bearer)
         .await
         .map_err(|why| rejected(state, route, &why))?;
     let mapped = match &verified.mapped {
@@ -208,7 +244,7 @@ async fn caller(
             return Err(json_error(StatusCode::FORBIDDEN, why.code, &why.message));
         }
     };
-    if let Err(not_until) = state.limiter.check_key(&mapped.limit_key) {
+    if let Err(not_until) = policy.limiter().check_key(&mapped.limit_key) {
         outcome(state, route, "rate_limited");
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -265,9 +301,11 @@ async fn token(
     body: axum::body::Bytes,
 ) -> Response {
     let started = Instant::now();
-    let response = match caller(&state, &authorization, "token").await {
+    // Loaded once: the request keeps this policy to its end, whatever a reload does.
+    let policy = state.policy.load_full();
+    let response = match caller(&state, &policy, &authorization, "token").await {
         Err(response) => response,
-        Ok(caller) => match token_for(&state, caller.key(), &body).await {
+        Ok(caller) => match token_for(&state, &policy, caller.key(), &body).await {
             Ok(token) => {
                 state.served.inc();
                 let key = caller.key();
@@ -299,6 +337,7 @@ async fn token(
 /// (it grants nothing the caller does not hold already).
 async fn token_for(
     state: &AppState,
+    policy: &crate::policy::Policy,
     key: &TokenKey,
     body: &[u8],
 ) -> Result<thoughtspot_session_core::ManagedToken, Error> {
@@ -309,7 +348,7 @@ async fn token_for(
     } else {
         state.manager.refresh(key, &AccessToken::from(rejected)).await?
     };
-    if !state.recheck.due(&token, began) {
+    if !policy.recheck().due(&token, began) {
         return Ok(token);
     }
     match state.manager.api().is_token_accepted(token.token()).await {
@@ -340,7 +379,8 @@ async fn invalidate(
     body: axum::body::Bytes,
 ) -> Response {
     let started = Instant::now();
-    let response = match caller(&state, &authorization, "invalidate").await {
+    let policy = state.policy.load_full();
+    let response = match caller(&state, &policy, &authorization, "invalidate").await {
         Err(response) => response,
         Ok(caller) => {
             let key = caller.key();
@@ -440,21 +480,40 @@ async fn probe(state: &AppState) -> (bool, serde_json::Value) {
     };
     checks.insert("cluster".into(), cluster.into());
     let mut ready = cluster;
-    if let Some(verifier) = &state.readiness.verifier {
+    // Ready when at least one provider's keys are held: one provider that is down fails
+    // its own callers (503) but takes no replica out of rotation for the others. Each is
+    // reported, and a provider without keys marks the service degraded.
+    let policy = state.policy.load_full();
+    let mut keys = serde_json::Map::new();
+    let mut any = false;
+    let mut all = true;
+    for tenant in policy.tenants() {
+        let verifier = tenant.verifier();
         if !verifier.has_keys() {
             // Within the provider's refresh limit, as any caller's fetch.
             let _ = tokio::time::timeout(READY_PROBE, verifier.warm()).await;
         }
-        let keys = verifier.has_keys();
-        checks.insert("identity_keys".into(), keys.into());
-        ready &= keys;
+        let held = verifier.has_keys();
+        any |= held;
+        all &= held;
+        keys.insert(tenant.name().into(), held.into());
     }
+    if let [_] = policy.tenants() {
+        checks.insert("identity_keys".into(), any.into());
+    } else {
+        checks.insert("identity_keys".into(), keys.into());
+    }
+    ready &= any;
+    let mut degraded = !all;
     if let Some(store) = &state.readiness.store {
         let redis = matches!(tokio::time::timeout(READY_PROBE, store.ping()).await, Ok(Ok(())));
         checks.insert("redis".into(), redis.into());
         checks.insert("redis_topology".into(), store.topology().as_str().into());
         // Degraded, not unready: tokens are served from memory meanwhile.
-        checks.insert("degraded".into(), (!redis).into());
+        degraded |= !redis;
+    }
+    if state.readiness.store.is_some() || policy.tenants().len() > 1 {
+        checks.insert("degraded".into(), degraded.into());
     }
     (ready, serde_json::Value::Object(checks))
 }
@@ -517,13 +576,9 @@ pub fn admin_routes(state: Arc<AppState>) -> Router {
 
 /// The routes of the service's own listener, without the operator's (served on
 /// `admin_listen` instead).
-pub fn routes_without_ops(
-    state: Arc<AppState>,
-    test_idp: Option<&crate::test_idp::TestIdp>,
-    limits: &crate::config::LimitsConfig,
-) -> Router {
+pub fn routes_without_ops(state: Arc<AppState>, test_idp: Option<&crate::test_idp::TestIdp>) -> Router {
     let limit = axum::middleware::from_fn_with_state(
-        crate::body::BodyLimit(limits.body_limit_bytes),
+        crate::body::BodyLimit(state.body_limit.clone()),
         crate::body::bounded,
     );
     // `/token` reads no body, but one sent to it is answered 413 past the limit, after a
@@ -541,12 +596,8 @@ pub fn routes_without_ops(
 
 /// The routes: the service's, the operator's, and the test identity provider's when given.
 /// The body limit guards every route that takes a body.
-pub fn routes(
-    state: Arc<AppState>,
-    test_idp: Option<&crate::test_idp::TestIdp>,
-    limits: &crate::config::LimitsConfig,
-) -> Router {
-    routes_without_ops(state.clone(), test_idp, limits).merge(ops_routes().with_state(state))
+pub fn routes(state: Arc<AppState>, test_idp: Option<&crate::test_idp::TestIdp>) -> Router {
+    routes_without_ops(state.clone(), test_idp).merge(ops_routes().with_state(state))
 }
 
 /// The application as served: `routes` under the layers (trace, CORS, JSON error bodies,
@@ -555,7 +606,7 @@ pub fn routes(
 /// clone and an allocation.
 pub fn app(
     routes: Router,
-    allowed_origins: &[String],
+    origins: Origins,
     limits: &crate::config::LimitsConfig,
 ) -> impl tower::Service<
     axum::http::Request<hyper::body::Incoming>,
@@ -570,12 +621,8 @@ pub fn app(
 + 'static
 + use<> {
     use tower_http::cors::{AllowOrigin, CorsLayer};
-    let origins: Arc<[HeaderValue]> = allowed_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    // Exact origins, matched by a shared predicate: the layer is cloned with each request,
-    // and a list would be copied each time.
+    // Exact origins, matched by a shared predicate reading the ones in force: the layer is
+    // cloned with each request, and a list would be copied each time.
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| origins.contains(origin)))
         .allow_credentials(true)

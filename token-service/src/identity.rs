@@ -194,6 +194,28 @@ impl Verifier {
         }
     }
 
+    /// As [`new`](Self::new), holding the keys of `previous` when it fetches them from the
+    /// same place under the same refresh settings (a reload: no key set is fetched again).
+    /// Verifications are never carried over: each is made anew under the new settings.
+    pub fn sharing_keys(config: IdentityConfig, transport: Arc<dyn HttpTransport>, previous: Option<&Verifier>) -> Self {
+        let mut verifier = Self::new(config, transport);
+        if let Some(previous) = previous {
+            let (a, b) = (&verifier.config, &previous.config);
+            if a.jwks_url == b.jwks_url
+                && a.jwks_min_refresh_secs == b.jwks_min_refresh_secs
+                && a.jwks_max_age_secs == b.jwks_max_age_secs
+            {
+                verifier.ring = previous.ring.clone();
+            }
+        }
+        verifier
+    }
+
+    /// The issuer whose tokens it verifies.
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
     /// Whether keys have been fetched (for readiness).
     pub fn has_keys(&self) -> bool {
         self.ring.has_keys()

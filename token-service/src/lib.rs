@@ -43,13 +43,14 @@ pub mod identity;
 pub mod keys;
 pub mod mapping;
 pub mod metrics;
+pub mod policy;
 pub mod recheck;
+pub mod reload;
 pub mod serve;
 pub mod test_idp;
 
 use crate::config::{Api, Config, ConfigError, Env};
 use crate::http::{AppState, Manager, Readiness};
-use crate::identity::Verifier;
 use crate::test_idp::TestIdp;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,7 +87,7 @@ pub struct Service {
     pub fake: Option<FakeThoughtSpot>,
     /// Serving limits.
     pub limits: serve::ServeLimits,
-    allowed_origins: Vec<String>,
+    reloader: reload::Reloader,
     http_limits: config::LimitsConfig,
     /// Lines for the operator, printed at start (what the service asks, where).
     pub notes: Vec<String>,
@@ -99,22 +100,6 @@ impl std::fmt::Debug for Service {
         f.debug_struct("Service")
             .field("notes", &self.notes)
             .finish_non_exhaustive()
-    }
-}
-
-/// Answers the test identity provider's key set to the verifier in process, with no HTTP
-/// call to the service itself.
-#[derive(Clone, Debug)]
-struct InProcessJwks(TestIdp);
-
-#[async_trait::async_trait]
-impl HttpTransport for InProcessJwks {
-    async fn send(
-        &self,
-        _request: ::http::Request<bytes::Bytes>,
-    ) -> Result<::http::Response<bytes::Bytes>, thoughtspot_session_core::TransportError> {
-        let body = bytes::Bytes::from(self.0.jwks().to_string());
-        Ok(::http::Response::new(body))
     }
 }
 
@@ -146,7 +131,6 @@ impl Service {
     ) -> Result<Service, BoxError> {
         config.validate()?;
         let given = fake;
-        let mapping = mapping::Mapping::new(config.mapping.clone(), &config.abac)?;
         let mut notes = Vec::new();
         let version = match config.cluster.api {
             Api::V2 => ApiVersion::V2,
@@ -249,37 +233,33 @@ impl Service {
             ));
             idp
         });
-        let verifier = match (&config.identity, &test_idp) {
-            (Some(identity), _) => {
-                notes.push(format!("verifying callers' tokens from {}", identity.issuer));
-                // The key set is read under its own cap, while it arrives (not after the
-                // transport's default 4 MiB buffer).
-                let jwks: Arc<dyn HttpTransport> = Arc::new(
-                    thoughtspot_session_reqwest::ReqwestTransport::builder()
-                        .max_response_body(identity::MAX_JWKS_LEN)
-                        .build()?,
-                );
-                Verifier::new(identity.clone(), jwks)
-            }
-            (None, Some(idp)) => {
-                let identity = config::IdentityConfig::for_issuer(
-                    idp.issuer(),
-                    idp.audience(),
-                    format!("{}/jwks.json", idp.issuer()),
-                );
-                Verifier::new(identity, Arc::new(InProcessJwks(idp.clone())))
-            }
-            (None, None) => return Err(ConfigError("no identity provider".into()).into()),
+        // Key sets are read under their own cap, while they arrive (not after the
+        // transport's default 4 MiB buffer).
+        let sources = policy::KeySources {
+            http: Arc::new(
+                thoughtspot_session_reqwest::ReqwestTransport::builder()
+                    .max_response_body(identity::MAX_JWKS_LEN)
+                    .build()?,
+            ),
+            test_idp: test_idp.clone(),
         };
-        let verifier = Arc::new(verifier);
+        let policy = policy::Policy::build(config, &sources, None)?;
+        for tenant in policy.tenants() {
+            notes.push(match config.tenants.len() {
+                0 => format!("verifying callers' tokens from {}", tenant.verifier().issuer()),
+                _ => format!(
+                    "tenant {}: verifying callers' tokens from {}",
+                    tenant.name(),
+                    tenant.verifier().issuer()
+                ),
+            });
+        }
         // Fetch the keys now, so the first caller does not wait; a provider that is down
         // at start is tried again on demand (and readiness says so meanwhile).
-        let _ = tokio::time::timeout(identity::JWKS_TIMEOUT, verifier.warm()).await;
-        let readiness = Readiness {
-            store: store_probe,
-            verifier: Some(verifier.clone()),
-        };
-        let state = AppState::new(manager, verifier, mapping, &config.limits, readiness);
+        policy.warm().await;
+        let readiness = Readiness { store: store_probe };
+        let state = AppState::new(manager, policy, &config.allowed_origins, &config.limits, readiness);
+        let reloader = reload::Reloader::new(state.clone(), sources, config.clone());
         let (routes, admin) = match &config.admin_listen {
             Some(addr) => {
                 let listener = tokio::net::TcpListener::bind(addr.as_str())
@@ -290,19 +270,19 @@ impl Service {
                     listener.local_addr()?
                 ));
                 (
-                    http::routes_without_ops(state.clone(), test_idp.as_ref(), &config.limits),
+                    http::routes_without_ops(state.clone(), test_idp.as_ref()),
                     Some((listener, http::admin_routes(state.clone()))),
                 )
             }
             None => (
-                http::routes(state.clone(), test_idp.as_ref(), &config.limits),
+                http::routes(state.clone(), test_idp.as_ref()),
                 None,
             ),
         };
         Ok(Service {
             admin,
             routes,
-            allowed_origins: config.allowed_origins.clone(),
+            reloader,
             http_limits: config.limits.clone(),
             state,
             test_idp,
@@ -313,6 +293,11 @@ impl Service {
             },
             notes,
         })
+    }
+
+    /// What replaces the configuration in force while the service runs (SIGHUP).
+    pub fn reloader(&self) -> reload::Reloader {
+        self.reloader.clone()
     }
 
     /// The address of the `admin_listen` listener, when configured.
@@ -339,12 +324,12 @@ impl Service {
         // timeout, JSON errors; no browser origin), and stops when it stops.
         let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin = self.admin.map(|(admin, routes)| {
-            let app = http::app(routes, &[], &self.http_limits);
+            let app = http::app(routes, http::Origins::default(), &self.http_limits);
             tokio::spawn(serve::serve(app, admin, self.limits, async move {
                 let _ = admin_stopped.await;
             }))
         });
-        let app = http::app(self.routes, &self.allowed_origins, &self.http_limits);
+        let app = http::app(self.routes, self.state.origins.clone(), &self.http_limits);
         let drained = serve::serve(app, listener, self.limits, shutdown).await;
         pruner.abort();
         let _ = stop_admin.send(());

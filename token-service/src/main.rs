@@ -30,6 +30,46 @@ struct Cli {
     /// Checks the configuration (and the environment's secrets) and exits.
     #[arg(long)]
     check: bool,
+    /// Reloads the configuration file when it changes (checked every second), as on
+    /// SIGHUP.
+    #[arg(long, env = "TOKEN_SERVICE_WATCH_CONFIG")]
+    watch_config: bool,
+}
+
+/// Reloads the configuration file on SIGHUP and, with `watch`, when its modification time
+/// or length changes (a ConfigMap's symlink swap included: the file is followed).
+#[cfg(unix)]
+async fn reload_on_signal(
+    mut hangup: tokio::signal::unix::Signal,
+    path: Option<PathBuf>,
+    reloader: thoughtspot_token_service::reload::Reloader,
+    watch: bool,
+) {
+    let stamp = |path: &PathBuf| {
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let mut seen = path.as_ref().and_then(stamp);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        let signalled = tokio::select! {
+            _ = hangup.recv() => true,
+            _ = tick.tick(), if watch && path.is_some() => false,
+        };
+        let Some(path) = &path else {
+            tracing::warn!("SIGHUP: the service runs with no configuration file (--config): nothing to reload");
+            continue;
+        };
+        let now = stamp(path);
+        if !signalled && now == seen {
+            continue;
+        }
+        seen = now;
+        tracing::info!(signal = signalled, "reloading the configuration");
+        let read = Config::from_file(path).and_then(|c| c.with_env(&ProcessEnv));
+        let _ = reloader.reload(read).await;
+    }
 }
 
 fn init_logs(format: LogFormat) {
@@ -87,6 +127,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, thoughtspot_token_servi
         println!("the configuration is valid");
         return Ok(std::process::ExitCode::SUCCESS);
     }
+    // Listened for before the first line is printed: a SIGHUP from then on reloads, and
+    // never ends the process (its default action).
+    #[cfg(unix)]
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?;
     for note in &service.notes {
         println!("{note}");
     }
@@ -97,7 +142,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, thoughtspot_token_servi
         println!("try (alice, with an ABAC region rule; the ID token is valid for an hour):");
         println!("  curl -i -H 'Authorization: Bearer {token}' http://{local}/token");
     }
-    println!("stop with Ctrl-C or SIGTERM");
+    println!("stop with Ctrl-C or SIGTERM; reload the configuration with SIGHUP");
+    #[cfg(unix)]
+    tokio::spawn(reload_on_signal(
+        hangup,
+        cli.config.clone(),
+        service.reloader(),
+        cli.watch_config,
+    ));
     let drained = service
         .run(listener, thoughtspot_token_service::serve::signal())
         .await;

@@ -165,7 +165,20 @@ impl Mapping {
             None => c.org.clone(),
         };
         if let Some(org) = org {
+            // A claim naming an org outside the allowed ones gets no token: with several
+            // tenants, that is how one tenant's callers never reach another's org.
+            if c.org_claim.is_some() && !c.orgs_allowed.is_empty() && !c.orgs().contains(&org.as_str()) {
+                return Err(Unmapped {
+                    code: "org_not_allowed",
+                    message: "the token names an org this identity provider may not sign in to".into(),
+                });
+            }
             key = key.with_org_id(org);
+        } else if !c.orgs_allowed.is_empty() {
+            return Err(Unmapped {
+                code: "org_not_allowed",
+                message: "the token names no org, and this identity provider's callers must name one of its orgs".into(),
+            });
         }
         let mut groups = c.groups.clone();
         if let Some(claim) = &c.groups_claim {

@@ -6,10 +6,11 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use thoughtspot_session_core::TokenManagerStats;
 
@@ -45,6 +46,29 @@ pub struct Metrics {
     pub latency: Family<Route, Histogram>,
     /// Cluster errors by kind.
     pub cluster_errors: Family<ErrorKind, Counter>,
+    /// Whether the last reload was applied (1) or refused (0); 1 before any.
+    pub reload_success: Gauge,
+    /// When the configuration in force was applied, in seconds since the epoch.
+    pub reload_success_time: Gauge<f64, AtomicU64>,
+    /// Reloads by outcome (`applied`, `refused`).
+    pub reloads: Family<ReloadOutcome, Counter>,
+    /// 1 while the file names a setting that changes only with a restart, and the running
+    /// one differs.
+    pub restart_pending: Gauge,
+}
+
+/// The outcome of a reload.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReloadOutcome {
+    /// `applied` or `refused`.
+    pub outcome: &'static str,
+}
+
+/// Seconds since the epoch, now.
+pub fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl std::fmt::Debug for Metrics {
@@ -58,7 +82,7 @@ type StatsFn = Arc<dyn Fn() -> TokenManagerStats + Send + Sync>;
 /// The token manager's and the identity verifier's counters, read at each scrape.
 struct Reads {
     stats: StatsFn,
-    jwks: Option<Arc<crate::identity::Verifier>>,
+    policy: Arc<arc_swap::ArcSwap<crate::policy::Policy>>,
     store: Option<thoughtspot_session_redis::RedisTokenStore>,
 }
 
@@ -158,20 +182,15 @@ impl Collector for Reads {
             )?;
             info.encode(family.encode_family(&[("topology", store.topology().as_str())])?)?;
         }
-        if let Some(v) = &self.jwks {
-            counter(
-                &mut encoder,
-                "jwks_fetches",
-                "Key set fetches that succeeded",
-                v.fetches().ok.load(Relaxed),
-            )?;
-            counter(
-                &mut encoder,
-                "jwks_fetch_failures",
-                "Key set fetches that failed",
-                v.fetches().failed.load(Relaxed),
-            )?;
-        }
+        // Summed over the providers in force (a reload keeps a provider's counts when it
+        // keeps its keys).
+        let policy = self.policy.load();
+        let (ok, failed) = policy.tenants().iter().fold((0, 0), |(ok, failed), t| {
+            let f = t.verifier().fetches();
+            (ok + f.ok.load(Relaxed), failed + f.failed.load(Relaxed))
+        });
+        counter(&mut encoder, "jwks_fetches", "Key set fetches that succeeded", ok)?;
+        counter(&mut encoder, "jwks_fetch_failures", "Key set fetches that failed", failed)?;
         Ok(())
     }
 }
@@ -180,7 +199,7 @@ impl Metrics {
     /// The metrics, reading the manager's counters through `stats` at each scrape.
     pub fn new(
         stats: impl Fn() -> TokenManagerStats + Send + Sync + 'static,
-        jwks: Option<Arc<crate::identity::Verifier>>,
+        policy: Arc<arc_swap::ArcSwap<crate::policy::Policy>>,
         store: Option<thoughtspot_session_redis::RedisTokenStore>,
     ) -> Self {
         let mut registry = Registry::with_prefix("token_service");
@@ -197,9 +216,31 @@ impl Metrics {
         );
         let cluster_errors = Family::<ErrorKind, Counter>::default();
         registry.register("cluster_errors", "Cluster errors by kind", cluster_errors.clone());
+        let reload_success = Gauge::default();
+        reload_success.set(1);
+        registry.register(
+            "config_last_reload_success",
+            "Whether the last configuration reload was applied (1) or refused (0)",
+            reload_success.clone(),
+        );
+        let reload_success_time = Gauge::<f64, AtomicU64>::default();
+        reload_success_time.set(unix_seconds());
+        registry.register(
+            "config_last_reload_success_timestamp_seconds",
+            "When the configuration in force was applied (start or reload)",
+            reload_success_time.clone(),
+        );
+        let reloads = Family::<ReloadOutcome, Counter>::default();
+        registry.register("config_reloads", "Configuration reloads by outcome", reloads.clone());
+        let restart_pending = Gauge::default();
+        registry.register(
+            "config_restart_pending",
+            "1 while the configuration changes a setting that takes effect only after a restart",
+            restart_pending.clone(),
+        );
         registry.register_collector(Box::new(Reads {
             stats: Arc::new(stats),
-            jwks,
+            policy,
             store,
         }));
         Self {
@@ -207,6 +248,10 @@ impl Metrics {
             requests,
             latency,
             cluster_errors,
+            reload_success,
+            reload_success_time,
+            reloads,
+            restart_pending,
         }
     }
 

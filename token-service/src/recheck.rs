@@ -36,6 +36,11 @@ impl Recheck {
         }
     }
 
+    /// The recheck time.
+    pub fn after(&self) -> Duration {
+        self.after
+    }
+
     /// Whether `token`, about to be served by a request that began at `began`, is to be
     /// checked first; if so, the check is counted as made now (concurrent requests serve
     /// it meanwhile rather than each asking the cluster).
