@@ -30,9 +30,14 @@ pub struct Issuer {
 
 impl Issuer {
     pub async fn start() -> Self {
+        Self::start_for(AUDIENCE).await
+    }
+
+    /// An issuer whose tokens carry `audience`.
+    pub async fn start_for(audience: &str) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let idp = TestIdp::new(base.clone(), AUDIENCE);
+        let idp = TestIdp::new(base.clone(), audience);
         let fetches = Arc::new(AtomicUsize::new(0));
         let counter = fetches.clone();
         let jwks_delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
