@@ -312,7 +312,11 @@ impl Default for MappingConfig {
 impl MappingConfig {
     /// The orgs a token may be for under this mapping: the fixed `org` and `orgs_allowed`.
     pub fn orgs(&self) -> Vec<&str> {
-        self.org.iter().chain(&self.orgs_allowed).map(String::as_str).collect()
+        self.org
+            .iter()
+            .chain(&self.orgs_allowed)
+            .map(String::as_str)
+            .collect()
     }
 }
 
@@ -845,9 +849,7 @@ impl Config {
                 )));
             }
             if m.org_claim.is_none() && !m.orgs_allowed.is_empty() {
-                return Err(bad(format!(
-                    "tenant {name:?}: orgs_allowed goes with org_claim"
-                )));
+                return Err(bad(format!("tenant {name:?}: orgs_allowed goes with org_claim")));
             }
             if m.orgs().is_empty() {
                 return Err(bad(format!(

@@ -77,7 +77,10 @@ impl Origins {
 }
 
 fn origins_list(origins: &[String]) -> Vec<HeaderValue> {
-    origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect()
+    origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect()
 }
 
 /// What every request shares.

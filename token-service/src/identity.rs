@@ -197,7 +197,11 @@ impl Verifier {
     /// As [`new`](Self::new), holding the keys of `previous` when it fetches them from the
     /// same place under the same refresh settings (a reload: no key set is fetched again).
     /// Verifications are never carried over: each is made anew under the new settings.
-    pub fn sharing_keys(config: IdentityConfig, transport: Arc<dyn HttpTransport>, previous: Option<&Verifier>) -> Self {
+    pub fn sharing_keys(
+        config: IdentityConfig,
+        transport: Arc<dyn HttpTransport>,
+        previous: Option<&Verifier>,
+    ) -> Self {
         let mut verifier = Self::new(config, transport);
         if let Some(previous) = previous {
             let (a, b) = (&verifier.config, &previous.config);

@@ -258,7 +258,13 @@ impl Service {
         // at start is tried again on demand (and readiness says so meanwhile).
         policy.warm().await;
         let readiness = Readiness { store: store_probe };
-        let state = AppState::new(manager, policy, &config.allowed_origins, &config.limits, readiness);
+        let state = AppState::new(
+            manager,
+            policy,
+            &config.allowed_origins,
+            &config.limits,
+            readiness,
+        );
         let reloader = reload::Reloader::new(state.clone(), sources, config.clone());
         let (routes, admin) = match &config.admin_listen {
             Some(addr) => {
@@ -274,10 +280,7 @@ impl Service {
                     Some((listener, http::admin_routes(state.clone()))),
                 )
             }
-            None => (
-                http::routes(state.clone(), test_idp.as_ref()),
-                None,
-            ),
+            None => (http::routes(state.clone(), test_idp.as_ref()), None),
         };
         Ok(Service {
             admin,

@@ -37,7 +37,7 @@ struct Cli {
 }
 
 /// Reloads the configuration file on SIGHUP and, with `watch`, when its modification time
-/// or length changes (a ConfigMap's symlink swap included: the file is followed).
+/// length or inode changes (a ConfigMap's symlink swap included: the file is followed).
 #[cfg(unix)]
 async fn reload_on_signal(
     mut hangup: tokio::signal::unix::Signal,
@@ -45,10 +45,13 @@ async fn reload_on_signal(
     reloader: thoughtspot_token_service::reload::Reloader,
     watch: bool,
 ) {
+    use std::os::unix::fs::MetadataExt;
+    // The file's inode too: a file replaced by a rename within the clock's resolution, at
+    // the same length, is still seen.
     let stamp = |path: &PathBuf| {
         std::fs::metadata(path)
             .ok()
-            .map(|m| (m.modified().ok(), m.len()))
+            .map(|m| (m.modified().ok(), m.len(), m.ino()))
     };
     let mut seen = path.as_ref().and_then(stamp);
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -58,7 +61,9 @@ async fn reload_on_signal(
             _ = tick.tick(), if watch && path.is_some() => false,
         };
         let Some(path) = &path else {
-            tracing::warn!("SIGHUP: the service runs with no configuration file (--config): nothing to reload");
+            tracing::warn!(
+                "SIGHUP: the service runs with no configuration file (--config): nothing to reload"
+            );
             continue;
         };
         let now = stamp(path);

@@ -177,7 +177,9 @@ impl Mapping {
         } else if !c.orgs_allowed.is_empty() {
             return Err(Unmapped {
                 code: "org_not_allowed",
-                message: "the token names no org, and this identity provider's callers must name one of its orgs".into(),
+                message:
+                    "the token names no org, and this identity provider's callers must name one of its orgs"
+                        .into(),
             });
         }
         let mut groups = c.groups.clone();

@@ -190,7 +190,12 @@ impl Collector for Reads {
             (ok + f.ok.load(Relaxed), failed + f.failed.load(Relaxed))
         });
         counter(&mut encoder, "jwks_fetches", "Key set fetches that succeeded", ok)?;
-        counter(&mut encoder, "jwks_fetch_failures", "Key set fetches that failed", failed)?;
+        counter(
+            &mut encoder,
+            "jwks_fetch_failures",
+            "Key set fetches that failed",
+            failed,
+        )?;
         Ok(())
     }
 }
@@ -231,7 +236,11 @@ impl Metrics {
             reload_success_time.clone(),
         );
         let reloads = Family::<ReloadOutcome, Counter>::default();
-        registry.register("config_reloads", "Configuration reloads by outcome", reloads.clone());
+        registry.register(
+            "config_reloads",
+            "Configuration reloads by outcome",
+            reloads.clone(),
+        );
         let restart_pending = Gauge::default();
         registry.register(
             "config_restart_pending",

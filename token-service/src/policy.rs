@@ -144,17 +144,26 @@ impl Policy {
     /// The policy `config` describes. Tenants kept from `previous` (same name and key-set
     /// settings) keep their provider's keys, so a reload fetches no key set again; every
     /// verification and mapping is made anew under the new rules.
-    pub fn build(config: &Config, sources: &KeySources, previous: Option<&Policy>) -> Result<Policy, ConfigError> {
+    pub fn build(
+        config: &Config,
+        sources: &KeySources,
+        previous: Option<&Policy>,
+    ) -> Result<Policy, ConfigError> {
         let mut tenants = Vec::new();
         for view in config.tenant_views() {
-            let (identity, transport): (IdentityConfig, Arc<dyn HttpTransport>) = match (view.identity, &sources.test_idp) {
-                (Some(identity), _) => (identity.clone(), sources.http.clone()),
-                (None, Some(idp)) => (
-                    IdentityConfig::for_issuer(idp.issuer(), idp.audience(), format!("{}/jwks.json", idp.issuer())),
-                    Arc::new(InProcessJwks(idp.clone())),
-                ),
-                (None, None) => return Err(ConfigError("no identity provider".into())),
-            };
+            let (identity, transport): (IdentityConfig, Arc<dyn HttpTransport>) =
+                match (view.identity, &sources.test_idp) {
+                    (Some(identity), _) => (identity.clone(), sources.http.clone()),
+                    (None, Some(idp)) => (
+                        IdentityConfig::for_issuer(
+                            idp.issuer(),
+                            idp.audience(),
+                            format!("{}/jwks.json", idp.issuer()),
+                        ),
+                        Arc::new(InProcessJwks(idp.clone())),
+                    ),
+                    (None, None) => return Err(ConfigError("no identity provider".into())),
+                };
             let before = previous.and_then(|p| p.tenants.iter().find(|t| &*t.name == view.name));
             let verifier = Verifier::sharing_keys(identity, transport, before.map(|t| &*t.verifier));
             tenants.push(Tenant {
@@ -213,7 +222,10 @@ impl Policy {
             return Ok(only);
         }
         let claims = unverified_claims(token).ok_or(Rejection::Malformed)?;
-        let issuer = claims.get("iss").and_then(Value::as_str).ok_or(Rejection::Issuer)?;
+        let issuer = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or(Rejection::Issuer)?;
         let mut of_issuer = self.tenants.iter().filter(|t| t.issuer == issuer).peekable();
         let first = of_issuer.peek().copied().ok_or(Rejection::Issuer)?;
         // With several, the select claim picks; none matching is verified by the first,

@@ -74,7 +74,11 @@ fn restart_only_changes(a: &Config, b: &Config) -> Vec<&'static str> {
         }
     };
     differs("listen", a.listen.clone(), b.listen.clone());
-    differs("admin_listen", format!("{:?}", a.admin_listen), format!("{:?}", b.admin_listen));
+    differs(
+        "admin_listen",
+        format!("{:?}", a.admin_listen),
+        format!("{:?}", b.admin_listen),
+    );
     differs("log", format!("{:?}", a.log), format!("{:?}", b.log));
     differs("cluster", format!("{:?}", a.cluster), format!("{:?}", b.cluster));
     differs("redis", redis_fingerprint(a), redis_fingerprint(b));
@@ -169,7 +173,10 @@ impl Reloader {
                 *running = effective;
                 metrics.reload_success.set(1);
                 metrics.reload_success_time.set(unix_seconds());
-                metrics.reloads.get_or_create(&ReloadOutcome { outcome: "applied" }).inc();
+                metrics
+                    .reloads
+                    .get_or_create(&ReloadOutcome { outcome: "applied" })
+                    .inc();
                 metrics.restart_pending.set(i64::from(!pending.is_empty()));
                 if pending.is_empty() {
                     tracing::info!("configuration reloaded");
@@ -185,7 +192,10 @@ impl Reloader {
             }
             Err(e) => {
                 metrics.reload_success.set(0);
-                metrics.reloads.get_or_create(&ReloadOutcome { outcome: "refused" }).inc();
+                metrics
+                    .reloads
+                    .get_or_create(&ReloadOutcome { outcome: "refused" })
+                    .inc();
                 // The error names settings and lines, never a value of the file.
                 tracing::error!(error = %e, "configuration reload refused; the configuration in force is kept");
                 Err(e)

@@ -68,7 +68,10 @@ fn fake_with_orgs() -> FakeThoughtSpot {
 
 fn person(email: &str, extra: Value) -> Value {
     let mut claims = json!({"email": email, "email_verified": true});
-    claims.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    claims
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     claims
 }
 
@@ -87,7 +90,10 @@ async fn refused(s: &Running, bearer: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_provider_and_org_gets_its_own_rules_and_crossing_them_is_refused() {
-    let (a, b) = (Issuer::start_for("acme-app").await, Issuer::start_for("globex-app").await);
+    let (a, b) = (
+        Issuer::start_for("acme-app").await,
+        Issuer::start_for("globex-app").await,
+    );
     let fake = fake_with_orgs();
     let server = cluster(&fake).await;
     let s = start(&tenants_config(&server.base_url(), &a, &b), &ENV).await;
@@ -98,7 +104,10 @@ async fn each_provider_and_org_gets_its_own_rules_and_crossing_them_is_refused()
         .await;
     let t = issued(&fake, &acme);
     assert_eq!((t.user.as_str(), t.org_id), ("bob@example.com", 7));
-    assert_eq!(t.rules.as_ref().unwrap()["filter_rules"][0]["column_name"], "Region");
+    assert_eq!(
+        t.rules.as_ref().unwrap()["filter_rules"][0]["column_name"],
+        "Region"
+    );
     // Globex's callers: the org claim picks the rule set.
     let sales = s
         .token(&b.token(person("bob@example.com", json!({"org": 9, "dept": "emea"}))))
@@ -165,7 +174,9 @@ async fn each_provider_and_org_gets_its_own_rules_and_crossing_them_is_refused()
     let c = Issuer::start_for("acme-app").await;
     let stranger = c.token(person("bob@example.com", json!({"region": "west"})));
     assert_eq!(refused(&s, &stranger).await, (401, "wrong_issuer".into()));
-    let anonymous = a.idp.sign_raw(&json!({"aud": "acme-app", "exp": 4_000_000_000u64, "email": "bob@example.com"}));
+    let anonymous = a
+        .idp
+        .sign_raw(&json!({"aud": "acme-app", "exp": 4_000_000_000u64, "email": "bob@example.com"}));
     assert_eq!(refused(&s, &anonymous).await, (401, "wrong_issuer".into()));
     assert_eq!(c.fetches(), 0, "a stranger's keys are never fetched");
 
@@ -175,7 +186,11 @@ async fn each_provider_and_org_gets_its_own_rules_and_crossing_them_is_refused()
     for name in ["acme", "globex-sales", "globex-support"] {
         assert_eq!(ready["checks"]["identity_keys"][name], true, "{ready}");
     }
-    assert_eq!(fake.count("token/custom"), 4, "no refused caller reached the cluster");
+    assert_eq!(
+        fake.count("token/custom"),
+        4,
+        "no refused caller reached the cluster"
+    );
 }
 
 #[test]
