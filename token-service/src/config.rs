@@ -579,6 +579,15 @@ impl<const N: usize> Env for [(&str, &str); N] {
     }
 }
 
+impl Env for Vec<(&str, &str)> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
 fn list(value: &str) -> Vec<String> {
     value
         .split(',')

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use thoughtspot_session_core::{AccessToken, Error, HttpTransport, SessionClient, TokenKey, TokenManager};
 
 /// The manager the service runs: over any transport.
-pub type Manager = TokenManager<SessionClient<Arc<dyn HttpTransport>>>;
+pub type Manager = TokenManager<SessionClient<crate::telemetry::TracedTransport<Arc<dyn HttpTransport>>>>;
 
 /// A JSON error answer.
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -168,7 +168,14 @@ impl AppState {
     }
 }
 
+/// The routes a span may be named for.
+const ROUTES: &[&str] = &["/token", "/token/invalidate", "/healthz", "/readyz", "/metrics"];
+
+/// Counts `outcome` and, but for a recheck's, puts it on the request's span.
 fn outcome(state: &AppState, route: &'static str, outcome: &'static str) {
+    if !outcome.starts_with("recheck_") {
+        tracing::Span::current().record("outcome", outcome);
+    }
     state
         .metrics
         .requests
@@ -311,11 +318,10 @@ async fn token(
         Ok(caller) => match token_for(&state, &policy, caller.key(), &body).await {
             Ok(token) => {
                 state.served.inc();
-                let key = caller.key();
+                tracing::Span::current().record("outcome", "served");
                 tracing::debug!(
                     route = "token",
-                    user = key.user(),
-                    custom = key.rules().is_some(),
+                    custom = caller.key().rules().is_some(),
                     "token served"
                 );
                 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -351,9 +357,19 @@ async fn token_for(
     } else {
         state.manager.refresh(key, &AccessToken::from(rejected)).await?
     };
+    let span = tracing::Span::current();
+    span.record(
+        "cache",
+        if token.issued_at() >= began {
+            "fetched"
+        } else {
+            "cached"
+        },
+    );
     if !policy.recheck().due(&token, began) {
         return Ok(token);
     }
+    span.record("cache", "rechecked");
     match state.manager.api().is_token_accepted(token.token()).await {
         Ok(true) => {
             outcome(state, "token", "recheck_accepted");
@@ -643,9 +659,27 @@ pub fn app(
                 .on_eos(())
                 // Method and path only: never a header (Authorization) or the query.
                 .make_span_with(|request: &axum::http::Request<hyper::body::Incoming>| {
-                    tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+                    let path = request.uri().path();
+                    // A route's name, or none: the span's name never takes a path a caller made up.
+                    let route = ROUTES.iter().find(|r| **r == path).copied();
+                    let span = tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path,
+                        otel.name = %format_args!("{} {}", request.method(), route.unwrap_or("")),
+                        otel.kind = "server",
+                        http.request.method = %request.method(),
+                        http.route = route,
+                        http.response.status_code = tracing::field::Empty,
+                        outcome = tracing::field::Empty,
+                        tenant = tracing::field::Empty,
+                        cache = tracing::field::Empty,
+                    );
+                    crate::telemetry::continue_trace(&span, request.headers());
+                    span
                 })
-                .on_response(|response: &Response, latency: Duration, _span: &tracing::Span| {
+                .on_response(|response: &Response, latency: Duration, span: &tracing::Span| {
+                    span.record("http.response.status_code", response.status().as_u16());
                     tracing::info!(
                         status = response.status().as_u16(),
                         latency_ms = latency.as_secs_f64() * 1e3,

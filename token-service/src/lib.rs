@@ -47,6 +47,7 @@ pub mod policy;
 pub mod recheck;
 pub mod reload;
 pub mod serve;
+pub mod telemetry;
 pub mod test_idp;
 
 use crate::config::{Api, Config, ConfigError, Env};
@@ -167,6 +168,8 @@ impl Service {
                     )
                 }
             };
+        // Each call a client span of the request's trace, when traces are on.
+        let transport = telemetry::TracedTransport::new(transport, "cluster");
         let client = SessionClient::builder(base_url.as_str())
             .api_version(version)
             .timeout(Duration::from_millis(config.cluster.timeout_ms))
@@ -222,7 +225,7 @@ impl Service {
             // lease costs a request this, then the cluster is asked directly.
             manager = manager
                 .store(store)
-                .spawn(TokioSpawn::new())
+                .spawn(telemetry::InSpan(TokioSpawn::new()))
                 .store_wait(Duration::from_millis(redis.store_wait_ms));
         }
         let manager: Manager = manager.build()?;
@@ -236,11 +239,12 @@ impl Service {
         // Key sets are read under their own cap, while they arrive (not after the
         // transport's default 4 MiB buffer).
         let sources = policy::KeySources {
-            http: Arc::new(
+            http: Arc::new(telemetry::TracedTransport::new(
                 thoughtspot_session_reqwest::ReqwestTransport::builder()
                     .max_response_body(identity::MAX_JWKS_LEN)
                     .build()?,
-            ),
+                "identity provider",
+            )),
             test_idp: test_idp.clone(),
         };
         let policy = policy::Policy::build(config, &sources, None)?;

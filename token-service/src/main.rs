@@ -3,6 +3,7 @@
 use clap::Parser;
 use std::path::PathBuf;
 use thoughtspot_token_service::config::{Config, Env, LogFormat, ProcessEnv};
+use thoughtspot_token_service::telemetry::Traces;
 use thoughtspot_token_service::{SAMPLE_CONFIG, Service};
 
 /// The trusted-authentication token service of a ThoughtSpot embedding: verifies the
@@ -77,22 +78,51 @@ async fn reload_on_signal(
     }
 }
 
-fn init_logs(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
+/// Logs in `format` (filtered by TOKEN_SERVICE_LOG_LEVEL, `info` by default) and, when the
+/// environment asks for them, traces (see the `telemetry` module): the service's own
+/// spans and events at `info` and above, and the library's warnings, whatever the log
+/// level.
+fn init_logs(format: LogFormat) -> Result<Option<Traces>, thoughtspot_token_service::BoxError> {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{EnvFilter, Layer as _, filter::Targets};
     let filter =
-        EnvFilter::try_from_env("TOKEN_SERVICE_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
-    match format {
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .with_current_span(false)
-            .with_target(false)
-            .init(),
-        LogFormat::Text => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_target(false)
-            .init(),
-        _ => {}
+        || EnvFilter::try_from_env("TOKEN_SERVICE_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
+    let (logs, text) = match format {
+        LogFormat::Json => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(false)
+                    .with_target(false)
+                    .with_filter(filter()),
+            ),
+            None,
+        ),
+        LogFormat::Text => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_target(false)
+                    .with_filter(filter()),
+            ),
+        ),
+        _ => (None, None),
+    };
+    let registry = tracing_subscriber::registry().with(logs).with(text);
+    match Traces::from_env(&ProcessEnv)? {
+        Some((traces, layer)) => {
+            let spans = Targets::new()
+                .with_target("thoughtspot_token_service", tracing::Level::INFO)
+                .with_target("thoughtspot_session_core", tracing::Level::WARN)
+                .with_target("thoughtspot_session_redis", tracing::Level::WARN);
+            registry.with(layer.with_filter(spans)).init();
+            Ok(Some(traces))
+        }
+        None => {
+            registry.init();
+            Ok(None)
+        }
     }
 }
 
@@ -122,7 +152,19 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, thoughtspot_token_servi
     }
     .with_env(&ProcessEnv)?;
     config.validate()?;
-    init_logs(config.log);
+    let traces = init_logs(config.log)?;
+    let code = serve(cli, config).await;
+    if let Some(traces) = traces {
+        // The spans still queued, sent within the exporter's timeout.
+        let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
+    }
+    code
+}
+
+async fn serve(
+    cli: Cli,
+    config: Config,
+) -> Result<std::process::ExitCode, thoughtspot_token_service::BoxError> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

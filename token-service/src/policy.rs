@@ -239,6 +239,9 @@ impl Policy {
     /// tenant's rules.
     pub async fn verify(&self, token: &str) -> Result<Arc<Verified>, Rejection> {
         let tenant = self.tenant_for(token)?;
+        if self.tenants.len() > 1 {
+            tracing::Span::current().record("tenant", tenant.name());
+        }
         tenant.verifier.verify(token, |claims| tenant.map(claims)).await
     }
 
