@@ -12,6 +12,12 @@ pub const BODY: &str = r#"{"token":"t-tls","tokenType":"Bearer"}"#;
 /// A TLS server on 127.0.0.1 with a certificate for `localhost` and `127.0.0.1` from a CA
 /// made for it: its `https://` base URL and the CA's PEM. Every request gets [`BODY`].
 pub async fn tls_server() -> (String, String) {
+    tls_server_serving(BODY.to_owned(), "application/json").await
+}
+
+/// As [`tls_server`], answering every request with `body` as `content_type`.
+pub async fn tls_server_serving(body: String, content_type: &'static str) -> (String, String) {
+    let body: Arc<str> = body.into();
     let ca = PrivateCa::new();
     let (server_cert, server_key) = (ca.server_cert, ca.server_key);
 
@@ -33,7 +39,7 @@ pub async fn tls_server() -> (String, String) {
     );
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
+            let (acceptor, body) = (acceptor.clone(), body.clone());
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(stream).await else {
                     return;
@@ -48,8 +54,8 @@ pub async fn tls_server() -> (String, String) {
                 }
                 let _ = tokio::time::timeout(Duration::from_millis(20), tls.read(&mut buf)).await;
                 let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{BODY}",
-                    BODY.len()
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
                 );
                 let _ = tls.write_all(answer.as_bytes()).await;
                 let _ = tls.shutdown().await;
